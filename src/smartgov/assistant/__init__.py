@@ -1,0 +1,1 @@
+"""assistant capability: answers with citations and hotline routing."""

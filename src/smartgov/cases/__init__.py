@@ -1,0 +1,1 @@
+"""cases capability: applications, decisions and reviews (issue 5)."""

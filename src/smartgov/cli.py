@@ -1,0 +1,27 @@
+"""The `smartgov` command: one sub-app per capability that has commands."""
+
+from __future__ import annotations
+
+import typer
+
+from smartgov.core.cli import check, db_app, users_app
+from smartgov.exchange.cli import demo_city
+from smartgov.web.cli import serve
+
+app = typer.Typer(
+    name="smartgov",
+    help="smartgov: AI-assisted public services that stay accountable.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,  # tracebacks may hold personal data: keep them plain
+    add_completion=False,
+)
+app.command("serve")(serve)
+app.command("check")(check)
+app.command("demo-city")(demo_city)
+app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+
+
+def main() -> None:
+    app()

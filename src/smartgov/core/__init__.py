@@ -1,0 +1,1 @@
+"""core: settings, database, users and roles, errors, translations."""

@@ -1,0 +1,151 @@
+"""Commands for the database, accounts and deployment checks."""
+
+from __future__ import annotations
+
+import typer
+
+from smartgov.core import migrate
+from smartgov.core.checks import run_checks
+from smartgov.core.db import make_engine, make_sessionmaker, transaction
+from smartgov.core.errors import DomainError
+from smartgov.core.roles import Role
+from smartgov.core.settings import Environment
+from smartgov.core.users import create_user, issue_token, list_users
+from smartgov.runtime import fail, settings_or_exit
+
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+users_app = typer.Typer(help="Accounts and API tokens.", no_args_is_help=True)
+
+#: Shared by every demo account; accepted only outside production.
+DEMO_PASSWORD = "smartgov-demo"  # noqa: S105 - documented demo credential
+
+DEMO_ACCOUNTS: list[tuple[str, Role, str | None]] = [
+    ("citizen", Role.citizen, None),
+    ("enterprise", Role.enterprise, None),
+    ("counter", Role.counter_officer, "civil_affairs"),
+    ("officer", Role.department_officer, "public_security"),
+    ("reviewer", Role.reviewer, "civil_affairs"),
+    ("auditor", Role.auditor, None),
+    ("analyst", Role.analyst, None),
+    ("admin", Role.administrator, "civil_affairs"),
+]
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> None:
+    """Bring the database schema up to date (creates the SQLite file if needed)."""
+    engine = make_engine(settings_or_exit())
+    migrate.upgrade(engine, revision)
+    typer.echo(f"database at revision {migrate.current(engine)}")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Print the schema revision the database is at."""
+    typer.echo(migrate.current(make_engine(settings_or_exit())) or "empty")
+
+
+@users_app.command("create")
+def users_create(
+    username: str = typer.Argument(..., help="Lowercase login name."),
+    role: Role = typer.Option(..., help="One of the roles."),
+    department: str = typer.Option(None, help="Department code, for staff."),
+    person_id: int = typer.Option(None, help="Registry person, for a citizen."),
+    enterprise_id: int = typer.Option(None, help="Registry enterprise, for its representative."),
+    name: str = typer.Option(None, help="Display name."),
+    password: str = typer.Option(
+        ..., prompt=True, hide_input=True, confirmation_prompt=True, envvar="SMARTGOV_NEW_PASSWORD"
+    ),
+) -> None:
+    """Create an account (the password is asked for, or read from SMARTGOV_NEW_PASSWORD)."""
+    factory = make_sessionmaker(make_engine(settings_or_exit()))
+    try:
+        with transaction(factory) as session:
+            user = create_user(
+                session,
+                username=username,
+                password=password,
+                role=role,
+                display_name=name,
+                department_code=department,
+                person_id=person_id,
+                enterprise_id=enterprise_id,
+            )
+            typer.echo(f"created {user.username} ({user.role})")
+    except DomainError as exc:
+        fail(exc)
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """List accounts with their roles and departments."""
+    factory = make_sessionmaker(make_engine(settings_or_exit()))
+    with transaction(factory) as session:
+        for user in list_users(session):
+            typer.echo(f"{user.username:<20} {user.role:<20} {user.department_code or '-'}")
+
+
+@users_app.command("token")
+def users_token(
+    username: str = typer.Argument(...),
+    days: int = typer.Option(30, min=1, max=365, help="Days until it expires."),
+) -> None:
+    """Issue a bearer token for the API (printed once, stored only as a hash)."""
+    from sqlalchemy import select
+
+    from smartgov.core.models import User
+
+    factory = make_sessionmaker(make_engine(settings_or_exit()))
+    with transaction(factory) as session:
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None:
+            fail(f"no account named {username!r}; see `smartgov users list`")
+        token, _ = issue_token(session, user=user, name="cli", days=days)
+    typer.echo(token)
+
+
+@users_app.command("demo-accounts")
+def users_demo_accounts() -> None:
+    """Create one account per role for the demo city and print how to log in."""
+    from smartgov.core.models import User
+    from smartgov.exchange.service import first_demo_subjects, seed_organisation
+
+    settings = settings_or_exit()
+    if settings.environment is Environment.production:
+        fail("demo accounts share a known password; they are refused in production")
+    factory = make_sessionmaker(make_engine(settings))
+    from sqlalchemy import select
+
+    with transaction(factory) as session:
+        seed_organisation(session)
+        person_id, enterprise_id = first_demo_subjects(session)
+        for username, role, department in DEMO_ACCOUNTS:
+            if session.scalar(select(User.id).where(User.username == username)):
+                continue
+            if role is Role.citizen and person_id is None:
+                fail("the registry is empty; run `smartgov demo-city` first")
+            create_user(
+                session,
+                username=username,
+                password=DEMO_PASSWORD,
+                role=role,
+                display_name=f"Demo {role.value.replace('_', ' ')}",
+                department_code=department,
+                person_id=person_id if role is Role.citizen else None,
+                enterprise_id=enterprise_id if role is Role.enterprise else None,
+            )
+    typer.echo("Demo accounts (password for all: " + DEMO_PASSWORD + "):")
+    for username, role, department in DEMO_ACCOUNTS:
+        typer.echo(f"  {username:<12} {role.value:<20} {department or ''}")
+
+
+def check() -> None:
+    """Check the deployment and print coded warnings; exits 1 on any error."""
+    settings = settings_or_exit()
+    findings = run_checks(settings, make_engine(settings))
+    for finding in findings:
+        typer.echo(str(finding))
+    if not findings:
+        typer.echo("no problems found")
+    if any(f.level == "error" for f in findings):
+        raise typer.Exit(1)

@@ -1,0 +1,47 @@
+"""Domain errors. Messages are English msgids, translated where they are shown."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class FieldError:
+    field: str
+    message: str
+
+
+@dataclass
+class DomainError(Exception):
+    message: str
+    fields: list[FieldError] = field(default_factory=list)
+    status: int = 400
+    code: str = "invalid"
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class Invalid(DomainError):
+    def __init__(self, message: str, fields: list[FieldError] | None = None) -> None:
+        super().__init__(message, fields or [], 422, "invalid")
+
+
+class NotFound(DomainError):
+    def __init__(self, message: str = "Not found.") -> None:
+        super().__init__(message, [], 404, "not_found")
+
+
+class NotAuthenticated(DomainError):
+    def __init__(self, message: str = "Please sign in.") -> None:
+        super().__init__(message, [], 401, "not_authenticated")
+
+
+class Forbidden(DomainError):
+    def __init__(self, message: str = "You do not have permission to do this.") -> None:
+        super().__init__(message, [], 403, "forbidden")
+
+
+class Conflict(DomainError):
+    def __init__(self, message: str, fields: list[FieldError] | None = None) -> None:
+        super().__init__(message, fields or [], 409, "conflict")

@@ -1,0 +1,49 @@
+"""Running Alembic from code, so `smartgov db upgrade` needs no alembic.ini on disk."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, MetaData
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def all_models_metadata() -> MetaData:
+    """Import every capability's tables so the metadata is complete."""
+    import smartgov.core.models
+    import smartgov.exchange.models  # noqa: F401
+    from smartgov.core.db import Base
+
+    return Base.metadata
+
+
+def alembic_config(engine: Engine | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    # Zero-padded numeric revision files: 0001_foundation.py, 0002_...
+    config.set_main_option("file_template", "%%(rev)s_%%(slug)s")
+    if engine is not None:
+        config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    return config
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    with engine.begin() as conn:
+        config = alembic_config(engine)
+        config.attributes["connection"] = conn
+        command.upgrade(config, revision)
+
+
+def heads() -> list[str]:
+    return list(ScriptDirectory.from_config(alembic_config()).get_heads())
+
+
+def current(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()

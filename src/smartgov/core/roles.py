@@ -1,0 +1,52 @@
+"""Roles and the permissions they carry. Every route names one permission."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    citizen = "citizen"
+    enterprise = "enterprise"
+    counter_officer = "counter_officer"
+    department_officer = "department_officer"
+    reviewer = "reviewer"
+    auditor = "auditor"
+    analyst = "analyst"
+    administrator = "administrator"
+
+
+class Permission(StrEnum):
+    public = "public"  # anyone, signed in or not
+    signed_in = "signed_in"  # any account
+    own_record_read = "own_record.read"  # a citizen's or enterprise's own registry entry
+    registry_read = "registry.read"  # a department's own registries
+    counter_lookup = "counter.lookup"  # find a person to serve at a counter
+    statistics_read = "statistics.read"  # aggregate figures, no individual rows
+    users_read = "users.read"
+    users_manage = "users.manage"
+
+
+#: Roles whose accounts belong to a department; their record access is limited to it.
+STAFF_ROLES = frozenset(
+    {Role.counter_officer, Role.department_officer, Role.reviewer, Role.administrator}
+)
+
+GRANTS: dict[Role, frozenset[Permission]] = {
+    Role.citizen: frozenset({Permission.own_record_read}),
+    Role.enterprise: frozenset({Permission.own_record_read}),
+    Role.counter_officer: frozenset({Permission.counter_lookup}),
+    Role.department_officer: frozenset({Permission.registry_read, Permission.statistics_read}),
+    Role.reviewer: frozenset({Permission.registry_read}),
+    Role.auditor: frozenset({Permission.users_read, Permission.statistics_read}),
+    Role.analyst: frozenset({Permission.statistics_read}),
+    Role.administrator: frozenset(
+        {Permission.users_read, Permission.users_manage, Permission.statistics_read}
+    ),
+}
+
+
+def allows(role: Role, permission: Permission) -> bool:
+    if permission in (Permission.public, Permission.signed_in):
+        return True
+    return permission in GRANTS[role]

@@ -1,0 +1,144 @@
+"""One typed settings object, read from the environment (prefix ``SMARTGOV_``).
+
+Every secret may also be given as a file (``SMARTGOV_SECRET_KEY_FILE``) so that
+container secrets never have to pass through the environment.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+#: The value shipped for development; refused anywhere else.
+PLACEHOLDER_SECRET = "change-me-development-only"  # noqa: S105 - a known placeholder, refused in production
+
+SUPPORTED_LANGUAGES = ("zh-Hans", "en")
+SECRET_FIELDS = ("secret_key", "llm_api_key")
+
+
+class Environment(StrEnum):
+    development = "development"
+    test = "test"
+    production = "production"
+
+
+class ConfigError(Exception):
+    """A setting is wrong; the message names it and says how to fix it."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SMARTGOV_", extra="ignore")
+
+    environment: Environment = Field(
+        Environment.development, description="development, test or production."
+    )
+    database_url: str = Field(
+        "", description="SQLAlchemy URL; empty means the SQLite file var/smartgov.db."
+    )
+    secret_key: SecretStr = Field(
+        SecretStr(PLACEHOLDER_SECRET),
+        description="Signs session cookies; at least 32 characters outside development.",
+    )
+    data_dir: Path = Field(Path("var"), description="Where the SQLite file and uploads live.")
+    language: str = Field("zh-Hans", description="Default language: zh-Hans or en.")
+    assets_dir: Path | None = Field(
+        None, description="Folder of installed npm packages; default ./node_modules."
+    )
+    llm_base_url: str = Field(
+        "", description="OpenAI-compatible endpoint for generation; empty means none."
+    )
+    llm_api_key: SecretStr = Field(SecretStr(""), description="Key for the LLM endpoint.")
+    llm_model: str = Field("", description="Model name at the LLM endpoint.")
+    session_max_age: int = Field(
+        8 * 3600, ge=300, description="Seconds a login session stays valid."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_secret_files(cls, data: Any) -> Any:
+        """``SMARTGOV_<NAME>_FILE`` points at a file holding the secret."""
+        import os
+
+        if not isinstance(data, dict):
+            return data
+        for name in SECRET_FIELDS:
+            path = data.pop(f"{name}_file", None) or os.environ.get(
+                f"SMARTGOV_{name.upper()}_FILE"
+            )
+            if path and name not in data:
+                try:
+                    data[name] = Path(path).read_text(encoding="utf-8").strip()
+                except OSError as exc:
+                    raise ValueError(f"cannot read {name}_file {path!r}: {exc.strerror}") from exc
+        return data
+
+    @field_validator("database_url")
+    @classmethod
+    def _valid_url(cls, value: str) -> str:
+        if not value:
+            return value
+        try:
+            url = make_url(value)
+        except ArgumentError as exc:
+            raise ValueError(
+                "not a database URL; use sqlite:///path/to.db or "
+                "postgresql+psycopg://user@host:5432/dbname"
+            ) from exc
+        if url.get_backend_name() not in ("sqlite", "postgresql"):
+            raise ValueError(
+                f"unsupported database {url.get_backend_name()!r}; use sqlite or postgresql"
+            )
+        return value
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        if value not in SUPPORTED_LANGUAGES:
+            raise ValueError(f"use one of {', '.join(SUPPORTED_LANGUAGES)}")
+        return value
+
+    @model_validator(mode="after")
+    def _no_placeholder_in_production(self) -> Settings:
+        if self.environment is Environment.production:
+            secret = self.secret_key.get_secret_value()
+            if secret == PLACEHOLDER_SECRET or len(secret) < 32:
+                raise ValueError(
+                    "secret_key: production needs a random secret of at least 32 characters; "
+                    "set SMARTGOV_SECRET_KEY or SMARTGOV_SECRET_KEY_FILE "
+                    '(python -c "import secrets; print(secrets.token_urlsafe(48))")'
+                )
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'smartgov.db').as_posix()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.effective_database_url.startswith("sqlite")
+
+    @property
+    def node_modules(self) -> Path:
+        return self.assets_dir or Path("node_modules")
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read settings, turning validation errors into one line per bad setting."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            field = ".".join(str(p) for p in err["loc"]) or "settings"
+            env = f"SMARTGOV_{field.upper()}" if err["loc"] else "SMARTGOV_*"
+            message = str(err["msg"]).removeprefix("Value error, ")
+            lines.append(f"invalid setting {env}: {message}")
+        raise ConfigError("\n".join(lines)) from None

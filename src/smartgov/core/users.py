@@ -1,0 +1,138 @@
+"""Accounts: creation, password checks and API tokens. Functions take an explicit session."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from smartgov.core.clock import now
+from smartgov.core.errors import Conflict, FieldError, Invalid, NotAuthenticated
+from smartgov.core.models import ApiToken, Department, User
+from smartgov.core.roles import STAFF_ROLES, Role
+
+_hasher = PasswordHasher()
+# A real hash to check against when the user is unknown, so timing does not reveal
+# which usernames exist.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
+MIN_PASSWORD = 10
+
+
+def create_user(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    role: Role,
+    display_name: str | None = None,
+    department_code: str | None = None,
+    person_id: int | None = None,
+    enterprise_id: int | None = None,
+) -> User:
+    errors: list[FieldError] = []
+    if not USERNAME.match(username):
+        errors.append(
+            FieldError(
+                "username",
+                "Use 3 to 64 lowercase letters, digits, dots, dashes or underscores.",
+            )
+        )
+    if len(password) < MIN_PASSWORD:
+        errors.append(FieldError("password", "Use a password of at least 10 characters."))
+    if role in STAFF_ROLES and not department_code:
+        errors.append(FieldError("department", "Staff accounts need a department."))
+    if department_code and session.get(Department, department_code) is None:
+        errors.append(FieldError("department", "No such department."))
+    if role is Role.citizen and person_id is None:
+        errors.append(FieldError("person_id", "A citizen account needs a registry person."))
+    if role is Role.enterprise and enterprise_id is None:
+        errors.append(FieldError("enterprise_id", "An enterprise account needs an enterprise."))
+    if errors:
+        raise Invalid("The account could not be created.", errors)
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise Conflict(
+            "The account could not be created.",
+            [FieldError("username", "This username is taken.")],
+        )
+    user = User(
+        username=username,
+        display_name=display_name or username,
+        role=role.value,
+        password_hash=_hasher.hash(password),
+        department_code=department_code,
+        person_id=person_id,
+        enterprise_id=enterprise_id,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(session: Session, *, username: str, password: str) -> User:
+    user = session.scalar(select(User).where(User.username == username.strip().lower()))
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        raise NotAuthenticated("Wrong username or password.") from None
+    if user is None or not user.active:
+        raise NotAuthenticated("Wrong username or password.")
+    return user
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(
+    session: Session, *, user: User, name: str, days: int = 30
+) -> tuple[str, ApiToken]:
+    """Return the token (shown once) and its stored record."""
+    token = "sg_" + secrets.token_urlsafe(32)
+    record = ApiToken(
+        user_id=user.id,
+        token_hash=_digest(token),
+        name=name,
+        expires_at=now() + timedelta(days=days),
+    )
+    session.add(record)
+    session.flush()
+    return token, record
+
+
+def user_for_token(session: Session, token: str) -> User | None:
+    row = session.execute(
+        select(User, ApiToken.expires_at)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(ApiToken.token_hash == _digest(token))
+    ).first()
+    if row is None:
+        return None
+    user, expires_at = row
+    if expires_at.tzinfo is None:  # SQLite returns naive datetimes
+        expires_at = expires_at.replace(tzinfo=now().tzinfo)
+    if expires_at < now() or not user.active:
+        return None
+    return user
+
+
+def get_user(session: Session, user_id: int) -> User | None:
+    return session.get(User, user_id)
+
+
+def list_users(session: Session, *, department_code: str | None = None) -> list[User]:
+    query = select(User).order_by(User.role, User.username)
+    if department_code:
+        query = query.where(User.department_code == department_code)
+    return list(session.scalars(query))
+
+
+def count_by_role(session: Session) -> dict[str, int]:
+    rows = session.execute(select(User.role, func.count()).group_by(User.role))
+    return {role: n for role, n in rows}

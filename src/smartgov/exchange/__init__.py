@@ -1,0 +1,1 @@
+"""exchange capability: departments' registries and the demo city that fills them."""

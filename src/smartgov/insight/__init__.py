@@ -1,0 +1,1 @@
+"""insight capability: process mining, forecasts, consultations."""

@@ -1,0 +1,1 @@
+"""Alembic migrations: zero-padded file names, exactly one head."""

@@ -1,0 +1,1 @@
+"""oversight capability: algorithm register, fairness and audits."""

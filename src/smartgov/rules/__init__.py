@@ -1,0 +1,1 @@
+"""rules capability: services as code and their evaluation (issue 3)."""

@@ -1,0 +1,1 @@
+"""web capability: the FastAPI app, its API routers and its pages."""

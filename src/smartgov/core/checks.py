@@ -66,6 +66,8 @@ def run_checks(settings: Settings, engine: Engine) -> list[Finding]:
         )
     if settings.llm_base_url and not settings.llm_model:
         found.append(
-            Finding("SG006", "warning", "SMARTGOV_LLM_BASE_URL is set but SMARTGOV_LLM_MODEL is not.")
+            Finding(
+                "SG006", "warning", "SMARTGOV_LLM_BASE_URL is set but SMARTGOV_LLM_MODEL is not."
+            )
         )
     return found

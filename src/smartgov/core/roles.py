@@ -50,3 +50,19 @@ def allows(role: Role, permission: Permission) -> bool:
     if permission in (Permission.public, Permission.signed_in):
         return True
     return permission in GRANTS[role]
+
+
+def N_(message: str) -> str:  # marks strings for extraction; see core.i18n.N_
+    return message
+
+
+ROLE_LABELS = {
+    Role.citizen: N_("Citizen"),
+    Role.enterprise: N_("Enterprise representative"),
+    Role.counter_officer: N_("Counter officer"),
+    Role.department_officer: N_("Department officer"),
+    Role.reviewer: N_("Reviewer"),
+    Role.auditor: N_("Auditor"),
+    Role.analyst: N_("Analyst"),
+    Role.administrator: N_("Administrator"),
+}

@@ -68,9 +68,7 @@ class Settings(BaseSettings):
         if not isinstance(data, dict):
             return data
         for name in SECRET_FIELDS:
-            path = data.pop(f"{name}_file", None) or os.environ.get(
-                f"SMARTGOV_{name.upper()}_FILE"
-            )
+            path = data.pop(f"{name}_file", None) or os.environ.get(f"SMARTGOV_{name.upper()}_FILE")
             if path and name not in data:
                 try:
                     data[name] = Path(path).read_text(encoding="utf-8").strip()

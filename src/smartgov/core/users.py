@@ -90,9 +90,7 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_token(
-    session: Session, *, user: User, name: str, days: int = 30
-) -> tuple[str, ApiToken]:
+def issue_token(session: Session, *, user: User, name: str, days: int = 30) -> tuple[str, ApiToken]:
     """Return the token (shown once) and its stored record."""
     token = "sg_" + secrets.token_urlsafe(32)
     record = ApiToken(

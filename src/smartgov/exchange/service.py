@@ -11,8 +11,9 @@ import numpy as np
 from sqlalchemy import Connection, Engine, Table, case, delete, extract, func, select
 from sqlalchemy.orm import Session
 
-from smartgov.core.errors import Conflict
-from smartgov.core.models import Department, District
+from smartgov.core.errors import Conflict, Forbidden, NotFound
+from smartgov.core.models import Department, District, User
+from smartgov.core.roles import Role
 from smartgov.exchange import synth
 from smartgov.exchange.models import Enterprise, Household, Person
 
@@ -102,9 +103,7 @@ def generate_city(
         existing = registry_counts(session)
         if any(existing.values()):
             if not replace:
-                raise Conflict(
-                    "The registries already hold a city; use --replace to overwrite it."
-                )
+                raise Conflict("The registries already hold a city; use --replace to overwrite it.")
             for model in (Person, Household, Enterprise):
                 session.execute(delete(model))
         session.flush()
@@ -194,3 +193,52 @@ def first_demo_subjects(session: Session) -> tuple[int | None, int | None]:
     )
     return person_id, enterprise_id
 
+
+def registries_of(department_code: str | None) -> list[str]:
+    return [name for name, owner in REGISTRY_OWNER.items() if owner == department_code]
+
+
+def read_person_as(session: Session, *, user: User, person_id: int) -> dict[str, Any]:
+    """A person's record, if this user may see it: citizens only their own, staff only
+    registries their department keeps. Unknown and forbidden look the same to a citizen."""
+    own = user.role == Role.citizen and user.person_id == person_id
+    if not own and "people" not in registries_of(user.department_code):
+        raise (NotFound() if user.role == Role.citizen else Forbidden(
+            "Your department does not keep this registry."
+        ))  # fmt: skip
+    record = person_record(session, person_id)
+    if record is None:
+        raise NotFound()
+    return record
+
+
+def read_enterprise_as(session: Session, *, user: User, enterprise_id: int) -> Enterprise:
+    own = user.role == Role.enterprise and user.enterprise_id == enterprise_id
+    if not own and "enterprises" not in registries_of(user.department_code):
+        raise (NotFound() if user.role == Role.enterprise else Forbidden(
+            "Your department does not keep this registry."
+        ))  # fmt: skip
+    enterprise = enterprise_record(session, enterprise_id)
+    if enterprise is None:
+        raise NotFound()
+    return enterprise
+
+
+def valid_resident_id(value: str) -> bool:
+    """GB 11643: 17 digits and a check character."""
+    if len(value) != 18 or not value[:17].isdigit():
+        return False
+    body = np.array([[int(c) for c in value[:17]]], dtype=np.int64)
+    return bool(synth.resident_id_check(body)[0] == value[17])
+
+
+def counter_view(session: Session, person_id: int) -> dict[str, Any]:
+    """The minimum a counter officer needs to serve someone: who and where, not income."""
+    person = session.get(Person, person_id)
+    assert person is not None
+    return {
+        "name": person.name,
+        "gender": person.gender,
+        "birth_year": person.birth_date.year,
+        "district_code": person.district_code,
+    }

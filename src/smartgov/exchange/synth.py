@@ -47,7 +47,9 @@ SURNAME_WEIGHTS = np.array(
     [7.1, 7.0, 6.7, 5.4, 4.5, 3.1, 2.3, 2.2, 2.0, 1.7, 1.3, 1.2, 1.2, 1.1, 1.0, 1.0, 0.9]
     + [0.9, 0.9, 0.8, 0.8, 0.7, 0.6, 0.6, 0.5, 0.5, 0.5, 0.5, 0.4, 0.4]
 )
-GIVEN = list("伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉萍红建文辉宇浩欣怡晨阳佳琪子涵梓轩雨")
+GIVEN = list(
+    "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉萍红建文辉宇浩欣怡晨阳佳琪子涵梓轩雨"
+)
 
 HOUSING = np.array(["owned", "rented", "public_rental", "other"])
 HOUSING_P = [0.70, 0.20, 0.07, 0.03]
@@ -59,7 +61,9 @@ INDUSTRIES = np.array(
     ]
 )  # fmt: skip
 INDUSTRY_P = [0.18, 0.26, 0.10, 0.08, 0.10, 0.06, 0.12, 0.04, 0.03, 0.03]
-INDUSTRY_WORD = np.array(["制造", "商贸", "科技", "建设", "餐饮", "物流", "咨询", "农业", "医疗", "教育"])
+INDUSTRY_WORD = np.array(
+    ["制造", "商贸", "科技", "建设", "餐饮", "物流", "咨询", "农业", "医疗", "教育"]
+)
 TRADE_NAMES = list("鹏程华远宏达恒信永兴瑞丰锦泰博安嘉和启明天成盛元新禾")
 
 #: Local minimum living line, yuan per person per month (used to seed existing benefits).
@@ -212,15 +216,19 @@ def _people_chunk(
         default="not_working",
     )  # fmt: skip
     employment = np.where((grade == 1) & (employment == "employed"), "not_working", employment)
-    income = np.select(
-        [employment == "employed", employment == "self_employed", employment == "retired"],
-        [
-            rng.lognormal(np.log(6500), 0.55, n),
-            rng.lognormal(np.log(6000), 0.9, n),
-            rng.lognormal(np.log(3200), 0.45, n),
-        ],
-        default=0.0,
-    ).round(-1).astype(np.int64)
+    income = (
+        np.select(
+            [employment == "employed", employment == "self_employed", employment == "retired"],
+            [
+                rng.lognormal(np.log(6500), 0.55, n),
+                rng.lognormal(np.log(6000), 0.9, n),
+                rng.lognormal(np.log(3200), 0.45, n),
+            ],
+            default=0.0,
+        )
+        .round(-1)
+        .astype(np.int64)
+    )
     working_years = np.clip(age - 22, 0, 38)
     insured = np.isin(employment, ["employed", "unemployed", "retired"])
     months = np.where(insured, working_years * 12 * rng.uniform(0.4, 1.0, n), 0).astype(np.int64)
@@ -295,9 +303,7 @@ def _resident_ids(
     ymd_digits = np.char.replace(ymd, "-", "").astype(np.int64)
     area = np.array([int(code) for code in districts], dtype=np.int64)[district]
     body_num = [area, ymd_digits, seq]
-    body = np.hstack(
-        [_digits(body_num[0], 6), _digits(body_num[1], 8), _digits(body_num[2], 3)]
-    )
+    body = np.hstack([_digits(body_num[0], 6), _digits(body_num[1], 8), _digits(body_num[2], 3)])
     text = _join(
         [
             area.astype(str),

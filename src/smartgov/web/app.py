@@ -1,0 +1,95 @@
+"""The application factory: nothing is created at import time."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from fastapi import FastAPI, Request, Response
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+import smartgov
+from smartgov.core.db import make_engine, make_sessionmaker
+from smartgov.core.roles import Permission
+from smartgov.core.settings import Environment, Settings
+from smartgov.web import api, errors, pages
+from smartgov.web.deps import require
+from smartgov.web.templating import make_environment
+
+STATIC = Path(__file__).resolve().parent / "static"
+CSP = (
+    "default-src 'self'; img-src 'self' data:; script-src 'self'; style-src 'self'; "
+    "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+)
+
+
+def _mount_assets(app: FastAPI, settings: Settings) -> dict[str, bool]:
+    """Serve installed npm packages; pages still work (unstyled) without them."""
+    found = {}
+    for name, folder in {
+        "uswds": settings.node_modules / "@uswds" / "uswds" / "dist",
+        "swagger": settings.node_modules / "swagger-ui-dist",
+    }.items():
+        found[name] = folder.is_dir()
+        if found[name]:
+            app.mount(f"/static/{name}", StaticFiles(directory=folder), name=name)
+    app.mount("/static/app", StaticFiles(directory=STATIC), name="app-static")
+    return found
+
+
+def create_app(settings: Settings) -> FastAPI:
+    app = FastAPI(
+        title="smartgov",
+        version=smartgov.__version__,
+        description="AI-assisted public services that stay accountable.",
+        docs_url=None,  # served below from the locally installed Swagger UI
+        redoc_url=None,
+        openapi_url="/api/v1/openapi.json",
+    )
+    engine = make_engine(settings)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.templates = make_environment()
+    app.state.names = {}
+    app.state.assets = _mount_assets(app, settings)
+
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key.get_secret_value(),
+        session_cookie="smartgov_session",
+        max_age=settings.session_max_age,
+        same_site="lax",
+        https_only=settings.environment is Environment.production,
+    )
+
+    @app.middleware("http")
+    async def security_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if request.url.path != "/docs":  # Swagger UI starts itself with an inline script
+            response.headers.setdefault("Content-Security-Policy", CSP)
+        return response
+
+    @app.get("/docs", include_in_schema=False, dependencies=[require(Permission.public)])
+    def docs() -> HTMLResponse:
+        if not app.state.assets["swagger"]:
+            return get_swagger_ui_html(openapi_url=app.openapi_url or "", title="smartgov API")
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "",
+            title="smartgov API",
+            swagger_js_url="/static/swagger/swagger-ui-bundle.js",
+            swagger_css_url="/static/swagger/swagger-ui.css",
+            swagger_favicon_url="/static/swagger/favicon-32x32.png",
+        )
+
+    errors.install(app)
+    app.include_router(api.router, prefix="/api/v1")
+    app.include_router(pages.router)
+    return app

@@ -1,0 +1,113 @@
+"""Errors answer in the user's language: JSON under /api, an error page elsewhere."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from smartgov.core import i18n
+from smartgov.core.errors import DomainError, FieldError
+from smartgov.core.settings import Settings
+
+log = logging.getLogger("smartgov.web")
+
+# Pydantic error types mapped to messages in the catalogue; others get a generic one.
+FIELD_MESSAGES = {
+    "missing": "This field is required.",
+    "string_too_short": "This is too short.",
+    "string_too_long": "This is too long.",
+    "int_parsing": "Enter a whole number.",
+    "int_type": "Enter a whole number.",
+    "string_type": "Enter text.",
+    "greater_than_equal": "This number is too small.",
+    "less_than_equal": "This number is too large.",
+    "json_invalid": "The request body is not valid JSON.",
+    "model_attributes_type": "The request body must be a JSON object.",
+    "dict_type": "The request body must be a JSON object.",
+    "enum": "Choose one of the allowed values.",
+}
+STATUS_MESSAGES = {
+    400: "The request could not be understood.",
+    401: "Please sign in.",
+    403: "You do not have permission to do this.",
+    404: "This page does not exist.",
+    405: "This method is not allowed here.",
+    409: "This conflicts with the current state.",
+    422: "Some fields are not valid.",
+    500: "Something went wrong on our side. Please try again later.",
+}
+
+
+def _lang(request: Request) -> str:
+    settings: Settings = request.app.state.settings
+    chosen = request.cookies.get("lang")
+    if i18n.supported(chosen):
+        return str(chosen)
+    return i18n.negotiate(request.headers.get("accept-language"), settings.language)
+
+
+def _respond(request: Request, status: int, code: str, message: str,
+             fields: list[FieldError]) -> Response:  # fmt: skip
+    lang = _lang(request)
+    _ = i18n.translator(lang)
+    if request.url.path.startswith("/api/"):
+        body: dict[str, Any] = {
+            "error": {
+                "code": code,
+                "message": _(message),
+                "fields": [{"field": f.field, "message": _(f.message)} for f in fields],
+            }
+        }
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        return JSONResponse(body, status_code=status, headers=headers)
+    if status == 401:
+        target = request.url.path
+        if request.url.query:
+            target += "?" + request.url.query
+        return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+    from smartgov.web.templating import render
+
+    return render(
+        request,
+        "error.html",
+        lang=lang,
+        user=None,
+        status_code=status,
+        status=status,
+        message=_(message),
+        fields=[FieldError(f.field, _(f.message)) for f in fields],
+    )
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(request: Request, exc: DomainError) -> Response:
+        return _respond(request, exc.status, exc.code, exc.message, exc.fields)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        fields = [
+            FieldError(
+                ".".join(str(p) for p in err["loc"] if p != "body") or "body",
+                FIELD_MESSAGES.get(err["type"], "This value is not valid."),
+            )
+            for err in exc.errors()
+        ]
+        return _respond(request, 422, "invalid", STATUS_MESSAGES[422], fields)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        message = STATUS_MESSAGES.get(exc.status_code, STATUS_MESSAGES[400])
+        return _respond(request, exc.status_code, "http_error", message, [])
+
+    @app.exception_handler(Exception)
+    async def crash(request: Request, exc: Exception) -> Response:
+        # Only the exception class and route: messages and locals may hold personal data.
+        log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path)
+        return _respond(request, 500, "server_error", STATUS_MESSAGES[500], [])

@@ -1,0 +1,110 @@
+"""Server-rendered pages: sign in and out, language, and each role's home page."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from smartgov.core.errors import NotAuthenticated
+from smartgov.core.models import User
+from smartgov.core.roles import Permission, Role
+from smartgov.core.users import authenticate, count_by_role, list_users
+from smartgov.exchange import service as registries
+from smartgov.exchange.pages import router as exchange_pages
+from smartgov.web.deps import Lang, SessionDep, check_csrf, require
+from smartgov.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+Public = Annotated[User | None, require(Permission.public)]
+Signed = Annotated[User, require(Permission.signed_in)]
+
+
+def safe_next(target: str | None) -> str:
+    """Only same-site paths: an open redirect would help phishing."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
+
+
+@router.get("/")
+def home(request: Request, session: SessionDep, user: Public, lang: Lang) -> HTMLResponse:
+    if user is None:
+        return render(request, "landing.html", lang=lang, user=None)
+    return render(request, "home.html", lang=lang, user=user, **home_context(session, user))
+
+
+def home_context(session: SessionDep, user: User) -> dict[str, Any]:
+    """What each role sees first."""
+    role = Role(user.role)
+    context: dict[str, Any] = {"department": user.department_code}
+    if role is Role.citizen and user.person_id is not None:
+        context["record"] = registries.read_person_as(session, user=user, person_id=user.person_id)
+    elif role is Role.enterprise and user.enterprise_id is not None:
+        context["enterprise"] = registries.read_enterprise_as(
+            session, user=user, enterprise_id=user.enterprise_id
+        )
+    elif role in (Role.department_officer, Role.reviewer):
+        counts = registries.registry_counts(session)
+        context["registries"] = {
+            name: counts[name] for name in registries.registries_of(user.department_code)
+        }
+    elif role in (Role.analyst, Role.department_officer):
+        context["districts"] = registries.population_by_district(session)
+    if role in (Role.auditor, Role.administrator):
+        context["role_counts"] = count_by_role(session)
+        context["users"] = list_users(session)
+    if role in (Role.analyst, Role.auditor, Role.administrator):
+        context["districts"] = registries.population_by_district(session)
+    return context
+
+
+@router.get("/login")
+def login_form(request: Request, user: Public, lang: Lang, next: str = "/") -> Response:
+    if user is not None:
+        return RedirectResponse(safe_next(next), status_code=303)
+    return render(request, "login.html", lang=lang, user=None, next=safe_next(next))
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    session: SessionDep,
+    lang: Lang,
+    _user: Public,
+    username: Annotated[str, Form(max_length=64)] = "",
+    password: Annotated[str, Form(max_length=256)] = "",
+    csrf_token: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    check_csrf(request, csrf_token)
+    try:
+        user = authenticate(session, username=username, password=password)
+    except NotAuthenticated as exc:
+        return render(
+            request, "login.html", lang=lang, user=None, status_code=401,
+            error=exc.message, username=username, next=safe_next(next),
+        )  # fmt: skip
+    request.session.clear()  # a fresh session (and CSRF token) for the signed-in user
+    request.session["uid"] = user.id
+    return RedirectResponse(safe_next(next), status_code=303)
+
+
+@router.post("/logout")
+def logout(request: Request, _user: Public, csrf_token: Annotated[str, Form()] = "") -> Response:
+    check_csrf(request, csrf_token)
+    request.session.clear()
+    return RedirectResponse("/", status_code=303)
+
+
+@router.get("/language")
+def choose_language(_user: Public, lang: str = "zh-Hans", next: str = "/") -> Response:
+    """Switch language; remembered in a cookie, so it also works before signing in."""
+    response = RedirectResponse(safe_next(next), status_code=303)
+    if lang in ("zh-Hans", "en"):
+        response.set_cookie("lang", lang, max_age=365 * 86400, samesite="lax")
+    return response
+
+
+router.include_router(exchange_pages)

@@ -1,0 +1,55 @@
+"""API shapes for accounts and the organisation."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class TokenRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+    name: str = Field("api", max_length=100, description="A label for the token.")
+    days: int = Field(30, ge=1, le=365)
+
+
+class TokenOut(BaseModel):
+    token: str
+    token_type: str = "bearer"
+    expires_at: datetime
+
+
+class UserOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    username: str
+    display_name: str
+    role: str
+    department_code: str | None
+    language: str | None
+
+
+class DistrictOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    code: str
+    name_zh: str
+    name_en: str
+
+
+class DepartmentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    code: str
+    name_zh: str
+    name_en: str
+
+
+class Health(BaseModel):
+    status: str
+    version: str
+    schema_revision: str | None

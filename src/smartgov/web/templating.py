@@ -1,0 +1,79 @@
+"""Jinja2 pages: every string goes through the translation catalogue."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy import select
+
+from smartgov.core import i18n
+from smartgov.core.models import Department, District, User
+from smartgov.core.roles import ROLE_LABELS, Permission, Role, allows
+from smartgov.exchange.labels import LABELS
+
+PACKAGE = Path(__file__).resolve().parent.parent
+# Each capability keeps its own templates; the web shell's come first.
+TEMPLATE_DIRS = [PACKAGE / "web" / "templates", PACKAGE / "exchange" / "templates"]
+
+
+def make_environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader([str(p) for p in TEMPLATE_DIRS]),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return env
+
+
+def render(
+    request: Request,
+    template: str,
+    *,
+    lang: str,
+    user: User | None,
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    from smartgov.web.deps import csrf_token
+
+    env: Environment = request.app.state.templates
+    districts, departments = organisation_names(request, lang)
+    translate = i18n.translator(lang)
+    html = env.get_template(template).render(
+        request=request,
+        lang=lang,
+        user=user,
+        role=Role(user.role) if user else None,
+        can=lambda p: user is not None and allows(Role(user.role), Permission(p)),
+        csrf_token=csrf_token(request),
+        assets=request.app.state.assets,
+        _=translate,
+        label=lambda code: translate(LABELS.get(code, code)),
+        role_label=lambda r: translate(ROLE_LABELS[Role(r)]),
+        district_names=districts,
+        department_names=departments,
+        department_name=departments.get(user.department_code or "", "") if user else "",
+        **context,
+    )
+    return HTMLResponse(html, status_code=status_code)
+
+
+def organisation_names(request: Request, lang: str) -> tuple[dict[str, str], dict[str, str]]:
+    """District and department names in the page's language (read once per language)."""
+    cache: dict[str, tuple[dict[str, str], dict[str, str]]] = request.app.state.names
+    if lang not in cache:
+        with request.app.state.sessionmaker() as session:
+            zh = lang == "zh-Hans"
+            cache[lang] = (
+                {d.code: d.name_zh if zh else d.name_en for d in session.scalars(select(District))},
+                {
+                    d.code: d.name_zh if zh else d.name_en
+                    for d in session.scalars(select(Department))
+                },
+            )
+    return cache[lang]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from smartgov.core.i18n import N_
+
 from dataclasses import dataclass, field
 
 
@@ -28,17 +30,17 @@ class Invalid(DomainError):
 
 
 class NotFound(DomainError):
-    def __init__(self, message: str = "Not found.") -> None:
+    def __init__(self, message: str = N_("Not found.")) -> None:
         super().__init__(message, [], 404, "not_found")
 
 
 class NotAuthenticated(DomainError):
-    def __init__(self, message: str = "Please sign in.") -> None:
+    def __init__(self, message: str = N_("Please sign in.")) -> None:
         super().__init__(message, [], 401, "not_authenticated")
 
 
 class Forbidden(DomainError):
-    def __init__(self, message: str = "You do not have permission to do this.") -> None:
+    def __init__(self, message: str = N_("You do not have permission to do this.")) -> None:
         super().__init__(message, [], 403, "forbidden")
 
 

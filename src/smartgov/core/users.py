@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from smartgov.core.i18n import N_
+
 import hashlib
 import re
 import secrets
@@ -39,27 +41,24 @@ def create_user(
     errors: list[FieldError] = []
     if not USERNAME.match(username):
         errors.append(
-            FieldError(
-                "username",
-                "Use 3 to 64 lowercase letters, digits, dots, dashes or underscores.",
+            FieldError("username", N_("Use 3 to 64 lowercase letters, digits, dots, dashes or underscores."),
             )
         )
     if len(password) < MIN_PASSWORD:
-        errors.append(FieldError("password", "Use a password of at least 10 characters."))
+        errors.append(FieldError("password", N_("Use a password of at least 10 characters.")))
     if role in STAFF_ROLES and not department_code:
-        errors.append(FieldError("department", "Staff accounts need a department."))
+        errors.append(FieldError("department", N_("Staff accounts need a department.")))
     if department_code and session.get(Department, department_code) is None:
-        errors.append(FieldError("department", "No such department."))
+        errors.append(FieldError("department", N_("No such department.")))
     if role is Role.citizen and person_id is None:
-        errors.append(FieldError("person_id", "A citizen account needs a registry person."))
+        errors.append(FieldError("person_id", N_("A citizen account needs a registry person.")))
     if role is Role.enterprise and enterprise_id is None:
-        errors.append(FieldError("enterprise_id", "An enterprise account needs an enterprise."))
+        errors.append(FieldError("enterprise_id", N_("An enterprise account needs an enterprise.")))
     if errors:
-        raise Invalid("The account could not be created.", errors)
+        raise Invalid(N_("The account could not be created."), errors)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise Conflict(
-            "The account could not be created.",
-            [FieldError("username", "This username is taken.")],
+        raise Conflict(N_("The account could not be created."),
+            [FieldError("username", N_("This username is taken."))],
         )
     user = User(
         username=username,
@@ -80,9 +79,9 @@ def authenticate(session: Session, *, username: str, password: str) -> User:
     try:
         _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
-        raise NotAuthenticated("Wrong username or password.") from None
+        raise NotAuthenticated(N_("Wrong username or password.")) from None
     if user is None or not user.active:
-        raise NotAuthenticated("Wrong username or password.")
+        raise NotAuthenticated(N_("Wrong username or password."))
     return user
 
 

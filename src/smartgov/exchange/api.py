@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from smartgov.core.i18n import N_
+
 from typing import Annotated
 
 from fastapi import APIRouter
@@ -31,7 +33,7 @@ def my_record(
         return EnterpriseOut.model_validate(
             service.read_enterprise_as(session, user=user, enterprise_id=user.enterprise_id)
         )
-    raise NotFound("This account is not linked to a registry entry.")
+    raise NotFound(N_("This account is not linked to a registry entry."))
 
 
 @router.get("/registry/people/{person_id}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from smartgov.core.i18n import N_
+
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -30,12 +32,12 @@ def counter_lookup(
     resident_id = resident_id.strip().upper()
     error, person, status = None, None, 200
     if not service.valid_resident_id(resident_id):
-        error = "Enter an 18-character resident ID number; the last character is a check digit."
+        error = N_("Enter an 18-character resident ID number; the last character is a check digit.")
         status = 422
     else:
         person_id = service.find_person_id(session, resident_id)
         if person_id is None:
-            error = "No resident with this ID number is registered in the city."
+            error = N_("No resident with this ID number is registered in the city.")
         else:
             person = service.counter_view(session, person_id)
     return render(

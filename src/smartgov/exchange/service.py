@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from smartgov.core.i18n import N_
+
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -103,7 +105,7 @@ def generate_city(
         existing = registry_counts(session)
         if any(existing.values()):
             if not replace:
-                raise Conflict("The registries already hold a city; use --replace to overwrite it.")
+                raise Conflict(N_("The registries already hold a city; use --replace to overwrite it."))
             for model in (Person, Household, Enterprise):
                 session.execute(delete(model))
         session.flush()
@@ -203,8 +205,7 @@ def read_person_as(session: Session, *, user: User, person_id: int) -> dict[str,
     registries their department keeps. Unknown and forbidden look the same to a citizen."""
     own = user.role == Role.citizen and user.person_id == person_id
     if not own and "people" not in registries_of(user.department_code):
-        raise (NotFound() if user.role == Role.citizen else Forbidden(
-            "Your department does not keep this registry."
+        raise (NotFound() if user.role == Role.citizen else Forbidden(N_("Your department does not keep this registry.")
         ))  # fmt: skip
     record = person_record(session, person_id)
     if record is None:
@@ -215,8 +216,7 @@ def read_person_as(session: Session, *, user: User, person_id: int) -> dict[str,
 def read_enterprise_as(session: Session, *, user: User, enterprise_id: int) -> Enterprise:
     own = user.role == Role.enterprise and user.enterprise_id == enterprise_id
     if not own and "enterprises" not in registries_of(user.department_code):
-        raise (NotFound() if user.role == Role.enterprise else Forbidden(
-            "Your department does not keep this registry."
+        raise (NotFound() if user.role == Role.enterprise else Forbidden(N_("Your department does not keep this registry.")
         ))  # fmt: skip
     enterprise = enterprise_record(session, enterprise_id)
     if enterprise is None:

@@ -127,11 +127,11 @@ def _ages(
     """Heads first; spouses, children and parents follow from the head's age."""
     n_hh = len(hh_size)
     single = hh_size == 1
-    young_single = rng.random(n_hh) < 0.55
+    young_single = rng.random(n_hh) < 0.45
     head_age = np.where(
         single,
-        np.where(young_single, rng.uniform(20, 38, n_hh), rng.uniform(60, 95, n_hh)),
-        np.clip(rng.normal(46, 11, n_hh), 24, 85),
+        np.where(young_single, rng.uniform(20, 38, n_hh), rng.uniform(60, 92, n_hh)),
+        np.clip(rng.normal(48, 13, n_hh), 24, 90),
     )
     head = head_age[hh_of]
     n = len(slot)

@@ -6,6 +6,8 @@ test fails for any route that does not.
 
 from __future__ import annotations
 
+from smartgov.core.i18n import N_
+
 import secrets
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any
@@ -101,4 +103,4 @@ def csrf_token(request: Request) -> str:
 def check_csrf(request: Request, submitted: str | None) -> None:
     expected = request.session.get("csrf")
     if not expected or not submitted or not secrets.compare_digest(expected, submitted):
-        raise Forbidden("The form has expired. Reload the page and try again.")
+        raise Forbidden(N_("The form has expired. Reload the page and try again."))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from smartgov.core.i18n import N_
+
 import logging
 from typing import Any
 from urllib.parse import quote
@@ -19,28 +21,28 @@ log = logging.getLogger("smartgov.web")
 
 # Pydantic error types mapped to messages in the catalogue; others get a generic one.
 FIELD_MESSAGES = {
-    "missing": "This field is required.",
-    "string_too_short": "This is too short.",
-    "string_too_long": "This is too long.",
-    "int_parsing": "Enter a whole number.",
-    "int_type": "Enter a whole number.",
-    "string_type": "Enter text.",
-    "greater_than_equal": "This number is too small.",
-    "less_than_equal": "This number is too large.",
-    "json_invalid": "The request body is not valid JSON.",
-    "model_attributes_type": "The request body must be a JSON object.",
-    "dict_type": "The request body must be a JSON object.",
-    "enum": "Choose one of the allowed values.",
+    "missing": N_("This field is required."),
+    "string_too_short": N_("This is too short."),
+    "string_too_long": N_("This is too long."),
+    "int_parsing": N_("Enter a whole number."),
+    "int_type": N_("Enter a whole number."),
+    "string_type": N_("Enter text."),
+    "greater_than_equal": N_("This number is too small."),
+    "less_than_equal": N_("This number is too large."),
+    "json_invalid": N_("The request body is not valid JSON."),
+    "model_attributes_type": N_("The request body must be a JSON object."),
+    "dict_type": N_("The request body must be a JSON object."),
+    "enum": N_("Choose one of the allowed values."),
 }
 STATUS_MESSAGES = {
-    400: "The request could not be understood.",
-    401: "Please sign in.",
-    403: "You do not have permission to do this.",
-    404: "This page does not exist.",
-    405: "This method is not allowed here.",
-    409: "This conflicts with the current state.",
-    422: "Some fields are not valid.",
-    500: "Something went wrong on our side. Please try again later.",
+    400: N_("The request could not be understood."),
+    401: N_("Please sign in."),
+    403: N_("You do not have permission to do this."),
+    404: N_("This page does not exist."),
+    405: N_("This method is not allowed here."),
+    409: N_("This conflicts with the current state."),
+    422: N_("Some fields are not valid."),
+    500: N_("Something went wrong on our side. Please try again later."),
 }
 
 

@@ -1,0 +1,130 @@
+"""Shared fixtures: a real database (SQLite by default, PostgreSQL when
+SMARTGOV_TEST_DATABASE_URL says so), migrated with Alembic, a small demo city, and a
+fixed cast of named users, one per role."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, delete
+from sqlalchemy.orm import Session, sessionmaker
+
+from smartgov.core import migrate
+from smartgov.core.db import make_engine, make_sessionmaker, transaction
+from smartgov.core.models import ApiToken, User
+from smartgov.core.roles import Role
+from smartgov.core.settings import Settings
+from smartgov.core.users import create_user
+from smartgov.exchange.service import first_demo_subjects, generate_city
+from smartgov.web.app import create_app
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "correct-horse-battery"
+CAST = {
+    "citizen": (Role.citizen, None),
+    "enterprise": (Role.enterprise, None),
+    "counter": (Role.counter_officer, "civil_affairs"),
+    "officer": (Role.department_officer, "public_security"),
+    "market": (Role.department_officer, "market_regulation"),
+    "reviewer": (Role.reviewer, "civil_affairs"),
+    "auditor": (Role.auditor, None),
+    "analyst": (Role.analyst, None),
+    "admin": (Role.administrator, "civil_affairs"),
+}
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    data = tmp_path_factory.mktemp("var")
+    return Settings(
+        environment="test",
+        database_url=os.environ.get("SMARTGOV_TEST_DATABASE_URL", ""),
+        data_dir=data,
+        secret_key="test-secret-key-that-is-long-enough-000",
+        assets_dir=ROOT / "node_modules",
+    )
+
+
+@pytest.fixture(scope="session")
+def engine(settings: Settings) -> Engine:
+    engine = make_engine(settings)
+    migrate.upgrade(engine)
+    generate_city(engine, people=400, enterprises=40, seed=7, replace=True)
+    return engine
+
+
+@pytest.fixture(scope="session")
+def factory(engine: Engine) -> sessionmaker[Session]:
+    return make_sessionmaker(engine)
+
+
+@pytest.fixture(scope="session")
+def cast(factory: sessionmaker[Session]) -> dict[str, User]:
+    """One committed account per role, made once: argon2 is slow on purpose."""
+    with transaction(factory) as session:
+        session.execute(delete(ApiToken))
+        session.execute(delete(User))
+        person_id, enterprise_id = first_demo_subjects(session)
+        users = {}
+        for name, (role, department) in CAST.items():
+            users[name] = create_user(
+                session,
+                username=name,
+                password=PASSWORD,
+                role=role,
+                display_name=f"Test {name}",
+                department_code=department,
+                person_id=person_id if role is Role.citizen else None,
+                enterprise_id=enterprise_id if role is Role.enterprise else None,
+            )
+    return users
+
+
+@pytest.fixture
+def session(factory: sessionmaker[Session], cast: dict[str, User]) -> Iterator[Session]:
+    """A session whose writes are rolled back; accounts made by a test are removed."""
+    with factory() as s:
+        yield s
+        s.rollback()
+    with transaction(factory) as s:
+        s.execute(delete(ApiToken))
+        s.execute(delete(User).where(User.username.not_in(list(CAST))))
+
+
+@pytest.fixture
+def app(settings: Settings, engine: Engine, cast: dict[str, User]):  # type: ignore[no-untyped-def]
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app, session: Session) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+    with TestClient(app, raise_server_exceptions=False) as c:
+        yield c
+
+
+def csrf_of(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+def login(client: TestClient, username: str, password: str = PASSWORD) -> TestClient:
+    token = csrf_of(client.get("/login").text)
+    response = client.post(
+        "/login",
+        data={"username": username, "password": password, "csrf_token": token, "next": "/"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    return client
+
+
+def bearer(client: TestClient, username: str) -> dict[str, str]:
+    response = client.post("/api/v1/auth/token", json={"username": username, "password": PASSWORD})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['token']}"}

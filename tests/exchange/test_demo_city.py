@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from smartgov.core.errors import Conflict
+from smartgov.exchange.models import Enterprise, Person
+from smartgov.exchange.service import generate_city, registry_counts
+
+
+def test_it_streams_the_city_into_the_database(session: Session) -> None:
+    counts = registry_counts(session)
+    assert counts["people"] == 400
+    assert counts["enterprises"] == 40
+    assert 100 < counts["households"] < 400
+    ids = session.scalar(select(func.count(func.distinct(Person.resident_id))))
+    assert ids == 400
+
+
+def test_it_refuses_to_overwrite_a_city_without_replace(engine: Engine, session: Session) -> None:
+    before = session.scalar(select(func.max(Enterprise.credit_code)))
+    with pytest.raises(Conflict, match="--replace"):
+        generate_city(engine, people=10, enterprises=1, seed=1)
+    assert session.scalar(select(func.max(Enterprise.credit_code))) == before
+    assert registry_counts(session)["people"] == 400

@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from tests.conftest import bearer
+
+
+def test_it_serves_openapi_and_the_docs_page(client: TestClient) -> None:
+    spec = client.get("/api/v1/openapi.json").json()
+    assert "/api/v1/auth/token" in spec["paths"]
+    docs = client.get("/docs")
+    assert docs.status_code == 200 and "/static/swagger/swagger-ui-bundle.js" in docs.text
+
+
+def test_it_issues_tokens_and_knows_who_is_calling(client: TestClient) -> None:
+    me = client.get("/api/v1/me", headers=bearer(client, "analyst")).json()
+    assert me["username"] == "analyst" and me["role"] == "analyst"
+    assert "password_hash" not in me
+
+
+def test_it_answers_401_in_the_callers_language(client: TestClient) -> None:
+    response = client.get("/api/v1/me", headers={"Accept-Language": "zh-CN"})
+    assert response.status_code == 401
+    assert response.json()["error"]["message"] == "请登录。"
+    assert response.headers["www-authenticate"] == "Bearer"
+
+
+def test_it_ignores_session_cookies_on_the_api(client: TestClient) -> None:
+    from tests.conftest import login
+
+    login(client, "analyst")
+    assert client.get("/api/v1/me").status_code == 401
+
+
+def test_it_gives_field_level_messages_for_malformed_requests(client: TestClient) -> None:
+    response = client.post(
+        "/api/v1/auth/token",
+        json={"username": "analyst", "days": "many"},
+        headers={"Accept-Language": "zh"},
+    )
+    assert response.status_code == 422
+    fields = {f["field"]: f["message"] for f in response.json()["error"]["fields"]}
+    assert fields == {"password": "此项为必填项。", "days": "请输入整数。"}
+
+
+def test_it_refuses_bad_credentials_without_saying_which_part(client: TestClient) -> None:
+    for username in ("analyst", "nobody"):
+        response = client.post(
+            "/api/v1/auth/token",
+            json={"username": username, "password": "wrong-one"},
+            headers={"Accept-Language": "en"},
+        )
+        assert response.status_code == 401
+        assert response.json()["error"]["message"] == "Wrong username or password."
+
+
+def test_it_forbids_what_a_role_may_not_do(client: TestClient) -> None:
+    response = client.get("/api/v1/users", headers=bearer(client, "citizen"))
+    assert response.status_code == 403
+    assert client.get("/api/v1/users", headers=bearer(client, "auditor")).status_code == 200
+
+
+def test_it_shows_citizens_only_their_own_record(client: TestClient, cast) -> None:  # type: ignore[no-untyped-def]
+    headers = bearer(client, "citizen")
+    own = client.get("/api/v1/me/record", headers=headers).json()
+    assert own["person"]["id"] == cast["citizen"].person_id
+    other = cast["citizen"].person_id + 1
+    assert client.get(f"/api/v1/registry/people/{other}", headers=headers).status_code == 403
+
+
+def test_it_limits_staff_to_their_departments_registries(client: TestClient, cast) -> None:  # type: ignore[no-untyped-def]
+    police = bearer(client, "officer")
+    market = bearer(client, "market")
+    assert client.get("/api/v1/registry/people/3", headers=police).status_code == 200
+    denied = client.get("/api/v1/registry/people/3", headers=market)
+    assert denied.status_code == 403
+    assert denied.json()["error"]["message"] == "本部门不管理该登记库。"
+    assert client.get("/api/v1/registry/enterprises/1", headers=market).status_code == 200
+    assert client.get("/api/v1/registry/enterprises/1", headers=police).status_code == 403
+    assert client.get("/api/v1/registry/people/999999", headers=police).status_code == 404
+
+
+def test_it_gives_analysts_aggregates(client: TestClient) -> None:
+    rows = client.get("/api/v1/statistics/districts", headers=bearer(client, "analyst")).json()
+    assert sum(r["people"] for r in rows) == 400
+    assert all(set(r) >= {"code", "aged_60_plus", "mean_wage"} for r in rows)
+
+
+def test_it_returns_json_404s_under_the_api(client: TestClient) -> None:
+    response = client.get("/api/v1/nothing-here")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "http_error"
+
+
+def test_it_lists_the_organisation_publicly(client: TestClient) -> None:
+    assert len(client.get("/api/v1/districts").json()) == 8
+    assert {d["code"] for d in client.get("/api/v1/departments").json()} >= {"taxation", "hrss"}

@@ -55,7 +55,9 @@ def test_it_issues_unique_resident_ids_with_valid_check_digits() -> None:
     ids = city["resident_id"].tolist()
     assert len(set(ids)) == len(ids)
     assert all(gb11643_ok(i) for i in ids)
-    for rid, birth, gender in zip(ids[:200], city["birth_date"][:200], city["gender"][:200], strict=True):
+    for rid, birth, gender in zip(
+        ids[:200], city["birth_date"][:200], city["gender"][:200], strict=True
+    ):
         assert rid[6:14] == str(birth).replace("-", "")
         assert (int(rid[16]) % 2 == 1) == (gender == "M")
 

@@ -96,9 +96,13 @@ def test_it_finds_a_resident_at_the_counter_by_posted_id(client: TestClient, ses
     person = session.scalars(select(Person).limit(1)).one()
     login(client, "counter")
     token = csrf_of(client.get("/").text)
-    found = client.post("/counter/lookup", data={"resident_id": person.resident_id, "csrf_token": token})
+    found = client.post(
+        "/counter/lookup", data={"resident_id": person.resident_id, "csrf_token": token}
+    )
     assert found.status_code == 200 and person.name in found.text
-    assert str(person.monthly_income) not in found.text.split("<main")[1] or person.monthly_income == 0
+    assert (
+        str(person.monthly_income) not in found.text.split("<main")[1] or person.monthly_income == 0
+    )
     bad = client.post("/counter/lookup", data={"resident_id": "123", "csrf_token": token})
     assert bad.status_code == 422
 

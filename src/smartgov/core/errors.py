@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from smartgov.core.i18n import N_
-
 from dataclasses import dataclass, field
+
+from smartgov.core.i18n import N_
 
 
 @dataclass

@@ -43,7 +43,7 @@ class Settings(BaseSettings):
     )
     secret_key: SecretStr = Field(
         SecretStr(PLACEHOLDER_SECRET),
-        description="Signs session cookies; at least 32 characters outside development.",
+        description="Signs session cookies; at least 32 random characters in production.",
     )
     data_dir: Path = Field(Path("var"), description="Where the SQLite file and uploads live.")
     language: str = Field("zh-Hans", description="Default language: zh-Hans or en.")
@@ -135,8 +135,10 @@ def load_settings(**overrides: Any) -> Settings:
     except ValidationError as exc:
         lines = []
         for err in exc.errors():
-            field = ".".join(str(p) for p in err["loc"]) or "settings"
-            env = f"SMARTGOV_{field.upper()}" if err["loc"] else "SMARTGOV_*"
             message = str(err["msg"]).removeprefix("Value error, ")
-            lines.append(f"invalid setting {env}: {message}")
+            if err["loc"]:
+                field = ".".join(str(p) for p in err["loc"])
+                lines.append(f"invalid setting SMARTGOV_{field.upper()}: {message}")
+            else:  # a rule across settings; its message names the setting itself
+                lines.append(f"invalid settings: {message}")
         raise ConfigError("\n".join(lines)) from None

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from smartgov.core.i18n import N_
-
 import hashlib
 import re
 import secrets
@@ -16,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from smartgov.core.clock import now
 from smartgov.core.errors import Conflict, FieldError, Invalid, NotAuthenticated
+from smartgov.core.i18n import N_
 from smartgov.core.models import ApiToken, Department, User
 from smartgov.core.roles import STAFF_ROLES, Role
 
@@ -41,7 +40,9 @@ def create_user(
     errors: list[FieldError] = []
     if not USERNAME.match(username):
         errors.append(
-            FieldError("username", N_("Use 3 to 64 lowercase letters, digits, dots, dashes or underscores."),
+            FieldError(
+                "username",
+                N_("Use 3 to 64 lowercase letters, digits, dots, dashes or underscores."),
             )
         )
     if len(password) < MIN_PASSWORD:
@@ -57,7 +58,8 @@ def create_user(
     if errors:
         raise Invalid(N_("The account could not be created."), errors)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise Conflict(N_("The account could not be created."),
+        raise Conflict(
+            N_("The account could not be created."),
             [FieldError("username", N_("This username is taken."))],
         )
     user = User(

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from smartgov.core.i18n import N_
-
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
 
+from smartgov.core.i18n import N_
 from smartgov.core.models import User
 from smartgov.core.roles import Permission
 from smartgov.exchange import service

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from smartgov.core.i18n import N_
-
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,6 +12,7 @@ from sqlalchemy import Connection, Engine, Table, case, delete, extract, func, s
 from sqlalchemy.orm import Session
 
 from smartgov.core.errors import Conflict, Forbidden, NotFound
+from smartgov.core.i18n import N_
 from smartgov.core.models import Department, District, User
 from smartgov.core.roles import Role
 from smartgov.exchange import synth
@@ -73,9 +72,9 @@ def _writer(conn: Connection) -> Callable[[Table, dict[str, np.ndarray[Any, Any]
     def write(table: Table, columns: dict[str, np.ndarray[Any, Any]]) -> None:
         names = list(columns)
         rows = zip(*(_as_python(columns[c]) for c in names), strict=True)
-        cur = dbapi.cursor()
+        cur: Any = dbapi.cursor()  # driver-specific: psycopg's copy(), sqlite3's executemany
         if postgres:
-            with cur.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+            with cur.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
         else:
@@ -105,7 +104,9 @@ def generate_city(
         existing = registry_counts(session)
         if any(existing.values()):
             if not replace:
-                raise Conflict(N_("The registries already hold a city; use --replace to overwrite it."))
+                raise Conflict(
+                    N_("The registries already hold a city; use --replace to overwrite it.")
+                )
             for model in (Person, Household, Enterprise):
                 session.execute(delete(model))
         session.flush()
@@ -200,13 +201,19 @@ def registries_of(department_code: str | None) -> list[str]:
     return [name for name, owner in REGISTRY_OWNER.items() if owner == department_code]
 
 
+def _refusal(user: User, subject_role: Role) -> NotFound | Forbidden:
+    # A citizen asking for someone else's record learns nothing, not even that it exists.
+    if user.role == subject_role:
+        return NotFound()
+    return Forbidden(N_("Your department does not keep this registry."))
+
+
 def read_person_as(session: Session, *, user: User, person_id: int) -> dict[str, Any]:
     """A person's record, if this user may see it: citizens only their own, staff only
     registries their department keeps. Unknown and forbidden look the same to a citizen."""
     own = user.role == Role.citizen and user.person_id == person_id
     if not own and "people" not in registries_of(user.department_code):
-        raise (NotFound() if user.role == Role.citizen else Forbidden(N_("Your department does not keep this registry.")
-        ))  # fmt: skip
+        raise _refusal(user, Role.citizen)
     record = person_record(session, person_id)
     if record is None:
         raise NotFound()
@@ -216,8 +223,7 @@ def read_person_as(session: Session, *, user: User, person_id: int) -> dict[str,
 def read_enterprise_as(session: Session, *, user: User, enterprise_id: int) -> Enterprise:
     own = user.role == Role.enterprise and user.enterprise_id == enterprise_id
     if not own and "enterprises" not in registries_of(user.department_code):
-        raise (NotFound() if user.role == Role.enterprise else Forbidden(N_("Your department does not keep this registry.")
-        ))  # fmt: skip
+        raise _refusal(user, Role.enterprise)
     enterprise = enterprise_record(session, enterprise_id)
     if enterprise is None:
         raise NotFound()

@@ -78,13 +78,15 @@ ID_CHECK = np.array(list("10X98765432"))
 
 def resident_id_check(body: NDArray[np.int64]) -> NDArray[np.str_]:
     """GB 11643 check character for rows of 17 digits."""
-    return ID_CHECK[(body @ ID_WEIGHTS) % 11]
+    checks: NDArray[np.str_] = ID_CHECK[(body @ ID_WEIGHTS) % 11]
+    return checks
 
 
 def credit_code_check(values: NDArray[np.int64]) -> NDArray[np.str_]:
     """GB 32100 check character for rows of 17 character values (indexes in the charset)."""
     charset = np.array(list(CREDIT_CHARSET))
-    return charset[(31 - (values @ CREDIT_WEIGHTS) % 31) % 31]
+    checks: NDArray[np.str_] = charset[(31 - (values @ CREDIT_WEIGHTS) % 31) % 31]
+    return checks
 
 
 def _digits(numbers: NDArray[np.int64], width: int) -> NDArray[np.int64]:

@@ -6,8 +6,6 @@ test fails for any route that does not.
 
 from __future__ import annotations
 
-from smartgov.core.i18n import N_
-
 import secrets
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any
@@ -17,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from smartgov.core import i18n
 from smartgov.core.errors import Forbidden, NotAuthenticated
+from smartgov.core.i18n import N_
 from smartgov.core.models import User
 from smartgov.core.roles import Permission, Role, allows
 from smartgov.core.settings import Settings

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from smartgov.core.i18n import N_
-
 import logging
 from typing import Any
 from urllib.parse import quote
@@ -15,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from smartgov.core import i18n
 from smartgov.core.errors import DomainError, FieldError
+from smartgov.core.i18n import N_
 from smartgov.core.settings import Settings
 
 log = logging.getLogger("smartgov.web")

@@ -53,7 +53,7 @@ def render(
         csrf_token=csrf_token(request),
         assets=request.app.state.assets,
         _=translate,
-        label=lambda code: translate(LABELS.get(code, code)),
+        label=lambda code: translate(LABELS.get(str(code), str(code))),
         role_label=lambda r: translate(ROLE_LABELS[Role(r)]),
         district_names=districts,
         department_names=departments,

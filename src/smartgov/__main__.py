@@ -1,0 +1,3 @@
+from smartgov.cli import main
+
+main()

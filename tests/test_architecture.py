@@ -1,0 +1,82 @@
+"""Rules about the code base itself (Notify, Datasette): they fail when a convention slips."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from fastapi.routing import APIRoute
+from starlette.routing import Mount
+
+from smartgov.core.settings import Settings
+from smartgov.web.deps import route_permission
+
+ROOT = Path(__file__).resolve().parent.parent
+# Served by FastAPI itself, documented as public.
+BUILT_IN = {"/api/v1/openapi.json"}
+
+
+def _permissions(route: APIRoute) -> list[str]:
+    found = []
+    stack = [route.dependant]
+    while stack:
+        dep = stack.pop()
+        if dep.call is not None and route_permission(dep.call) is not None:
+            found.append(str(route_permission(dep.call)))
+        stack.extend(dep.dependencies)
+    return found
+
+
+def test_it_declares_exactly_one_permission_on_every_route(app) -> None:  # type: ignore[no-untyped-def]
+    missing, doubled = [], []
+    for route in app.routes:
+        if isinstance(route, Mount) or route.path in BUILT_IN:
+            continue
+        assert isinstance(route, APIRoute), route
+        perms = _permissions(route)
+        if not perms:
+            missing.append(route.path)
+        if len(set(perms)) > 1:
+            doubled.append((route.path, perms))
+    assert missing == [], f"routes without require(...): {missing}"
+    assert doubled == []
+
+
+def test_it_documents_every_setting() -> None:
+    doc = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
+    for name in Settings.model_fields:
+        assert f"SMARTGOV_{name.upper()}" in doc, f"SMARTGOV_{name.upper()} is not documented"
+
+
+def test_it_keeps_the_readme_cli_reference_current() -> None:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "gen_cli_docs.py"), "--check"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_it_translates_every_string_shown_to_people() -> None:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "catalogue.py"), "--check"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout
+
+
+def test_it_keeps_capabilities_out_of_each_others_tables() -> None:
+    """A capability may use another's service functions, never its models or routes."""
+    src = ROOT / "src" / "smartgov"
+    capabilities = [p.name for p in src.iterdir() if (p / "__init__.py").exists()]
+    offenders = []
+    for path in src.rglob("*.py"):
+        owner = path.relative_to(src).parts[0]
+        text = path.read_text(encoding="utf-8")
+        for other in capabilities:
+            if other in (owner, "core", "migrations") or owner in ("migrations", "web"):
+                continue
+            for part in ("models", "api", "pages"):
+                if f"smartgov.{other}.{part}" in text:
+                    offenders.append(f"{path.relative_to(src)} uses smartgov.{other}.{part}")
+    assert offenders == []

@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def smartgov(
+    *args: str, env: dict[str, str] | None = None, data: Path
+) -> subprocess.CompletedProcess[str]:
+    environment = {**os.environ, "SMARTGOV_DATA_DIR": str(data), **(env or {})}
+    environment.pop("SMARTGOV_DATABASE_URL", None)
+    return subprocess.run(
+        [sys.executable, "-m", "smartgov", *args], capture_output=True, text=True,
+        env=environment, check=False, timeout=120,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("cli")
+
+
+def test_it_lists_every_command_in_help(data: Path) -> None:
+    out = smartgov("--help", data=data).stdout
+    for command in ("serve", "check", "demo-city", "db", "users"):
+        assert command in out
+
+
+def test_it_builds_a_city_and_demo_accounts_end_to_end(data: Path) -> None:
+    assert smartgov("db", "upgrade", data=data).returncode == 0
+    made = smartgov("demo-city", "--people", "300", "--enterprises", "20", data=data)
+    assert made.returncode == 0, made.stderr
+    assert "300 people" in made.stdout
+    again = smartgov("demo-city", "--people", "300", data=data)
+    assert again.returncode == 1 and "--replace" in again.stderr
+    kept = smartgov("demo-city", "--if-empty", data=data)
+    assert kept.returncode == 0 and "kept" in kept.stdout
+    accounts = smartgov("users", "demo-accounts", data=data)
+    assert accounts.returncode == 0 and "smartgov-demo" in accounts.stdout
+    assert "reviewer" in smartgov("users", "list", data=data).stdout
+
+
+def test_it_explains_bad_account_input_and_exits_non_zero(data: Path) -> None:
+    smartgov("db", "upgrade", data=data)
+    result = smartgov(
+        "users", "create", "X", "--role", "reviewer",
+        env={"SMARTGOV_NEW_PASSWORD": "short"}, data=data,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "username:" in result.stderr and "password:" in result.stderr
+    assert "department:" in result.stderr
+
+
+def test_it_stops_on_a_bad_setting_with_one_clear_line(data: Path) -> None:
+    result = smartgov("check", env={"SMARTGOV_DATABASE_URL": "oracle://x"}, data=data)
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("invalid setting SMARTGOV_DATABASE_URL")
+    assert "Traceback" not in result.stderr
+
+
+def test_it_refuses_demo_accounts_in_production(data: Path) -> None:
+    env = {"SMARTGOV_ENVIRONMENT": "production", "SMARTGOV_SECRET_KEY": "k" * 40}
+    result = smartgov("users", "demo-accounts", env=env, data=data)
+    assert result.returncode == 1 and "production" in result.stderr
+
+
+def test_it_prints_coded_findings_in_check(data: Path) -> None:
+    smartgov("db", "upgrade", data=data)
+    result = smartgov("check", data=data)
+    assert "SG001 warning" in result.stdout  # the placeholder secret in development
+    production = smartgov(
+        "check", env={"SMARTGOV_ENVIRONMENT": "production", "SMARTGOV_SECRET_KEY": "k" * 40},
+        data=data,
+    )  # fmt: skip
+    assert "SG002 warning" in production.stdout

@@ -1,0 +1,120 @@
+"""Real pages in headless Chromium, checked with axe-core (no serious or critical issues)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+
+from tests.conftest import CAST, PASSWORD, ROOT
+
+CHROMIUM = os.environ.get("SMARTGOV_CHROMIUM", "/usr/bin/chromium")
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+pytestmark = pytest.mark.browser
+
+if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
+    if os.environ.get("CI") == "true":
+        raise RuntimeError(f"CI needs Chromium at {CHROMIUM} (apt-get install chromium)")
+    pytest.skip(f"no Chromium at {CHROMIUM}", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def server(settings, engine, cast) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    from smartgov.web.app import create_app
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="error")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield b
+        b.close()
+
+
+def axe_violations(page: Any) -> list[str]:
+    page.evaluate(AXE.read_text(encoding="utf-8"))
+    tags = "['wcag2a', 'wcag2aa', 'wcag21aa', 'best-practice']"
+    result = page.evaluate(f"async () => await axe.run(document, {{runOnly: {tags}}})")
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def open_as(browser: Any, server: str, lang: str, username: str | None) -> Any:
+    context = browser.new_context(bypass_csp=True)  # axe is injected as a script
+    context.add_cookies([{"name": "lang", "value": lang, "url": server}])
+    page = context.new_page()
+    if username:
+        page.goto(f"{server}/login")
+        page.fill("#username", username)
+        page.fill("#password", PASSWORD)
+        page.click("form.usa-form button[type=submit]")
+        page.wait_for_url(f"{server}/")
+    return page
+
+
+@pytest.mark.parametrize("lang", ["zh-Hans", "en"])
+def test_it_passes_axe_on_public_pages(browser, server, lang) -> None:  # type: ignore[no-untyped-def]
+    page = open_as(browser, server, lang, None)
+    for path in ("/", "/login", "/no-such-page"):
+        page.goto(server + path)
+        assert page.locator("link[href='/static/uswds/css/uswds.min.css']").count() == 1
+        assert axe_violations(page) == [], path
+    page.context.close()
+
+
+@pytest.mark.parametrize("lang", ["zh-Hans", "en"])
+@pytest.mark.parametrize("username", list(CAST))
+def test_it_passes_axe_on_every_roles_home(browser, server, username, lang) -> None:  # type: ignore[no-untyped-def]
+    page = open_as(browser, server, lang, username)
+    assert page.locator("h1").inner_text()
+    assert page.evaluate("document.documentElement.lang") == lang
+    assert axe_violations(page) == []
+    # The design system's stylesheet really applied (USWDS sets the header's layout).
+    assert (
+        page.evaluate("getComputedStyle(document.querySelector('.usa-button')).display") != "inline"
+    )
+    page.context.close()
+
+
+def test_it_switches_language_and_signs_out_in_the_browser(browser, server) -> None:  # type: ignore[no-untyped-def]
+    page = open_as(browser, server, "zh-Hans", "analyst")
+    assert "各区县人口" in page.content()
+    page.click("a[lang=en]")
+    page.wait_for_load_state()
+    assert "Population by district" in page.content()
+    page.click("form.sg-logout button")
+    page.wait_for_url(f"{server}/")
+    assert page.locator("a.usa-button[href='/login']").count() >= 1
+    assert "Population by district" not in page.content()
+    page.context.close()

@@ -17,9 +17,22 @@ ROOT = Path(__file__).resolve().parent.parent
 BUILT_IN = {"/api/v1/openapi.json"}
 
 
-def _permissions(route: APIRoute) -> list[str]:
+def _routes(app):  # type: ignore[no-untyped-def]
+    """(path, dependant) of every route; FastAPI keeps included routers as one entry."""
+    for route in app.routes:
+        if isinstance(route, Mount) or getattr(route, "path", None) in BUILT_IN:
+            continue
+        if hasattr(route, "effective_route_contexts"):
+            for ctx in route.effective_route_contexts():
+                yield ctx.path, ctx.dependant
+        else:
+            assert isinstance(route, APIRoute), route
+            yield route.path, route.dependant
+
+
+def _permissions(dependant) -> list[str]:  # type: ignore[no-untyped-def]
     found = []
-    stack = [route.dependant]
+    stack = [dependant]
     while stack:
         dep = stack.pop()
         if dep.call is not None and route_permission(dep.call) is not None:
@@ -30,15 +43,17 @@ def _permissions(route: APIRoute) -> list[str]:
 
 def test_it_declares_exactly_one_permission_on_every_route(app) -> None:  # type: ignore[no-untyped-def]
     missing, doubled = [], []
-    for route in app.routes:
-        if isinstance(route, Mount) or route.path in BUILT_IN:
+    paths = []
+    for path, dependant in _routes(app):
+        paths.append(path)
+        if path in BUILT_IN:
             continue
-        assert isinstance(route, APIRoute), route
-        perms = _permissions(route)
+        perms = _permissions(dependant)
         if not perms:
-            missing.append(route.path)
+            missing.append(path)
         if len(set(perms)) > 1:
-            doubled.append((route.path, perms))
+            doubled.append((path, perms))
+    assert {"/", "/login", "/api/v1/me", "/api/v1/registry/people/{person_id}"} <= set(paths)
     assert missing == [], f"routes without require(...): {missing}"
     assert doubled == []
 
@@ -72,6 +87,8 @@ def test_it_keeps_capabilities_out_of_each_others_tables() -> None:
     offenders = []
     for path in src.rglob("*.py"):
         owner = path.relative_to(src).parts[0]
+        if path == src / "core" / "migrate.py":
+            continue  # collects every capability's tables for Alembic, by design
         text = path.read_text(encoding="utf-8")
         for other in capabilities:
             if other in (owner, "core", "migrations") or owner in ("migrations", "web"):

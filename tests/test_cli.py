@@ -13,8 +13,8 @@ ROOT = Path(__file__).resolve().parent.parent
 def smartgov(
     *args: str, env: dict[str, str] | None = None, data: Path
 ) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ, "SMARTGOV_DATA_DIR": str(data), **(env or {})}
-    environment.pop("SMARTGOV_DATABASE_URL", None)
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("SMARTGOV_")}
+    environment.update({"SMARTGOV_DATA_DIR": str(data), **(env or {})})
     return subprocess.run(
         [sys.executable, "-m", "smartgov", *args], capture_output=True, text=True,
         env=environment, check=False, timeout=120,

@@ -16,7 +16,7 @@ $(BIN)/python:
 # Runtime dependencies, pinned with hashes; the stamp is rebuilt when the lock changes.
 $(VENV)/.main: requirements/main.txt pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet --require-hashes -r requirements/main.txt
-	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e . || $(BIN)/pip install --quiet --no-deps -e .
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
 $(VENV)/.dev: requirements/dev.txt $(VENV)/.main

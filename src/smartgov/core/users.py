@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from smartgov.core.clock import now
@@ -130,8 +130,3 @@ def list_users(session: Session, *, department_code: str | None = None) -> list[
     if department_code:
         query = query.where(User.department_code == department_code)
     return list(session.scalars(query))
-
-
-def count_by_role(session: Session) -> dict[str, int]:
-    rows = session.execute(select(User.role, func.count()).group_by(User.role))
-    return {role: n for role, n in rows}

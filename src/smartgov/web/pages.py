@@ -9,8 +9,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from smartgov.core.errors import NotAuthenticated
 from smartgov.core.models import User
-from smartgov.core.roles import Permission, Role
-from smartgov.core.users import authenticate, count_by_role, list_users
+from smartgov.core.roles import Permission, Role, allows
+from smartgov.core.users import authenticate, list_users
 from smartgov.exchange import service as registries
 from smartgov.exchange.pages import router as exchange_pages
 from smartgov.web.deps import Lang, SessionDep, check_csrf, require
@@ -36,27 +36,24 @@ def home(request: Request, session: SessionDep, user: Public, lang: Lang) -> HTM
 
 
 def home_context(session: SessionDep, user: User) -> dict[str, Any]:
-    """What each role sees first."""
+    """What each role sees first; each part is gated by the permission behind it."""
     role = Role(user.role)
     context: dict[str, Any] = {"department": user.department_code}
     if role is Role.citizen and user.person_id is not None:
         context["record"] = registries.read_person_as(session, user=user, person_id=user.person_id)
-    elif role is Role.enterprise and user.enterprise_id is not None:
+    if role is Role.enterprise and user.enterprise_id is not None:
         context["enterprise"] = registries.read_enterprise_as(
             session, user=user, enterprise_id=user.enterprise_id
         )
-    elif role in (Role.department_officer, Role.reviewer):
+    if allows(role, Permission.registry_read):
         counts = registries.registry_counts(session)
         context["registries"] = {
             name: counts[name] for name in registries.registries_of(user.department_code)
         }
-    elif role in (Role.analyst, Role.department_officer):
+    if allows(role, Permission.statistics_read):
         context["districts"] = registries.population_by_district(session)
-    if role in (Role.auditor, Role.administrator):
-        context["role_counts"] = count_by_role(session)
+    if allows(role, Permission.users_read):
         context["users"] = list_users(session)
-    if role in (Role.analyst, Role.auditor, Role.administrator):
-        context["districts"] = registries.population_by_district(session)
     return context
 
 

@@ -24,3 +24,19 @@ def test_it_refuses_to_overwrite_a_city_without_replace(engine: Engine, session:
         generate_city(engine, people=10, enterprises=1, seed=1)
     assert session.scalar(select(func.max(Enterprise.credit_code))) == before
     assert registry_counts(session)["people"] == 400
+
+
+def test_it_leaves_the_old_city_whole_when_generation_fails_midway(
+    engine: Engine, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from smartgov.exchange import synth
+
+    def broken(*_args: object) -> object:
+        raise RuntimeError("disk full")  # after all people were written, before enterprises
+
+    monkeypatch.setattr(synth, "enterprise_chunks", broken)
+    before = registry_counts(session)
+    with pytest.raises(RuntimeError):
+        generate_city(engine, people=50, enterprises=5, seed=2, replace=True)
+    session.rollback()
+    assert registry_counts(session) == before

@@ -95,3 +95,14 @@ def test_it_returns_json_404s_under_the_api(client: TestClient) -> None:
 def test_it_lists_the_organisation_publicly(client: TestClient) -> None:
     assert len(client.get("/api/v1/districts").json()) == 8
     assert {d["code"] for d in client.get("/api/v1/departments").json()} >= {"taxation", "hrss"}
+
+
+def test_it_writes_nothing_when_a_request_fails(client: TestClient, session) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import func, select
+
+    from smartgov.core.models import ApiToken
+
+    before = session.scalar(select(func.count()).select_from(ApiToken))
+    client.post("/api/v1/auth/token", json={"username": "analyst", "password": "wrong-pass"})
+    client.post("/api/v1/auth/token", json={"username": "analyst", "days": 0, "password": "x"})
+    assert session.scalar(select(func.count()).select_from(ApiToken)) == before

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import typer
+from sqlalchemy import select
 
 from smartgov.core import migrate
 from smartgov.core.checks import run_checks
 from smartgov.core.db import make_engine, make_sessionmaker, transaction
 from smartgov.core.errors import DomainError
+from smartgov.core.models import User
 from smartgov.core.roles import Role
 from smartgov.core.settings import Environment
 from smartgov.core.users import create_user, issue_token, list_users
+from smartgov.exchange.service import first_demo_subjects, seed_organisation
 from smartgov.runtime import fail, settings_or_exit
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -91,10 +94,6 @@ def users_token(
     days: int = typer.Option(30, min=1, max=365, help="Days until it expires."),
 ) -> None:
     """Issue a bearer token for the API (printed once, stored only as a hash)."""
-    from sqlalchemy import select
-
-    from smartgov.core.models import User
-
     factory = make_sessionmaker(make_engine(settings_or_exit()))
     with transaction(factory) as session:
         user = session.scalar(select(User).where(User.username == username))
@@ -107,15 +106,10 @@ def users_token(
 @users_app.command("demo-accounts")
 def users_demo_accounts() -> None:
     """Create one account per role for the demo city and print how to log in."""
-    from smartgov.core.models import User
-    from smartgov.exchange.service import first_demo_subjects, seed_organisation
-
     settings = settings_or_exit()
     if settings.environment is Environment.production:
         fail("demo accounts share a known password; they are refused in production")
     factory = make_sessionmaker(make_engine(settings))
-    from sqlalchemy import select
-
     with transaction(factory) as session:
         seed_organisation(session)
         person_id, enterprise_id = first_demo_subjects(session)

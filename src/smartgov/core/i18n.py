@@ -57,6 +57,14 @@ def supported(language: str | None) -> bool:
     return language in SUPPORTED_LANGUAGES
 
 
+def choose(*, chosen: str | None, account: str | None, accept: str | None, default: str) -> str:
+    """The visitor's explicit choice, then their account's, then their browser's."""
+    for candidate in (chosen, account):
+        if candidate is not None and supported(candidate):
+            return candidate
+    return negotiate(accept, default)
+
+
 def N_(message: str) -> str:
     """Mark a string for the catalogue without translating it yet (it is looked up later)."""
     return message

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from smartgov.core.i18n import N_
+
 
 class Role(StrEnum):
     citizen = "citizen"
@@ -50,10 +52,6 @@ def allows(role: Role, permission: Permission) -> bool:
     if permission in (Permission.public, Permission.signed_in):
         return True
     return permission in GRANTS[role]
-
-
-def N_(message: str) -> str:  # marks strings for extraction; see core.i18n.N_
-    return message
 
 
 ROLE_LABELS = {

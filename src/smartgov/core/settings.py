@@ -6,6 +6,7 @@ container secrets never have to pass through the environment.
 
 from __future__ import annotations
 
+import os
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -63,8 +64,6 @@ class Settings(BaseSettings):
     @classmethod
     def _read_secret_files(cls, data: Any) -> Any:
         """``SMARTGOV_<NAME>_FILE`` points at a file holding the secret."""
-        import os
-
         if not isinstance(data, dict):
             return data
         for name in SECRET_FIELDS:

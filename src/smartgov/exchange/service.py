@@ -201,19 +201,20 @@ def registries_of(department_code: str | None) -> list[str]:
     return [name for name, owner in REGISTRY_OWNER.items() if owner == department_code]
 
 
-def _refusal(user: User, subject_role: Role) -> NotFound | Forbidden:
+def _check_access(user: User, *, registry: str, own: bool, subject_role: Role) -> None:
+    if own or registry in registries_of(user.department_code):
+        return
     # A citizen asking for someone else's record learns nothing, not even that it exists.
     if user.role == subject_role:
-        return NotFound()
-    return Forbidden(N_("Your department does not keep this registry."))
+        raise NotFound()
+    raise Forbidden(N_("Your department does not keep this registry."))
 
 
 def read_person_as(session: Session, *, user: User, person_id: int) -> dict[str, Any]:
     """A person's record, if this user may see it: citizens only their own, staff only
     registries their department keeps. Unknown and forbidden look the same to a citizen."""
     own = user.role == Role.citizen and user.person_id == person_id
-    if not own and "people" not in registries_of(user.department_code):
-        raise _refusal(user, Role.citizen)
+    _check_access(user, registry="people", own=own, subject_role=Role.citizen)
     record = person_record(session, person_id)
     if record is None:
         raise NotFound()
@@ -222,8 +223,7 @@ def read_person_as(session: Session, *, user: User, person_id: int) -> dict[str,
 
 def read_enterprise_as(session: Session, *, user: User, enterprise_id: int) -> Enterprise:
     own = user.role == Role.enterprise and user.enterprise_id == enterprise_id
-    if not own and "enterprises" not in registries_of(user.department_code):
-        raise _refusal(user, Role.enterprise)
+    _check_access(user, registry="enterprises", own=own, subject_role=Role.enterprise)
     enterprise = enterprise_record(session, enterprise_id)
     if enterprise is None:
         raise NotFound()

@@ -109,6 +109,14 @@ class CityPlan:
     chunk: int = 100_000
 
 
+def district_weights(districts: list[str]) -> NDArray[np.float64]:
+    """Population shares of the given districts, normalised to sum to one."""
+    share = {code: weight for code, _zh, _en, weight in DISTRICTS}
+    weights = np.array([share[code] for code in districts], dtype=np.float64)
+    normalised: NDArray[np.float64] = weights / weights.sum()
+    return normalised
+
+
 def household_sizes(people: int, seed: int) -> NDArray[np.int64]:
     """Sizes of all households, summing exactly to ``people``."""
     rng = np.random.default_rng([seed, 0])
@@ -152,8 +160,7 @@ def people_chunks(plan: CityPlan, districts: list[str]) -> Iterator[Columns]:
     """Households and their people, ``plan.chunk`` people at a time."""
     sizes = household_sizes(plan.people, plan.seed)
     hh_start = np.concatenate([[0], np.cumsum(sizes)])
-    dist_p = np.array([d[3] for d in DISTRICTS])[: len(districts)]
-    dist_p = dist_p / dist_p.sum()
+    dist_p = district_weights(districts)
     # Sequence numbers of resident IDs must be unique per (area, birth day, sex):
     # counters carried across chunks keep them so.
     n_days = 110 * 366
@@ -304,8 +311,7 @@ def _resident_ids(
     ymd = birth.astype("datetime64[D]").astype(str)
     ymd_digits = np.char.replace(ymd, "-", "").astype(np.int64)
     area = np.array([int(code) for code in districts], dtype=np.int64)[district]
-    body_num = [area, ymd_digits, seq]
-    body = np.hstack([_digits(body_num[0], 6), _digits(body_num[1], 8), _digits(body_num[2], 3)])
+    body = np.hstack([_digits(area, 6), _digits(ymd_digits, 8), _digits(seq, 3)])
     text = _join(
         [
             area.astype(str),
@@ -317,8 +323,7 @@ def _resident_ids(
 
 
 def enterprise_chunks(plan: CityPlan, districts: list[str]) -> Iterator[Columns]:
-    dist_p = np.array([d[3] for d in DISTRICTS])[: len(districts)]
-    dist_p = dist_p / dist_p.sum()
+    dist_p = district_weights(districts)
     for index, start in enumerate(range(0, plan.enterprises, plan.chunk)):
         rng = np.random.default_rng([plan.seed, 2, index])
         n = min(plan.chunk, plan.enterprises - start)

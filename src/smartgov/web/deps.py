@@ -33,7 +33,6 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
@@ -59,13 +58,18 @@ def current_user_or_none(request: Request, session: SessionDep) -> User | None:
 OptionalUser = Annotated[User | None, Depends(current_user_or_none)]
 
 
-def language(request: Request, user: OptionalUser, settings: SettingsDep) -> str:
-    chosen = request.cookies.get("lang")
-    if i18n.supported(chosen):
-        return str(chosen)
-    if user is not None and i18n.supported(user.language):
-        return str(user.language)
-    return i18n.negotiate(request.headers.get("accept-language"), settings.language)
+def request_language(request: Request, user: User | None = None) -> str:
+    settings = get_settings(request)
+    return i18n.choose(
+        chosen=request.cookies.get("lang"),
+        account=user.language if user is not None else None,
+        accept=request.headers.get("accept-language"),
+        default=settings.language,
+    )
+
+
+def language(request: Request, user: OptionalUser) -> str:
+    return request_language(request, user)
 
 
 Lang = Annotated[str, Depends(language)]

@@ -14,7 +14,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from smartgov.core import i18n
 from smartgov.core.errors import DomainError, FieldError
 from smartgov.core.i18n import N_
-from smartgov.core.settings import Settings
+from smartgov.web.deps import is_api, request_language
+from smartgov.web.templating import render
 
 log = logging.getLogger("smartgov.web")
 
@@ -33,6 +34,7 @@ FIELD_MESSAGES = {
     "dict_type": N_("The request body must be a JSON object."),
     "enum": N_("Choose one of the allowed values."),
 }
+INVALID_VALUE = N_("This value is not valid.")
 STATUS_MESSAGES = {
     400: N_("The request could not be understood."),
     401: N_("Please sign in."),
@@ -45,19 +47,12 @@ STATUS_MESSAGES = {
 }
 
 
-def _lang(request: Request) -> str:
-    settings: Settings = request.app.state.settings
-    chosen = request.cookies.get("lang")
-    if i18n.supported(chosen):
-        return str(chosen)
-    return i18n.negotiate(request.headers.get("accept-language"), settings.language)
-
-
 def _respond(request: Request, status: int, code: str, message: str,
              fields: list[FieldError]) -> Response:  # fmt: skip
-    lang = _lang(request)
+    # The handler runs outside the route's dependencies: no account language here.
+    lang = request_language(request)
     _ = i18n.translator(lang)
-    if request.url.path.startswith("/api/"):
+    if is_api(request):
         body: dict[str, Any] = {
             "error": {
                 "code": code,
@@ -72,8 +67,6 @@ def _respond(request: Request, status: int, code: str, message: str,
         if request.url.query:
             target += "?" + request.url.query
         return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
-    from smartgov.web.templating import render
-
     return render(
         request,
         "error.html",
@@ -96,7 +89,7 @@ def install(app: FastAPI) -> None:
         fields = [
             FieldError(
                 ".".join(str(p) for p in err["loc"] if p != "body") or "body",
-                FIELD_MESSAGES.get(err["type"], "This value is not valid."),
+                FIELD_MESSAGES.get(err["type"], INVALID_VALUE),
             )
             for err in exc.errors()
         ]

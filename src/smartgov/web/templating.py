@@ -14,6 +14,7 @@ from smartgov.core import i18n
 from smartgov.core.models import Department, District, User
 from smartgov.core.roles import ROLE_LABELS, Permission, Role, allows
 from smartgov.exchange.labels import LABELS
+from smartgov.web.deps import csrf_token
 
 PACKAGE = Path(__file__).resolve().parent.parent
 # Each capability keeps its own templates; the web shell's come first.
@@ -21,13 +22,12 @@ TEMPLATE_DIRS = [PACKAGE / "web" / "templates", PACKAGE / "exchange" / "template
 
 
 def make_environment() -> Environment:
-    env = Environment(
+    return Environment(
         loader=FileSystemLoader([str(p) for p in TEMPLATE_DIRS]),
         autoescape=select_autoescape(["html"]),
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    return env
 
 
 def render(
@@ -39,8 +39,6 @@ def render(
     status_code: int = 200,
     **context: Any,
 ) -> HTMLResponse:
-    from smartgov.web.deps import csrf_token
-
     env: Environment = request.app.state.templates
     districts, departments = organisation_names(request, lang)
     translate = i18n.translator(lang)

@@ -51,8 +51,14 @@ lint: $(VENV)/.dev
 	$(BIN)/ruff format --check src tests bench scripts
 	$(BIN)/mypy
 
-bench: $(VENV)/.dev
+# Benchmark-only peers (OpenFisca, AGPL) live in their own lock and never ship.
+$(VENV)/.bench: requirements/bench.txt $(VENV)/.dev
+	$(BIN)/pip install --quiet --require-hashes -r requirements/bench.txt
+	touch $@
+
+bench: $(VENV)/.bench
 	$(BIN)/python bench/demo_city.py
+	$(BIN)/python bench/rules.py
 
 docs: $(VENV)/.main
 	$(BIN)/python scripts/gen_cli_docs.py

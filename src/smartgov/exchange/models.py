@@ -36,6 +36,8 @@ class Person(Base):
     district_code: Mapped[str] = mapped_column(ForeignKey("district.code"), index=True)
     disability_grade: Mapped[int] = mapped_column(SmallInteger)  # 0 none, 1 (severe) to 4
     employment: Mapped[str] = mapped_column(String(16))
+    # Recorded by HRSS at unemployment registration; "none" for everyone else.
+    separation_reason: Mapped[str] = mapped_column(String(16), server_default="none")
     monthly_income: Mapped[int] = mapped_column(Integer)  # yuan
     insurance_months: Mapped[int] = mapped_column(SmallInteger)  # unemployment insurance
     receives_old_age_allowance: Mapped[bool] = mapped_column(Boolean)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 from sqlalchemy import Connection, Engine, Table, case, delete, extract, func, select
 from sqlalchemy.orm import Session
 
@@ -15,7 +16,7 @@ from smartgov.core.errors import Conflict, Forbidden, NotFound
 from smartgov.core.i18n import N_
 from smartgov.core.models import Department, District, User
 from smartgov.core.roles import Role
-from smartgov.exchange import synth
+from smartgov.exchange import fields, synth
 from smartgov.exchange.models import Enterprise, Household, Person
 
 #: Which department keeps which registry; staff read only their own department's.
@@ -248,3 +249,17 @@ def counter_view(session: Session, person_id: int) -> dict[str, Any]:
         "birth_year": person.birth_date.year,
         "district_code": person.district_code,
     }
+
+
+def unit_fields(unit: str) -> dict[str, fields.Field]:
+    """The registry fields a service deciding about ``unit`` may read."""
+    return fields.FIELDS[unit]  # type: ignore[index]
+
+
+def population(session: Session, unit: str) -> pa.Table:
+    """Every person, household or enterprise of the registries with all unit fields."""
+    return fields.population(session, unit)  # type: ignore[arg-type]
+
+
+def subject_facts(session: Session, unit: str, key: int) -> dict[str, Any] | None:
+    return fields.subject_facts(session, unit, key)  # type: ignore[arg-type]

@@ -51,6 +51,9 @@ GIVEN = list(
     "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉萍红建文辉宇浩欣怡晨阳佳琪子涵梓轩雨"
 )
 
+# Why unemployed people left their last job (HRSS unemployment registration).
+SEPARATION = np.array(["dismissed", "contract_ended", "bankruptcy", "resigned"])
+SEPARATION_P = [0.35, 0.30, 0.10, 0.25]
 HOUSING = np.array(["owned", "rented", "public_rental", "other"])
 HOUSING_P = [0.70, 0.20, 0.07, 0.03]
 
@@ -263,6 +266,12 @@ def _people_chunk(
     two = rng.random(n) < 0.7
     name = np.where(two, np.char.add(name, given[rng.integers(0, len(given), n)]), name)
 
+    # Drawn last so that adding it left every earlier column of a seeded city unchanged.
+    separation = np.where(
+        employment == "unemployed",
+        rng.choice(SEPARATION, size=n, p=SEPARATION_P),
+        "none",
+    )
     resident_id = _resident_ids(district, days_old, birth, male, districts, seq_used)
     hh_ids = np.arange(first_hh, first_hh + n_hh) + 1
     return {
@@ -282,6 +291,7 @@ def _people_chunk(
         "district_code": np.array(districts)[district],
         "disability_grade": grade,
         "employment": employment,
+        "separation_reason": separation,
         "monthly_income": income,
         "insurance_months": months,
         "receives_old_age_allowance": old_age,

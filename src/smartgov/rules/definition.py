@@ -151,7 +151,7 @@ class CaseTest(Strict):
 
     name: str = Field(min_length=1)
     date: dt.date = Field(description="The day the decision is made on.")
-    input: dict[Name, Scalar | None]
+    input: dict[Name, dt.date | Scalar | None]
     output: dict[str, Scalar | list[str] | None] = Field(
         description="Expected `outcome`, `amount`, `duration`, `missing` or any variable."
     )

@@ -14,7 +14,7 @@ from typing import Any, Literal
 from smartgov.core.errors import FieldError, Invalid
 from smartgov.rules.definition import Scalar
 from smartgov.rules.model import PYTHON_TYPES, Service, TableRule
-from smartgov.rules.pycode import Emitter, helpers
+from smartgov.rules.pycode import Emitter, helpers, is_literal
 
 Outcome = Literal["eligible", "ineligible", "undetermined"]
 
@@ -208,8 +208,8 @@ def _emit_table(em: Emitter, table: TableRule, names: dict[str, str]) -> None:
         em.emit(f"{row_var}.append({index})", 3)
         for out in outs:
             value = em.expr(table.outputs[index][out].tree, names, 3)
-            em.emit(f"s_{out} = None if s_{out} is None or {value} is None else "
-                    f"s_{out} + {value}", 3)  # fmt: skip
+            guard = " or ".join(f"{a} is None" for a in (f"s_{out}", value) if not is_literal(a))
+            em.emit(f"s_{out} = None if {guard} else s_{out} + {value}", 3)
     if table.default is not None:
         em.emit(f"if not {row_var}:", 2)
         set_outputs(table.default, 3, -1)

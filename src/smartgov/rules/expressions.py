@@ -66,6 +66,9 @@ def _normalise(tree: exp.Expression) -> exp.Expression:
             low = exp.GTE(this=node.this.copy(), expression=node.args["low"].copy())
             high = exp.LTE(this=node.this.copy(), expression=node.args["high"].copy())
             return exp.And(this=low, expression=high)
+        if isinstance(node, exp.MonthsBetween):  # sqlglot knows the name; the meaning is ours
+            args = [node.this.copy(), node.expression.copy()]
+            return exp.Anonymous(this="MONTHS_BETWEEN", expressions=args)
         if isinstance(node, exp.If) and not isinstance(node.parent, exp.Case):
             branch = exp.If(this=node.this.copy(), true=node.args["true"].copy())
             false = node.args.get("false")
@@ -218,7 +221,7 @@ def _infer(node: exp.Expression, env: Mapping[str, str], names: set[str]) -> str
         for arg in node.expressions:
             _need(sub(arg), {"date"}, f"the arguments of `{_sql(node)}`")
         return "integer"
-    what = node.name.upper() if isinstance(node, exp.Func) else node.key.upper()
+    what = node.sql_name() if isinstance(node, exp.Func) else node.key.upper()
     raise ExpressionError(f"`{what}` is not part of the rule language; allowed: {ALLOWED}")
 
 

@@ -62,7 +62,7 @@ class Emitter:
         out = self.temp()
 
         def nullable(*atoms: str) -> str:
-            tests = [f"{a} is None" for a in atoms if not _is_literal(a)]
+            tests = [f"{a} is None" for a in atoms if not is_literal(a)]
             return " or ".join(tests)
 
         def assign(value: str, *atoms: str) -> None:
@@ -160,7 +160,7 @@ class Emitter:
         self.emit(f"{out} = {value}", depth)
 
 
-def _is_literal(atom: str) -> bool:
+def is_literal(atom: str) -> bool:
     """A literal other than None can skip the NULL test."""
     return atom != "None" and not atom.startswith(("_t", "s_", "_c"))
 

@@ -103,7 +103,12 @@ def _build(loader: yaml.SafeLoader, node: yaml.Node, path: Path_, out: Located) 
             out.lines[(*path, index)] = item.start_mark.line + 1
             items.append(_build(loader, item, (*path, index), out))
         return items
-    return loader.construct_object(node, deep=True)
+    try:
+        return loader.construct_object(node, deep=True)
+    except ValueError as error:  # a well-formed scalar with an impossible value: 2026-02-30
+        line = node.start_mark.line + 1
+        where = ".".join(str(p) for p in path)
+        raise LoadError([Problem(out.file, line, where, f"`{node.value}`: {error}")]) from None
 
 
 def _path_key(key: Any) -> str | int:

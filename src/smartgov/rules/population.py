@@ -1,0 +1,62 @@
+"""Deciding a whole population at once: the service's SQL run by DuckDB over a registry
+view, a Parquet or CSV file, or any Arrow table with the input columns."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from smartgov.core.errors import FieldError, Invalid
+from smartgov.rules.model import Service
+from smartgov.rules.sqlcode import population_query, to_sql
+
+Data = pa.Table | Path
+
+
+def connect(threads: int | None = None) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB; nothing is written to disk, no extension is loaded."""
+    config = {"threads": threads} if threads else {}
+    return duckdb.connect(":memory:", config=config)
+
+
+def register(con: duckdb.DuckDBPyConnection, data: Data, name: str = "population") -> list[str]:
+    """Make ``data`` queryable as ``name``; returns its column names."""
+    if isinstance(data, pa.Table):
+        con.register(name, data)
+    else:
+        suffix = data.suffix.lower()
+        if suffix not in (".parquet", ".csv"):
+            raise Invalid([FieldError("population", "give a .parquet or .csv file")])
+        if not data.is_file():
+            raise Invalid([FieldError("population", f"no such file: {data}")])
+        reader = "read_parquet" if suffix == ".parquet" else "read_csv"
+        con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM {reader}(?)", [str(data)])
+    return [row[0] for row in con.execute(f"DESCRIBE {name}").fetchall()]
+
+
+def check_columns(service: Service, columns: Sequence[str]) -> None:
+    missing = [n for n in service.inputs if n not in columns]
+    if missing:
+        raise Invalid([FieldError("population", f"has no column `{n}`, an input of "
+                                  f"{service.id}") for n in missing])  # fmt: skip
+
+
+def evaluate(
+    service: Service, data: Data, *, on: date, keep: Sequence[str] = (),
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> pa.Table:  # fmt: skip
+    """Every row decided: the kept columns, then outcome, amount, duration and every
+    input, variable, table output and condition of the service."""
+    con = con or connect()
+    columns = register(con, data)
+    check_columns(service, columns)
+    keep = [c for c in keep if c in columns]
+    query = population_query(service, on=on, keep=keep)
+    shown = [n for n, s in service.symbols.items() if s.kind not in ("parameter", "builtin")]
+    wanted = [*dict.fromkeys([*keep, "outcome", "amount", "duration", *shown])]
+    select = ", ".join(f'"{c}"' for c in wanted)
+    return con.sql(f"SELECT {select} FROM ({to_sql(query)})").to_arrow_table()  # noqa: S608 - names are checked identifiers

@@ -1,0 +1,237 @@
+"""Compiling a service into one SQL query over a population table.
+
+The query is built as a sqlglot tree, written for DuckDB, and transpiled to Spark SQL
+for populations beyond one machine. Its meaning matches the one-case evaluator row
+for row (a property test checks it), which takes care in four places:
+
+* a CASE (or a decision table) whose condition is unknown is unknown, not ELSE;
+* LEAST and GREATEST are unknown when any argument is (SQL engines skip NULLs);
+* division by zero is unknown (DuckDB returns infinity, Spark NULL);
+* decimal literals are doubles (DuckDB would make them exact DECIMALs), and ROUND is
+  FLOOR(x * 10^n + 0.5) / 10^n on doubles, half up, the same in every engine."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any
+
+import sqlglot.expressions as exp
+
+from smartgov.rules.evaluate import Outcome
+from smartgov.rules.expressions import DIALECT, date_function, literal_value
+from smartgov.rules.model import Service, TableRule
+
+SQL_TYPES = {
+    "integer": "BIGINT",
+    "number": "DOUBLE",
+    "boolean": "BOOLEAN",
+    "date": "DATE",
+    "text": "VARCHAR",
+}
+OUTCOMES: tuple[Outcome, ...] = ("eligible", "ineligible", "undetermined")
+
+
+def _lit(value: Any) -> exp.Expression:
+    if value is None:
+        return exp.null()
+    if isinstance(value, bool):
+        return exp.true() if value else exp.false()
+    if isinstance(value, int):
+        return exp.Literal.number(value) if value >= 0 else exp.Neg(this=exp.Literal.number(-value))
+    if isinstance(value, float):
+        return exp.cast(exp.Literal.number(repr(value)), "DOUBLE")
+    if isinstance(value, date):
+        return exp.cast(exp.Literal.string(value.isoformat()), "DATE")
+    return exp.Literal.string(str(value))
+
+
+def _is_null(node: exp.Expression) -> exp.Expression:
+    return exp.Is(this=_group(node.copy()), expression=exp.null())
+
+
+def _group(node: exp.Expression) -> exp.Expression:
+    """Parenthesise operators: parsing dropped the source's parentheses, and the SQL
+    generator writes trees as they are, without regard to precedence."""
+    return exp.paren(node) if isinstance(node, exp.Binary | exp.Unary) else node
+
+
+def _any_null(nodes: Sequence[exp.Expression]) -> exp.Expression:
+    return exp.or_(*(_is_null(n) for n in nodes))
+
+
+def _case(*branches: tuple[exp.Expression, exp.Expression], default: exp.Expression | None = None
+          ) -> exp.Case:  # fmt: skip
+    case = exp.Case()
+    for condition, value in branches:
+        case = case.when(condition, value)
+    return case.else_(default) if default is not None else case
+
+
+class Translator:
+    """Our expression trees to SQL trees; ``names`` maps symbols to SQL expressions."""
+
+    def __init__(self, names: Mapping[str, exp.Expression]) -> None:
+        self.names = names
+
+    def sql(self, node: exp.Expression) -> exp.Expression:
+        return _group(self._sql(node))
+
+    def _sql(self, node: exp.Expression) -> exp.Expression:  # noqa: C901
+        t = self.sql
+        if isinstance(node, exp.Column):
+            return self.names[node.name].copy()
+        if isinstance(node, exp.Literal | exp.Boolean | exp.Null | exp.Cast):
+            return _lit(literal_value(node))
+        if isinstance(node, exp.Div):
+            divisor = exp.Nullif(this=t(node.expression), expression=exp.Literal.number(0))
+            return exp.Div(this=t(node.this), expression=divisor)
+        if isinstance(node, exp.Case):
+            branches = []
+            for branch in node.args["ifs"]:
+                condition = t(branch.this)
+                branches.append((_is_null(condition), exp.null()))
+                branches.append((condition, t(branch.args["true"])))
+            default = node.args.get("default")
+            return _case(*branches, default=t(default) if default is not None else exp.null())
+        if isinstance(node, exp.Least | exp.Greatest):
+            args = [t(a) for a in (node.this, *node.expressions)]
+            kind = exp.Least if isinstance(node, exp.Least) else exp.Greatest
+            plain = kind(this=args[0], expressions=[a.copy() for a in args[1:]])
+            return _case((_any_null(args), exp.null()), default=plain)
+        if isinstance(node, exp.Round):
+            digits = node.args.get("decimals")
+            scale = _lit(float(10 ** int(digits.this)) if digits is not None else 1.0)
+            shifted = exp.Add(this=exp.Mul(this=t(node.this), expression=scale),
+                              expression=_lit(0.5))  # fmt: skip
+            return exp.Div(this=exp.Floor(this=shifted), expression=scale.copy())
+        if (name := date_function(node)) is not None:
+            a, b = (t(arg) for arg in node.expressions)
+            if name == "DAYS_BETWEEN":
+                return exp.DateDiff(this=b, expression=a, unit=exp.var("DAY"))
+            months = _months_between(a, b)
+            if name == "MONTHS_BETWEEN":
+                return months
+            return exp.Floor(this=exp.Div(this=exp.cast(months, "DOUBLE"),
+                                          expression=exp.Literal.number(12)))  # fmt: skip
+        # Every other allowed node means the same in SQL: rebuild it with translated children.
+        copy = node.copy()
+        for key, value in node.args.items():
+            if isinstance(value, exp.Expression):
+                copy.set(key, t(value))
+            elif isinstance(value, list):
+                copy.set(key, [t(v) if isinstance(v, exp.Expression) else v for v in value])
+        return copy
+
+
+def _months_between(a: exp.Expression, b: exp.Expression) -> exp.Expression:
+    """Whole months from a to b, counted like the one-case evaluator."""
+    years = exp.Sub(this=exp.Year(this=b.copy()), expression=exp.Year(this=a.copy()))
+    months = exp.Sub(
+        this=exp.Add(this=exp.Mul(this=exp.paren(years), expression=exp.Literal.number(12)),
+                     expression=exp.Month(this=b.copy())),
+        expression=exp.Month(this=a.copy()),
+    )  # fmt: skip
+    short = _case((exp.LT(this=exp.Day(this=b.copy()), expression=exp.Day(this=a.copy())),
+                   exp.Literal.number(1)), default=exp.Literal.number(0))  # fmt: skip
+    return exp.paren(exp.Sub(this=months, expression=short))
+
+
+def _table_sql(table: TableRule, t: Translator) -> dict[str, exp.Expression]:
+    """One CASE per output of a table, and its `_row_<name>` column."""
+    conditions = [t.sql(c.tree) for c in table.conditions]
+    hit = table.definition.hit
+    outputs: dict[str, exp.Expression] = {}
+    columns = [*table.definition.outputs, f"_row_{table.name}"]
+    for column in columns:
+        is_row = column.startswith("_row_")
+
+        def value(index: int, column: str = column, is_row: bool = is_row) -> exp.Expression:
+            if index < 0:
+                if table.default is None:
+                    return exp.null() if not is_row else exp.null()
+                return _lit(-1) if is_row else t.sql(table.default[column].tree)
+            return _lit(index) if is_row else t.sql(table.outputs[index][column].tree)
+
+        if hit == "first":
+            branches = []
+            for index, condition in enumerate(conditions):
+                branches.append((_is_null(condition), exp.null()))
+                branches.append((condition.copy(), value(index)))
+            outputs[column] = _case(*branches, default=value(-1))
+        elif hit == "unique":
+            branches = [(c.copy(), value(i)) for i, c in enumerate(conditions)]
+            branches.append((_any_null(conditions), exp.null()))
+            outputs[column] = _case(*branches, default=value(-1))
+        elif is_row:
+            outputs[column] = exp.null()  # collect fires several rows; not one column
+        else:
+            terms = [_case((c.copy(), value(i)), default=_lit(0)) for i, c in enumerate(conditions)]
+            total: exp.Expression = terms[0]
+            for term in terms[1:]:
+                total = exp.Add(this=total, expression=term)
+            none = exp.Not(this=exp.paren(exp.or_(*(c.copy() for c in conditions))))
+            branches = [(_any_null(conditions), exp.null())]
+            if table.default is not None:
+                branches.append((none, value(-1)))
+            outputs[column] = _case(*branches, default=total)
+    return outputs
+
+
+def population_query(
+    service: Service, *, on: date, source: str = "population", keep: Sequence[str] = ()
+) -> exp.Select:
+    """The SELECT that decides every row of ``source`` on day ``on``; ``keep`` names
+    extra columns of the source to carry through (keys, breakdowns)."""
+    values = {n: v for n, (v, _since) in service.parameters_on(on).items()}
+    names: dict[str, exp.Expression] = {n: _lit(v) for n, v in values.items()}
+    names["decision_date"] = _lit(on)
+    first = [exp.column(c, quoted=True) for c in keep if c not in service.definition.inputs]
+    for name in service.inputs:
+        kind = SQL_TYPES[service.symbols[name].type]
+        first.append(exp.alias_(exp.cast(exp.column(name, quoted=True), kind), name, quoted=True))
+        names[name] = exp.column(name, quoted=True)
+    t = Translator(names)
+    ctes: list[tuple[str, exp.Select]] = [("s0", exp.select(*first).from_(source))]
+
+    def step(columns: dict[str, exp.Expression]) -> None:
+        previous = ctes[-1][0]
+        select = exp.select(exp.Star(), *(exp.alias_(e, n, quoted=True) for n, e in columns.items()))
+        ctes.append((f"s{len(ctes)}", select.from_(previous)))
+        for name in columns:
+            names[name] = exp.column(name, quoted=True)
+
+    for kind, name in service.steps:
+        if kind == "variable":
+            step({name: t.sql(service.expressions[name].tree)})
+        else:
+            step(_table_sql(service.tables[name], t))
+    conditions = {c.id: t.sql(service.expressions[c.id].tree) for c in service.definition.eligibility}
+    step(conditions)
+    eligible = exp.and_(*(names[c].copy() for c in conditions))
+    step({"_eligible": eligible})
+    e = names["_eligible"]
+    amount_now = t.sql(service.amount.tree)
+    step({"_amount": _case((_is_null(e), exp.null()), (e.copy(), amount_now), default=_lit(0.0))})
+    a = names["_amount"]
+    undetermined = exp.or_(_is_null(e), exp.and_(e.copy(), _is_null(a)))
+    final: dict[str, exp.Expression] = {
+        "outcome": _case((undetermined, exp.Literal.string("undetermined")),
+                         (e.copy(), exp.Literal.string("eligible")),
+                         default=exp.Literal.string("ineligible")),  # fmt: skip
+        "amount": _case((undetermined.copy(), exp.null()), default=a.copy()),
+    }
+    if service.duration is not None:
+        final["duration"] = _case((exp.and_(e.copy(), exp.Not(this=_is_null(a))),
+                                   t.sql(service.duration.tree)))  # fmt: skip
+    else:
+        final["duration"] = exp.cast(exp.null(), "DOUBLE")
+    step(final)
+    query = exp.select(exp.Star()).from_(ctes[-1][0])
+    for name, select in ctes:
+        query = query.with_(name, as_=select)
+    return query
+
+
+def to_sql(query: exp.Expression, dialect: str = DIALECT) -> str:
+    return query.sql(dialect=dialect)

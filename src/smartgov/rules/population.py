@@ -33,8 +33,8 @@ def register(con: duckdb.DuckDBPyConnection, data: Data, name: str = "population
             raise Invalid([FieldError("population", "give a .parquet or .csv file")])
         if not data.is_file():
             raise Invalid([FieldError("population", f"no such file: {data}")])
-        reader = "read_parquet" if suffix == ".parquet" else "read_csv"
-        con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM {reader}(?)", [str(data)])
+        relation = con.read_parquet(str(data)) if suffix == ".parquet" else con.read_csv(str(data))
+        relation.create_view(name, replace=True)
     return [row[0] for row in con.execute(f"DESCRIBE {name}").fetchall()]
 
 

@@ -179,8 +179,9 @@ def _table_sql(table: TableRule, t: Translator) -> dict[str, exp.Expression]:
 
 
 def population_query(
-    service: Service, *, on: date, source: str = "population", keep: Sequence[str] = ()
-) -> exp.Select:
+    service: Service, *, on: date, source: str | exp.Expression = "population",
+    keep: Sequence[str] = (), prefix: str = "s",
+) -> exp.Select:  # fmt: skip
     """The SELECT that decides every row of ``source`` on day ``on``; ``keep`` names
     extra columns of the source to carry through (keys, breakdowns)."""
     values = {n: v for n, (v, _since) in service.parameters_on(on).items()}
@@ -192,12 +193,12 @@ def population_query(
         first.append(exp.alias_(exp.cast(exp.column(name, quoted=True), kind), name, quoted=True))
         names[name] = exp.column(name, quoted=True)
     t = Translator(names)
-    ctes: list[tuple[str, exp.Select]] = [("s0", exp.select(*first).from_(source))]
+    ctes: list[tuple[str, exp.Select]] = [(f"{prefix}0", exp.select(*first).from_(source))]
 
     def step(columns: dict[str, exp.Expression]) -> None:
         previous = ctes[-1][0]
         select = exp.select(exp.Star(), *(exp.alias_(e, n, quoted=True) for n, e in columns.items()))
-        ctes.append((f"s{len(ctes)}", select.from_(previous)))
+        ctes.append((f"{prefix}{len(ctes)}", select.from_(previous)))
         for name in columns:
             names[name] = exp.column(name, quoted=True)
 

@@ -6,6 +6,7 @@ import typer
 
 from smartgov.core.cli import check, db_app, users_app
 from smartgov.exchange.cli import demo_city
+from smartgov.rules.cli import rules_app, simulate
 from smartgov.web.cli import serve
 
 app = typer.Typer(
@@ -19,8 +20,10 @@ app = typer.Typer(
 app.command("serve")(serve)
 app.command("check")(check)
 app.command("demo-city")(demo_city)
+app.command("simulate")(simulate)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
+app.add_typer(rules_app, name="rules")
 
 
 def main() -> None:

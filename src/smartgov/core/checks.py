@@ -70,4 +70,20 @@ def run_checks(settings: Settings, engine: Engine) -> list[Finding]:
                 "SG006", "warning", "SMARTGOV_LLM_BASE_URL is set but SMARTGOV_LLM_MODEL is not."
             )
         )
+    found.extend(_service_findings(settings))
     return found
+
+
+def _service_findings(settings: Settings) -> list[Finding]:
+    from smartgov.rules.service import services
+
+    root = settings.services_dir
+    if not root.is_dir():
+        return [Finding("SG007", "warning", f"no services folder at {root}; set "
+                        "SMARTGOV_SERVICES_DIR to the folder of service definitions.")]  # fmt: skip
+    problems = services(settings).problems
+    return [
+        Finding("SG008", "error", f"service {sid} does not load: {problems[sid][0]} "
+                "(run `smartgov rules check`)")
+        for sid in sorted(problems)
+    ]  # fmt: skip

@@ -47,6 +47,9 @@ class Settings(BaseSettings):
         description="Signs session cookies; at least 32 random characters in production.",
     )
     data_dir: Path = Field(Path("var"), description="Where the SQLite file and uploads live.")
+    services_dir: Path = Field(
+        Path("services"), description="Folder of service definitions, one folder per service."
+    )
     language: str = Field("zh-Hans", description="Default language: zh-Hans or en.")
     assets_dir: Path | None = Field(
         None, description="Folder of installed npm packages; default ./node_modules."

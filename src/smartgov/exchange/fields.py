@@ -169,9 +169,7 @@ def view(unit: Unit) -> Select[Any]:
 
 def schema(unit: Unit) -> pa.Schema:
     key = pa.field(KEYS[unit], pa.int64(), nullable=False)
-    return pa.schema(
-        [key, *(pa.field(n, ARROW_TYPES[f.type]) for n, f in FIELDS[unit].items())]
-    )
+    return pa.schema([key, *(pa.field(n, ARROW_TYPES[f.type]) for n, f in FIELDS[unit].items())])
 
 
 def population(session: Session, unit: Unit) -> pa.Table:

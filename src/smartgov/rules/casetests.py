@@ -46,7 +46,7 @@ def _run(service: Service, case: CaseTest) -> tuple[str, ...]:
     try:
         decision = decide(service, case.input, on=case.date)
     except Invalid as error:
-        return tuple(f"{e.field}: {e.message}" for e in error.errors)
+        return tuple(f"{e.field}: {e.message}" for e in error.fields)
     failures = []
     for key, expected in case.output.items():
         found, known = _actual(decision, key)

@@ -27,8 +27,13 @@ def load_service(folder: Path, *, shown_root: Path | None = None) -> Service:
     located = read(file, _shown(file, base))
     definition = validate(ServiceDefinition, located)
     if definition.id != folder.name:
-        raise LoadError([located.problem(("id",),
-            f"the id `{definition.id}` must match its folder name `{folder.name}`")])  # fmt: skip
+        raise LoadError(
+            [
+                located.problem(
+                    ("id",), f"the id `{definition.id}` must match its folder name `{folder.name}`"
+                )
+            ]
+        )
     service = build(definition, located, exchange.unit_fields(definition.unit))
     problems = [p for p in tables.analyse(service) if p.severity == "error"]
     tests_file = folder / TESTS_FILE
@@ -55,18 +60,19 @@ def _load_tests(
             continue
         for key in case.input:
             if key not in service.definition.inputs:
-                problems.append(located.problem((index, "input", key),
-                    f"`{key}` is not an input of {service.id}"))  # fmt: skip
+                problems.append(
+                    located.problem(
+                        (index, "input", key), f"`{key}` is not an input of {service.id}"
+                    )
+                )
         cases.append(case)
     return located, cases
 
 
 def _sub_lines(located: Located, index: int) -> dict[tuple[str | int, ...], int]:
-    return {
-        path[1:]: line
-        for path, line in located.lines.items()
-        if path and path[0] == index
-    } | {(): located.line((index,))}
+    return {path[1:]: line for path, line in located.lines.items() if path and path[0] == index} | {
+        (): located.line((index,))
+    }
 
 
 def _shown(file: Path, base: Path) -> str:
@@ -89,9 +95,11 @@ class Catalogue:
         """Load every folder again; returns the problems of folders that failed."""
         found: dict[str, Service] = {}
         problems: dict[str, list[Problem]] = {}
-        folders = sorted(p for p in self.root.iterdir() if (p / SERVICE_FILE).is_file()) if (
-            self.root.is_dir()
-        ) else []  # fmt: skip
+        folders = (
+            sorted(p for p in self.root.iterdir() if (p / SERVICE_FILE).is_file())
+            if (self.root.is_dir())
+            else []
+        )
         for folder in folders:
             try:
                 found[folder.name] = load_service(folder, shown_root=self.root)

@@ -12,11 +12,20 @@ from datetime import date
 from typing import Any, Literal
 
 from smartgov.core.errors import FieldError, Invalid
+from smartgov.core.i18n import N_
 from smartgov.rules.definition import Scalar
 from smartgov.rules.model import PYTHON_TYPES, Service, TableRule
 from smartgov.rules.pycode import Emitter, helpers, is_literal
 
 Outcome = Literal["eligible", "ineligible", "undetermined"]
+NOT_IN_FORCE = N_("The service is not in force on that day.")
+TYPE_MESSAGES = {
+    "integer": N_("Enter a whole number."),
+    "number": N_("Enter a number."),
+    "boolean": N_("Enter true or false."),
+    "text": N_("Enter text."),
+    "date": N_("Enter a date as YYYY-MM-DD."),
+}
 
 
 @dataclass(frozen=True)
@@ -46,7 +55,7 @@ def coerce_facts(service: Service, facts: Mapping[str, Any]) -> dict[str, Any]:
     errors: list[FieldError] = []
     unknown = [key for key in facts if key not in service.definition.inputs]
     for key in unknown:
-        errors.append(FieldError(f"facts.{key}", f"not an input of {service.id}"))
+        errors.append(FieldError(f"facts.{key}", N_("This is not an input of the service.")))
     result: dict[str, Any] = {}
     for name in service.definition.inputs:
         value = facts.get(name)
@@ -56,12 +65,12 @@ def coerce_facts(service: Service, facts: Mapping[str, Any]) -> dict[str, Any]:
             if problem is None and symbol.type == "text":
                 allowed = _allowed_values(service, name)
                 if allowed and value not in allowed:
-                    problem = f"must be one of {', '.join(allowed)}"
+                    problem = f"Choose one of: {', '.join(allowed)}"
             if problem is not None:
                 errors.append(FieldError(f"facts.{name}", problem))
         result[name] = value
     if errors:
-        raise Invalid(errors)
+        raise Invalid(N_("Some facts are not valid."), errors)
     return result
 
 
@@ -78,7 +87,7 @@ def _convert(value: Any, kind: str) -> tuple[Any, str | None]:
                 return date.fromisoformat(value), None
             except ValueError:
                 pass
-        return value, "must be a date written YYYY-MM-DD"
+        return value, N_("Enter a date as YYYY-MM-DD.")
     if kind == "number" and isinstance(value, int | float) and not isinstance(value, bool):
         return float(value), None
     if kind == "integer" and isinstance(value, float) and value.is_integer():
@@ -86,13 +95,15 @@ def _convert(value: Any, kind: str) -> tuple[Any, str | None]:
     expected = PYTHON_TYPES[kind]
     if isinstance(value, expected) and (kind == "boolean" or not isinstance(value, bool)):
         return value, None
-    return value, f"must be {'an' if kind == 'integer' else 'a'} {kind}"
+    return value, TYPE_MESSAGES[kind]
 
 
 def decide(service: Service, facts: Mapping[str, Any], *, on: date) -> Decision:
     """Decide one case on day ``on``; facts are checked first (`Invalid` if wrong)."""
     if not service.is_effective(on):
-        raise Invalid([FieldError("on", f"{service.id} is not in force on {on.isoformat()}")])
+        raise Invalid(
+            N_("The service is not in force on that day."), [FieldError("on", NOT_IN_FORCE)]
+        )
     typed = coerce_facts(service, facts)
     return run(service, typed, on=on)
 

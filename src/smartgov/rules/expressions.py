@@ -12,6 +12,7 @@ import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import cast
 
 import sqlglot
 import sqlglot.expressions as exp
@@ -55,7 +56,7 @@ def parse(source: str) -> exp.Expression:
         first = error.errors[0] if error.errors else {}
         detail = first.get("description") or str(error).splitlines()[0]
         raise ExpressionError(f"cannot parse `{source}`: {detail}") from None
-    return _normalise(tree)
+    return _normalise(cast(exp.Expression, tree))
 
 
 def _normalise(tree: exp.Expression) -> exp.Expression:
@@ -225,7 +226,7 @@ def _infer(node: exp.Expression, env: Mapping[str, str], names: set[str]) -> str
     raise ExpressionError(f"`{what}` is not part of the rule language; allowed: {ALLOWED}")
 
 
-def date_function(node: exp.Expression) -> str | None:
+def date_function(node: exp.Expr) -> str | None:
     """YEARS_BETWEEN and its kin: the upper-case name, else None."""
     if isinstance(node, exp.Anonymous) and node.name.upper() in DATE_FUNCTIONS:
         return node.name.upper()

@@ -133,14 +133,19 @@ def build(definition: ServiceDefinition, source: Located, fields: Mapping[str, A
     env = {name: s.type for name, s in symbols.items() if s.kind != "variable"}
     for kind, name in steps:
         if kind == "variable":
-            checked = _check(definition.variables[name].expr, env, source,
-                             ("variables", name, "expr"), problems)  # fmt: skip
+            checked = _check(
+                definition.variables[name].expr, env, source, ("variables", name, "expr"), problems
+            )
             if checked is not None:
                 expressions[name] = checked
                 env[name] = checked.type if checked.type != "null" else "number"
-                symbols[name] = Symbol(name, "variable", env[name],
-                                       definition.variables[name].label,
-                                       definition.variables[name].reference)  # fmt: skip
+                symbols[name] = Symbol(
+                    name,
+                    "variable",
+                    env[name],
+                    definition.variables[name].label,
+                    definition.variables[name].reference,
+                )
             else:
                 env[name] = "unknown"
         else:
@@ -167,14 +172,17 @@ def build(definition: ServiceDefinition, source: Located, fields: Mapping[str, A
         for name, spec in definition.inputs.items()
         if symbols[name].type == "text"
     }
-    return Service(definition, source, symbols, expressions, tables, steps, amount, duration,
-                   depends, codes)  # fmt: skip
+    return Service(
+        definition, source, symbols, expressions, tables, steps, amount, duration, depends, codes
+    )
 
 
 def _symbols(
-    definition: ServiceDefinition, source: Located, fields: Mapping[str, Any],
+    definition: ServiceDefinition,
+    source: Located,
+    fields: Mapping[str, Any],
     problems: list[Problem],
-) -> dict[str, Symbol]:  # fmt: skip
+) -> dict[str, Symbol]:
     symbols: dict[str, Symbol] = {n: Symbol(n, "builtin", t) for n, t in BUILTINS.items()}
     places: dict[str, tuple[str | int, ...]] = {}
 
@@ -194,13 +202,20 @@ def _symbols(
             known = fields.get(name)
             if known is None:
                 close = ", ".join(sorted(fields))
-                problems.append(source.problem(
-                    path, f"`{name}` is not a field of the {definition.unit} registry view; "
-                    f"fields: {close}"))  # fmt: skip
+                problems.append(
+                    source.problem(
+                        path,
+                        f"`{name}` is not a field of the {definition.unit} registry view; "
+                        f"fields: {close}",
+                    )
+                )
                 continue
             if kind is not None and kind != known.type:
-                problems.append(source.problem(
-                    (*path, "type"), f"the registry field is {known.type}, not {kind}"))  # fmt: skip
+                problems.append(
+                    source.problem(
+                        (*path, "type"), f"the registry field is {known.type}, not {kind}"
+                    )
+                )
             kind = known.type
         elif kind is None:
             problems.append(source.problem(path, "an applicant input needs a `type`"))
@@ -212,34 +227,49 @@ def _symbols(
             if not isinstance(value, PYTHON_TYPES[parameter.type]) or (
                 parameter.type != "boolean" and isinstance(value, bool)
             ):
-                problems.append(source.problem((*path, "values", str(day)),
-                    f"`{value!r}` is not a {parameter.type}"))  # fmt: skip
+                problems.append(
+                    source.problem(
+                        (*path, "values", str(day)), f"`{value!r}` is not a {parameter.type}"
+                    )
+                )
         if min(parameter.values) > definition.effective_from:
-            problems.append(source.problem((*path, "values"),
-                f"no value on {definition.effective_from}, when the service takes effect"))  # fmt: skip
+            problems.append(
+                source.problem(
+                    (*path, "values"),
+                    f"no value on {definition.effective_from}, when the service takes effect",
+                )
+            )
         add(Symbol(name, "parameter", parameter.type, parameter.label, parameter.reference), path)
     for name in definition.variables:
         add(Symbol(name, "variable", "unknown"), ("variables", name))
     for table_name, table in definition.tables.items():
         for name, output in table.outputs.items():
-            add(Symbol(name, "output", output.type, output.label, table.reference),
-                ("tables", table_name, "outputs", name))  # fmt: skip
+            add(
+                Symbol(name, "output", output.type, output.label, table.reference),
+                ("tables", table_name, "outputs", name),
+            )
     for index, condition in enumerate(definition.eligibility):
-        add(Symbol(condition.id, "condition", "boolean", condition.label, condition.reference),
-            ("eligibility", index, "id"))  # fmt: skip
+        add(
+            Symbol(condition.id, "condition", "boolean", condition.label, condition.reference),
+            ("eligibility", index, "id"),
+        )
     return symbols
 
 
-def _check_references(definition: ServiceDefinition, source: Located,
-                      problems: list[Problem]) -> None:  # fmt: skip
+def _check_references(
+    definition: ServiceDefinition, source: Located, problems: list[Problem]
+) -> None:
     known = [ref.id for ref in definition.legal_basis]
     for index, ref in enumerate(known):
         if ref in known[:index]:
-            problems.append(source.problem(("legal_basis", index, "id"), f"`{ref}` is listed twice"))
+            problems.append(
+                source.problem(("legal_basis", index, "id"), f"`{ref}` is listed twice")
+            )
     for path, ref in _references(definition):
         if ref not in known:
-            problems.append(source.problem(
-                path, f"unknown legal basis `{ref}`; listed: {', '.join(known)}"))  # fmt: skip
+            problems.append(
+                source.problem(path, f"unknown legal basis `{ref}`; listed: {', '.join(known)}")
+            )
 
 
 def _references(d: ServiceDefinition) -> Iterator[tuple[tuple[str | int, ...], str]]:
@@ -275,9 +305,11 @@ def _as_expression(value: Scalar) -> str:
 
 
 def _parse_all(
-    definition: ServiceDefinition, source: Located, symbols: Mapping[str, Symbol],
+    definition: ServiceDefinition,
+    source: Located,
+    symbols: Mapping[str, Symbol],
     problems: list[Problem],
-) -> dict[tuple[str, str], set[str]]:  # fmt: skip
+) -> dict[tuple[str, str], set[str]]:
     """The names each variable, table and condition reads (for ordering)."""
     reads: dict[tuple[str, str], set[str]] = {}
 
@@ -300,15 +332,17 @@ def _parse_all(
         reads[("condition", condition.id)] = names(condition.when, ("eligibility", index, "when"))
     reads[("outcome", "amount")] = names(definition.outcome.amount, ("outcome", "amount"))
     if definition.outcome.duration:
-        reads[("outcome", "duration")] = names(definition.outcome.duration,
-                                               ("outcome", "duration"))  # fmt: skip
+        reads[("outcome", "duration")] = names(definition.outcome.duration, ("outcome", "duration"))
     return reads
 
 
 def _order(
-    definition: ServiceDefinition, source: Located, symbols: Mapping[str, Symbol],
-    reads: Mapping[tuple[str, str], set[str]], problems: list[Problem],
-) -> tuple[list[tuple[str, str]], dict[str, frozenset[str]]]:  # fmt: skip
+    definition: ServiceDefinition,
+    source: Located,
+    symbols: Mapping[str, Symbol],
+    reads: Mapping[tuple[str, str], set[str]],
+    problems: list[Problem],
+) -> tuple[list[tuple[str, str]], dict[str, frozenset[str]]]:
     """Variables and tables in dependency order; every symbol's input closure."""
     owner: dict[str, tuple[str, str]] = {n: ("variable", n) for n in definition.variables}
     for table_name, table in definition.tables.items():
@@ -343,9 +377,12 @@ def _order(
 
 
 def _check(
-    text: str, env: Mapping[str, str], source: Located, path: tuple[str | int, ...],
+    text: str,
+    env: Mapping[str, str],
+    source: Located,
+    path: tuple[str | int, ...],
     problems: list[Problem],
-) -> Checked | None:  # fmt: skip
+) -> Checked | None:
     if "unknown" in env.values():
         # A name defined by a failed expression: report only errors of this expression.
         env = {k: ("number" if v == "unknown" else v) for k, v in env.items()}
@@ -357,15 +394,25 @@ def _check(
         return None
 
 
-def _expect(checked: Checked, allowed: set[str], source: Located, path: tuple[str | int, ...],
-            problems: list[Problem]) -> None:  # fmt: skip
+def _expect(
+    checked: Checked,
+    allowed: set[str],
+    source: Located,
+    path: tuple[str | int, ...],
+    problems: list[Problem],
+) -> None:
     if checked.type not in allowed and checked.type != "null":
-        problems.append(source.problem(
-            path, f"`{checked.source}` is {checked.type}; expected {' or '.join(sorted(allowed))}"))  # fmt: skip
+        problems.append(
+            source.problem(
+                path,
+                f"`{checked.source}` is {checked.type}; expected {' or '.join(sorted(allowed))}",
+            )
+        )
 
 
-def _check_table(name: str, table: Table, env: Mapping[str, str], source: Located,
-                 problems: list[Problem]) -> TableRule:  # fmt: skip
+def _check_table(
+    name: str, table: Table, env: Mapping[str, str], source: Located, problems: list[Problem]
+) -> TableRule:
     base = ("tables", name)
     conditions: list[Checked] = []
     outputs: list[dict[str, Checked]] = []
@@ -378,14 +425,19 @@ def _check_table(name: str, table: Table, env: Mapping[str, str], source: Locate
         for out, value in values.items():
             spec = table.outputs.get(out)
             if spec is None:
-                problems.append(source.problem((*path, out),
-                    f"`{out}` is not an output of this table; outputs: {', '.join(table.outputs)}"))  # fmt: skip
+                problems.append(
+                    source.problem(
+                        (*path, out),
+                        f"`{out}` is not an output of this table; "
+                        f"outputs: {', '.join(table.outputs)}",
+                    )
+                )
                 continue
             checked = _check(_as_expression(value), env, source, (*path, out), problems)
             if checked is not None:
-                allowed = {"integer", "number"} if spec.type in ("integer", "number") else {spec.type}
-                if spec.type == "integer":
-                    allowed = {"integer"}
+                allowed: set[str] = {spec.type}
+                if spec.type == "number":
+                    allowed = {"integer", "number"}
                 _expect(checked, allowed, source, (*path, out), problems)
                 result[out] = checked
         return result
@@ -400,7 +452,11 @@ def _check_table(name: str, table: Table, env: Mapping[str, str], source: Locate
     if table.aggregate == "sum":
         for out, spec in table.outputs.items():
             if spec.type not in ("integer", "number"):
-                problems.append(source.problem((*base, "outputs", out),
-                    "a collect table with aggregate: sum needs numeric outputs"))  # fmt: skip
+                problems.append(
+                    source.problem(
+                        (*base, "outputs", out),
+                        "a collect table with aggregate: sum needs numeric outputs",
+                    )
+                )
     default = outputs_of(table.default, (*base, "default")) if table.default is not None else None
     return TableRule(name, table, conditions, outputs, default)

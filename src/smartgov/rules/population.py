@@ -6,20 +6,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
+from typing import TypeAlias
 
 import duckdb
 import pyarrow as pa
 
 from smartgov.core.errors import FieldError, Invalid
+from smartgov.core.i18n import N_
 from smartgov.rules.model import Service
 from smartgov.rules.sqlcode import population_query, to_sql
 
-Data = pa.Table | Path
+Data: TypeAlias = pa.Table | Path
+BAD_POPULATION = N_("The population cannot be used.")
 
 
 def connect(threads: int | None = None) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB; nothing is written to disk, no extension is loaded."""
-    config = {"threads": threads} if threads else {}
+    config: dict[str, str | bool | int | float | list[str]] = (
+        {"threads": threads} if threads else {}
+    )
     return duckdb.connect(":memory:", config=config)
 
 
@@ -30,9 +35,11 @@ def register(con: duckdb.DuckDBPyConnection, data: Data, name: str = "population
     else:
         suffix = data.suffix.lower()
         if suffix not in (".parquet", ".csv"):
-            raise Invalid([FieldError("population", "give a .parquet or .csv file")])
+            raise Invalid(
+                BAD_POPULATION, [FieldError("population", "give a .parquet or .csv file")]
+            )
         if not data.is_file():
-            raise Invalid([FieldError("population", f"no such file: {data}")])
+            raise Invalid(BAD_POPULATION, [FieldError("population", f"no such file: {data}")])
         relation = con.read_parquet(str(data)) if suffix == ".parquet" else con.read_csv(str(data))
         relation.create_view(name, replace=True)
     return [row[0] for row in con.execute(f"DESCRIBE {name}").fetchall()]
@@ -41,14 +48,23 @@ def register(con: duckdb.DuckDBPyConnection, data: Data, name: str = "population
 def check_columns(service: Service, columns: Sequence[str]) -> None:
     missing = [n for n in service.inputs if n not in columns]
     if missing:
-        raise Invalid([FieldError("population", f"has no column `{n}`, an input of "
-                                  f"{service.id}") for n in missing])  # fmt: skip
+        raise Invalid(
+            BAD_POPULATION,
+            [
+                FieldError("population", f"has no column `{n}`, an input of {service.id}")
+                for n in missing
+            ],
+        )
 
 
 def evaluate(
-    service: Service, data: Data, *, on: date, keep: Sequence[str] = (),
+    service: Service,
+    data: Data,
+    *,
+    on: date,
+    keep: Sequence[str] = (),
     con: duckdb.DuckDBPyConnection | None = None,
-) -> pa.Table:  # fmt: skip
+) -> pa.Table:
     """Every row decided: the kept columns, then outcome, amount, duration and every
     input, variable, table output and condition of the service."""
     con = con or connect()

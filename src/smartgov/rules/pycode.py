@@ -19,10 +19,17 @@ import sqlglot.expressions as exp
 
 from smartgov.rules.expressions import date_function, literal_value
 
-_OPS = {
-    exp.Add: "+", exp.Sub: "-", exp.Mul: "*",
-    exp.EQ: "==", exp.NEQ: "!=", exp.GT: ">", exp.GTE: ">=", exp.LT: "<", exp.LTE: "<=",
-}  # fmt: skip
+_OPS: dict[type[exp.Expression], str] = {
+    exp.Add: "+",
+    exp.Sub: "-",
+    exp.Mul: "*",
+    exp.EQ: "==",
+    exp.NEQ: "!=",
+    exp.GT: ">",
+    exp.GTE: ">=",
+    exp.LT: "<",
+    exp.LTE: "<=",
+}
 
 
 class Emitter:
@@ -138,7 +145,9 @@ class Emitter:
             if name == "DAYS_BETWEEN":
                 value = f"({b} - {a}).days"
             else:
-                months = f"(({b}.year - {a}.year) * 12 + {b}.month - {a}.month - ({b}.day < {a}.day))"
+                months = (
+                    f"(({b}.year - {a}.year) * 12 + {b}.month - {a}.month - ({b}.day < {a}.day))"
+                )
                 value = f"({months} // 12)" if name == "YEARS_BETWEEN" else months
             assign(value, a, b)
         else:  # pragma: no cover - expressions.check admits nothing else

@@ -32,8 +32,13 @@ def reform_from_data(data: Mapping[str, Any], name: str = "reform") -> tuple[Ref
 def apply(service: Service, reform: Reform, located: Located) -> Service:
     """The reformed service; LoadError names what in the reform is wrong."""
     if reform.service != service.id:
-        raise LoadError([located.problem(("service",),
-            f"this reform is for `{reform.service}`, not `{service.id}`")])  # fmt: skip
+        raise LoadError(
+            [
+                located.problem(
+                    ("service",), f"this reform is for `{reform.service}`, not `{service.id}`"
+                )
+            ]
+        )
     definition = service.definition
     problems = []
     parameters = dict(definition.parameters)
@@ -41,8 +46,12 @@ def apply(service: Service, reform: Reform, located: Located) -> Service:
         current = parameters.get(name)
         if current is None:
             known = ", ".join(parameters) or "none"
-            problems.append(located.problem(("parameters", name),
-                f"`{name}` is not a parameter of {service.id}; parameters: {known}"))  # fmt: skip
+            problems.append(
+                located.problem(
+                    ("parameters", name),
+                    f"`{name}` is not a parameter of {service.id}; parameters: {known}",
+                )
+            )
             continue
         values: dict[date, Scalar]
         if isinstance(change, dict):
@@ -54,16 +63,23 @@ def apply(service: Service, reform: Reform, located: Located) -> Service:
     for name, expr in reform.variables.items():
         if name not in variables:
             known = ", ".join(variables) or "none"
-            problems.append(located.problem(("variables", name),
-                f"`{name}` is not a variable of {service.id}; variables: {known}"))  # fmt: skip
+            problems.append(
+                located.problem(
+                    ("variables", name),
+                    f"`{name}` is not a variable of {service.id}; variables: {known}",
+                )
+            )
             continue
         variables[name] = variables[name].model_copy(update={"expr": expr})
     if problems:
         raise LoadError(problems)
-    changed = definition.model_copy(update={
-        "parameters": parameters, "variables": variables,
-        "version": f"{definition.version}+reform",
-    })  # fmt: skip
+    changed = definition.model_copy(
+        update={
+            "parameters": parameters,
+            "variables": variables,
+            "version": f"{definition.version}+reform",
+        }
+    )
     source = _reform_source(service, reform, located)
     reformed = build(changed, source, exchange.unit_fields(definition.unit))
     errors = [p for p in tables.analyse(reformed) if p.severity == "error"]

@@ -17,6 +17,7 @@ import sqlglot.expressions as exp
 from smartgov.core.i18n import N_
 from smartgov.exchange import service as exchange
 from smartgov.rules import population
+from smartgov.rules.definition import Text
 from smartgov.rules.expressions import check
 from smartgov.rules.model import Service
 from smartgov.rules.sqlcode import Translator, population_query, to_sql
@@ -94,7 +95,7 @@ class Group:
 @dataclass
 class Comparison:
     service: str
-    reform: str
+    reform: Text | None
     on: date
     total: Group
     breakdowns: dict[str, dict[str, Group]] = field(default_factory=dict)
@@ -102,18 +103,22 @@ class Comparison:
 
     def as_dict(self) -> dict[str, Any]:
         def group(g: Group) -> dict[str, Any]:
-            return {**g.__dict__, "base_average": round(g.base_average, 2),
-                    "reform_average": round(g.reform_average, 2),
-                    "cost_change": round(g.cost_change, 2)}  # fmt: skip
+            return {
+                **g.__dict__,
+                "base_average": round(g.base_average, 2),
+                "reform_average": round(g.reform_average, 2),
+                "cost_change": round(g.cost_change, 2),
+            }
 
         return {
             "service": self.service,
-            "reform": self.reform,
+            "reform": self.reform.model_dump() if self.reform else None,
             "on": self.on.isoformat(),
             "seconds": round(self.seconds, 4),
             "total": group(self.total),
-            "breakdowns": {d: {k: group(g) for k, g in groups.items()}
-                           for d, groups in self.breakdowns.items()},  # fmt: skip
+            "breakdowns": {
+                d: {k: group(g) for k, g in groups.items()} for d, groups in self.breakdowns.items()
+            },
         }
 
 
@@ -122,15 +127,22 @@ def _annual(service: Service, amount: exp.Expression, duration: exp.Expression) 
     period = service.definition.outcome.period
     if period != "month":
         return amount
-    months = exp.Least(this=exp.Coalesce(this=duration, expressions=[exp.Literal.number(12)]),
-                       expressions=[exp.Literal.number(12)])  # fmt: skip
+    months = exp.Least(
+        this=exp.Coalesce(this=duration, expressions=[exp.Literal.number(12)]),
+        expressions=[exp.Literal.number(12)],
+    )
     return exp.Mul(this=amount, expression=months)
 
 
 def compare(
-    base: Service, reformed: Service, data: population.Data, *, on: date, reform_name: str = "",
+    base: Service,
+    reformed: Service,
+    data: population.Data,
+    *,
+    on: date,
+    reform_name: Text | None = None,
     con: duckdb.DuckDBPyConnection | None = None,
-) -> Comparison:  # fmt: skip
+) -> Comparison:
     """Baseline and reform over ``data``: totals and a breakdown per dimension."""
     started = time.perf_counter()
     con = con or population.connect()
@@ -138,8 +150,11 @@ def compare(
     population.check_columns(base, columns)
     unit = base.definition.unit
     fields = exchange.unit_fields(unit)
-    dims = {n: e for n, e in DIMENSIONS[unit].items()
-            if all(name in columns for name in _names(e, fields))}  # fmt: skip
+    dims = {
+        n: e
+        for n, e in DIMENSIONS[unit].items()
+        if all(name in columns for name in _names(e, fields))
+    }
     needed = sorted({name for e in dims.values() for name in _names(e, fields)})
     inputs = base.inputs
     baseline = population_query(base, on=on, keep=needed, prefix="b")
@@ -151,14 +166,22 @@ def compare(
         exp.alias_(exp.column("duration", quoted=True), "_b_duration", quoted=True),
     ).from_(baseline.subquery("base"))
     keep = [*needed, "_b_outcome", "_b_amount", "_b_duration"]
-    both = population_query(reformed, on=on, source=base_result.subquery("baseline"), keep=keep,
-                            prefix="r")  # fmt: skip
+    both = population_query(
+        reformed, on=on, source=base_result.subquery("baseline"), keep=keep, prefix="r"
+    )
     sql = _aggregate_sql(base, to_sql(both), dims, fields, on)
     rows = con.sql(sql).fetchall()
     comparison = Comparison(base.id, reform_name, on, _empty())
     for dimension, group, *values in rows:
-        numbers = Group(*(int(v) if i not in (3, 4) else float(v or 0)
-                          for i, v in enumerate(values)))  # fmt: skip
+        people, base_n, reform_n, base_cost, reform_cost, *counts = values
+        numbers = Group(
+            int(people),
+            int(base_n),
+            int(reform_n),
+            float(base_cost or 0),
+            float(reform_cost or 0),
+            *(int(c) for c in counts),
+        )
         if dimension == "total":
             comparison.total = numbers
         else:
@@ -189,20 +212,24 @@ def _names(expression: str, fields: Any) -> set[str]:
     return set(check(expression, env).names) - {"decision_date"}
 
 
-def _aggregate_sql(service: Service, decided: str, dims: dict[str, str], fields: Any,
-                   on: date) -> str:  # fmt: skip
+def _aggregate_sql(
+    service: Service, decided: str, dims: dict[str, str], fields: Any, on: date
+) -> str:
     env = {name: f.type for name, f in fields.items()} | {"decision_date": "date"}
     names: dict[str, exp.Expression] = {n: exp.column(n, quoted=True) for n in fields}
     names["decision_date"] = exp.cast(exp.Literal.string(on.isoformat()), "DATE")
     t = Translator(names)
     income = dims.pop("income", None)
-    selects = [f"{t.sql(check(e, env).tree).sql(dialect='duckdb')} AS \"{n}\""
-               for n, e in dims.items()]  # fmt: skip
+    selects = [
+        f'{t.sql(check(e, env).tree).sql(dialect="duckdb")} AS "{n}"' for n, e in dims.items()
+    ]
     groups = list(dims)
-    base_annual = _annual(service, exp.column("_b_amount", quoted=True),
-                          exp.column("_b_duration", quoted=True)).sql(dialect="duckdb")  # fmt: skip
-    reform_annual = _annual(service, exp.column("amount", quoted=True),
-                            exp.column("duration", quoted=True)).sql(dialect="duckdb")  # fmt: skip
+    base_annual = _annual(
+        service, exp.column("_b_amount", quoted=True), exp.column("_b_duration", quoted=True)
+    ).sql(dialect="duckdb")
+    reform_annual = _annual(
+        service, exp.column("amount", quoted=True), exp.column("duration", quoted=True)
+    ).sql(dialect="duckdb")
     if income is not None:
         income_sql = t.sql(check(income, env).tree).sql(dialect="duckdb")
         selects.append(

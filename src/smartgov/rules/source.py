@@ -136,8 +136,10 @@ def _problem(located: Located, error: Any, model: type[BaseModel]) -> Problem:
         message = error["msg"]
         pattern = str(error.get("ctx", {}).get("pattern", ""))
         if kind == "string_pattern_mismatch" and pattern.startswith("^[a-z]"):
-            allowed = "_ and -" if "-" in pattern and "_" in pattern else "-" if "-" in pattern else "_"
-            message = f"`{error['input']}`: start with a letter; use a-z, 0-9 and {allowed}"
+            chars = (
+                "_ and -" if "-" in pattern and "_" in pattern else "-" if "-" in pattern else "_"
+            )
+            message = f"`{error['input']}`: start with a letter; use a-z, 0-9 and {chars}"
     return located.problem(loc, message)
 
 

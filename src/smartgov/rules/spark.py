@@ -15,8 +15,9 @@ from smartgov.rules.model import Service
 from smartgov.rules.sqlcode import population_query, to_sql
 
 
-def spark_sql(service: Service, *, on: date, keep: Sequence[str] = (),
-              source: str = "population") -> str:  # fmt: skip
+def spark_sql(
+    service: Service, *, on: date, keep: Sequence[str] = (), source: str = "population"
+) -> str:
     return to_sql(population_query(service, on=on, keep=keep, source=source), dialect="spark")
 
 
@@ -33,13 +34,16 @@ def local_session(threads: int = 2) -> Any:
     )
 
 
-def evaluate(service: Service, data: Path, *, on: date, spark: Any,
-             keep: Sequence[str] = ()) -> Any:  # fmt: skip
+def evaluate(
+    service: Service, data: Path, *, on: date, spark: Any, keep: Sequence[str] = ()
+) -> Any:
     """A Spark DataFrame of every row decided (same columns as `population.evaluate`)."""
     reader = spark.read.parquet if data.suffix.lower() == ".parquet" else spark.read.csv
-    frame = reader(str(data)) if reader is spark.read.parquet else reader(
-        str(data), header=True, inferSchema=True
-    )  # fmt: skip
+    frame = (
+        reader(str(data))
+        if reader is spark.read.parquet
+        else reader(str(data), header=True, inferSchema=True)
+    )
     missing = [n for n in service.inputs if n not in frame.columns]
     if missing:
         raise ValueError(f"the population has no column {', '.join(missing)}")

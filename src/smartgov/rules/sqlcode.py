@@ -32,7 +32,7 @@ SQL_TYPES = {
 OUTCOMES: tuple[Outcome, ...] = ("eligible", "ineligible", "undetermined")
 
 
-def _lit(value: Any) -> exp.Expression:
+def _lit(value: Any) -> exp.Expr:
     if value is None:
         return exp.null()
     if isinstance(value, bool):
@@ -46,22 +46,21 @@ def _lit(value: Any) -> exp.Expression:
     return exp.Literal.string(str(value))
 
 
-def _is_null(node: exp.Expression) -> exp.Expression:
+def _is_null(node: exp.Expr) -> exp.Expr:
     return exp.Is(this=_group(node.copy()), expression=exp.null())
 
 
-def _group(node: exp.Expression) -> exp.Expression:
+def _group(node: exp.Expr) -> exp.Expr:
     """Parenthesise operators: parsing dropped the source's parentheses, and the SQL
     generator writes trees as they are, without regard to precedence."""
     return exp.paren(node) if isinstance(node, exp.Binary | exp.Unary) else node
 
 
-def _any_null(nodes: Sequence[exp.Expression]) -> exp.Expression:
+def _any_null(nodes: Sequence[exp.Expr]) -> exp.Expr:
     return exp.or_(*(_is_null(n) for n in nodes))
 
 
-def _case(*branches: tuple[exp.Expression, exp.Expression], default: exp.Expression | None = None
-          ) -> exp.Case:  # fmt: skip
+def _case(*branches: tuple[exp.Expr, exp.Expr], default: exp.Expr | None = None) -> exp.Case:
     case = exp.Case()
     for condition, value in branches:
         case = case.when(condition, value)
@@ -71,13 +70,13 @@ def _case(*branches: tuple[exp.Expression, exp.Expression], default: exp.Express
 class Translator:
     """Our expression trees to SQL trees; ``names`` maps symbols to SQL expressions."""
 
-    def __init__(self, names: Mapping[str, exp.Expression]) -> None:
+    def __init__(self, names: Mapping[str, exp.Expr]) -> None:
         self.names = names
 
-    def sql(self, node: exp.Expression) -> exp.Expression:
+    def sql(self, node: exp.Expr) -> exp.Expr:
         return _group(self._sql(node))
 
-    def _sql(self, node: exp.Expression) -> exp.Expression:  # noqa: C901
+    def _sql(self, node: exp.Expr) -> exp.Expr:  # noqa: C901
         t = self.sql
         if isinstance(node, exp.Column):
             return self.names[node.name].copy()
@@ -87,7 +86,7 @@ class Translator:
             divisor = exp.Nullif(this=t(node.expression), expression=exp.Literal.number(0))
             return exp.Div(this=t(node.this), expression=divisor)
         if isinstance(node, exp.Case):
-            branches = []
+            branches: list[tuple[exp.Expr, exp.Expr]] = []
             for branch in node.args["ifs"]:
                 condition = t(branch.this)
                 branches.append((_is_null(condition), exp.null()))
@@ -102,8 +101,9 @@ class Translator:
         if isinstance(node, exp.Round):
             digits = node.args.get("decimals")
             scale = _lit(float(10 ** int(digits.this)) if digits is not None else 1.0)
-            shifted = exp.Add(this=exp.Mul(this=t(node.this), expression=scale),
-                              expression=_lit(0.5))  # fmt: skip
+            shifted = exp.Add(
+                this=exp.Mul(this=t(node.this), expression=scale), expression=_lit(0.5)
+            )
             return exp.Div(this=exp.Floor(this=shifted), expression=scale.copy())
         if (name := date_function(node)) is not None:
             a, b = (t(arg) for arg in node.expressions)
@@ -112,49 +112,57 @@ class Translator:
             months = _months_between(a, b)
             if name == "MONTHS_BETWEEN":
                 return months
-            return exp.Floor(this=exp.Div(this=exp.cast(months, "DOUBLE"),
-                                          expression=exp.Literal.number(12)))  # fmt: skip
+            return exp.Floor(
+                this=exp.Div(this=exp.cast(months, "DOUBLE"), expression=exp.Literal.number(12))
+            )
         # Every other allowed node means the same in SQL: rebuild it with translated children.
         copy = node.copy()
         for key, value in node.args.items():
-            if isinstance(value, exp.Expression):
+            if isinstance(value, exp.Expr):
                 copy.set(key, t(value))
             elif isinstance(value, list):
-                copy.set(key, [t(v) if isinstance(v, exp.Expression) else v for v in value])
+                copy.set(key, [t(v) if isinstance(v, exp.Expr) else v for v in value])
         return copy
 
 
-def _months_between(a: exp.Expression, b: exp.Expression) -> exp.Expression:
+def _months_between(a: exp.Expr, b: exp.Expr) -> exp.Expr:
     """Whole months from a to b, counted like the one-case evaluator."""
     years = exp.Sub(this=exp.Year(this=b.copy()), expression=exp.Year(this=a.copy()))
     months = exp.Sub(
-        this=exp.Add(this=exp.Mul(this=exp.paren(years), expression=exp.Literal.number(12)),
-                     expression=exp.Month(this=b.copy())),
+        this=exp.Add(
+            this=exp.Mul(this=exp.paren(years), expression=exp.Literal.number(12)),
+            expression=exp.Month(this=b.copy()),
+        ),
         expression=exp.Month(this=a.copy()),
-    )  # fmt: skip
-    short = _case((exp.LT(this=exp.Day(this=b.copy()), expression=exp.Day(this=a.copy())),
-                   exp.Literal.number(1)), default=exp.Literal.number(0))  # fmt: skip
+    )
+    short = _case(
+        (
+            exp.LT(this=exp.Day(this=b.copy()), expression=exp.Day(this=a.copy())),
+            exp.Literal.number(1),
+        ),
+        default=exp.Literal.number(0),
+    )
     return exp.paren(exp.Sub(this=months, expression=short))
 
 
-def _table_sql(table: TableRule, t: Translator) -> dict[str, exp.Expression]:
+def _table_sql(table: TableRule, t: Translator) -> dict[str, exp.Expr]:
     """One CASE per output of a table, and its `_row_<name>` column."""
     conditions = [t.sql(c.tree) for c in table.conditions]
     hit = table.definition.hit
-    outputs: dict[str, exp.Expression] = {}
+    outputs: dict[str, exp.Expr] = {}
     columns = [*table.definition.outputs, f"_row_{table.name}"]
     for column in columns:
         is_row = column.startswith("_row_")
 
-        def value(index: int, column: str = column, is_row: bool = is_row) -> exp.Expression:
+        def value(index: int, column: str = column, is_row: bool = is_row) -> exp.Expr:
             if index < 0:
                 if table.default is None:
-                    return exp.null() if not is_row else exp.null()
+                    return exp.null()
                 return _lit(-1) if is_row else t.sql(table.default[column].tree)
             return _lit(index) if is_row else t.sql(table.outputs[index][column].tree)
 
+        branches: list[tuple[exp.Expr, exp.Expr]] = []
         if hit == "first":
-            branches = []
             for index, condition in enumerate(conditions):
                 branches.append((_is_null(condition), exp.null()))
                 branches.append((condition.copy(), value(index)))
@@ -167,7 +175,7 @@ def _table_sql(table: TableRule, t: Translator) -> dict[str, exp.Expression]:
             outputs[column] = exp.null()  # collect fires several rows; not one column
         else:
             terms = [_case((c.copy(), value(i)), default=_lit(0)) for i, c in enumerate(conditions)]
-            total: exp.Expression = terms[0]
+            total: exp.Expr = terms[0]
             for term in terms[1:]:
                 total = exp.Add(this=total, expression=term)
             none = exp.Not(this=exp.paren(exp.or_(*(c.copy() for c in conditions))))
@@ -179,15 +187,21 @@ def _table_sql(table: TableRule, t: Translator) -> dict[str, exp.Expression]:
 
 
 def population_query(
-    service: Service, *, on: date, source: str | exp.Expression = "population",
-    keep: Sequence[str] = (), prefix: str = "s",
-) -> exp.Select:  # fmt: skip
+    service: Service,
+    *,
+    on: date,
+    source: str | exp.Expr = "population",
+    keep: Sequence[str] = (),
+    prefix: str = "s",
+) -> exp.Select:
     """The SELECT that decides every row of ``source`` on day ``on``; ``keep`` names
     extra columns of the source to carry through (keys, breakdowns)."""
     values = {n: v for n, (v, _since) in service.parameters_on(on).items()}
-    names: dict[str, exp.Expression] = {n: _lit(v) for n, v in values.items()}
+    names: dict[str, exp.Expr] = {n: _lit(v) for n, v in values.items()}
     names["decision_date"] = _lit(on)
-    first = [exp.column(c, quoted=True) for c in keep if c not in service.definition.inputs]
+    first: list[exp.Expr] = [
+        exp.column(c, quoted=True) for c in keep if c not in service.definition.inputs
+    ]
     for name in service.inputs:
         kind = SQL_TYPES[service.symbols[name].type]
         first.append(exp.alias_(exp.cast(exp.column(name, quoted=True), kind), name, quoted=True))
@@ -195,9 +209,11 @@ def population_query(
     t = Translator(names)
     ctes: list[tuple[str, exp.Select]] = [(f"{prefix}0", exp.select(*first).from_(source))]
 
-    def step(columns: dict[str, exp.Expression]) -> None:
+    def step(columns: dict[str, exp.Expr]) -> None:
         previous = ctes[-1][0]
-        select = exp.select(exp.Star(), *(exp.alias_(e, n, quoted=True) for n, e in columns.items()))
+        select = exp.select(
+            exp.Star(), *(exp.alias_(e, n, quoted=True) for n, e in columns.items())
+        )
         ctes.append((f"{prefix}{len(ctes)}", select.from_(previous)))
         for name in columns:
             names[name] = exp.column(name, quoted=True)
@@ -207,7 +223,9 @@ def population_query(
             step({name: t.sql(service.expressions[name].tree)})
         else:
             step(_table_sql(service.tables[name], t))
-    conditions = {c.id: t.sql(service.expressions[c.id].tree) for c in service.definition.eligibility}
+    conditions = {
+        c.id: t.sql(service.expressions[c.id].tree) for c in service.definition.eligibility
+    }
     step(conditions)
     eligible = exp.and_(*(names[c].copy() for c in conditions))
     step({"_eligible": eligible})
@@ -216,15 +234,18 @@ def population_query(
     step({"_amount": _case((_is_null(e), exp.null()), (e.copy(), amount_now), default=_lit(0.0))})
     a = names["_amount"]
     undetermined = exp.or_(_is_null(e), exp.and_(e.copy(), _is_null(a)))
-    final: dict[str, exp.Expression] = {
-        "outcome": _case((undetermined, exp.Literal.string("undetermined")),
-                         (e.copy(), exp.Literal.string("eligible")),
-                         default=exp.Literal.string("ineligible")),  # fmt: skip
+    final: dict[str, exp.Expr] = {
+        "outcome": _case(
+            (undetermined, exp.Literal.string("undetermined")),
+            (e.copy(), exp.Literal.string("eligible")),
+            default=exp.Literal.string("ineligible"),
+        ),
         "amount": _case((undetermined.copy(), exp.null()), default=a.copy()),
     }
     if service.duration is not None:
-        final["duration"] = _case((exp.and_(e.copy(), exp.Not(this=_is_null(a))),
-                                   t.sql(service.duration.tree)))  # fmt: skip
+        final["duration"] = _case(
+            (exp.and_(e.copy(), exp.Not(this=_is_null(a))), t.sql(service.duration.tree))
+        )
     else:
         final["duration"] = exp.cast(exp.null(), "DOUBLE")
     step(final)
@@ -234,5 +255,5 @@ def population_query(
     return query
 
 
-def to_sql(query: exp.Expression, dialect: str = DIALECT) -> str:
+def to_sql(query: exp.Expr, dialect: str = DIALECT) -> str:
     return query.sql(dialect=dialect)

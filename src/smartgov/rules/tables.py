@@ -53,8 +53,11 @@ def _analyse_table(service: Service, table: TableRule, day: date) -> Iterator[Pr
     axes = [_representatives(service.symbols[d].type, cuts[d]) for d in dims]
     size = math.prod(len(a) for a in axes)
     if size > MAX_POINTS:
-        yield source.problem(base, f"too many combinations ({size}) to check this table; "
-                             "split it into smaller tables", "warning")  # fmt: skip
+        yield source.problem(
+            base,
+            f"too many combinations ({size}) to check this table; split it into smaller tables",
+            "warning",
+        )
         return
     evaluate = _row_function(table, dims, params)
     points = list(itertools.product(*axes))
@@ -72,30 +75,44 @@ def _analyse_table(service: Service, table: TableRule, day: date) -> Iterator[Pr
         row_path = (*base, "rows", row)
         if not matching:
             yield source.problem(row_path, f"row {row + 1} can never apply{when}")
-        elif hit == "first":
-            if all(any(hits[i][r] is True for r in range(row)) for i in matching):
-                yield source.problem(row_path, f"row {row + 1} is unreachable: earlier rows "
-                                     f"already match every case it matches{when}")  # fmt: skip
+        elif hit == "first" and all(any(hits[i][r] is True for r in range(row)) for i in matching):
+            yield source.problem(
+                row_path,
+                f"row {row + 1} is unreachable: earlier rows "
+                f"already match every case it matches{when}",
+            )
     if hit == "unique":
         for a, b in itertools.combinations(range(n_rows), 2):
-            both = next((p for p, h in zip(points, hits, strict=True)
-                         if h[a] is True and h[b] is True), None)  # fmt: skip
+            both = next(
+                (p for p, h in zip(points, hits, strict=True) if h[a] is True and h[b] is True),
+                None,
+            )
             if both is not None:
-                yield source.problem((*base, "rows", b), f"rows {a + 1} and {b + 1} overlap, "
-                    f"for example when {witness(both)}; hit policy unique allows one{when}")  # fmt: skip
+                yield source.problem(
+                    (*base, "rows", b),
+                    f"rows {a + 1} and {b + 1} overlap, "
+                    f"for example when {witness(both)}; hit policy unique allows one{when}",
+                )
     if hit in ("unique", "first") and table.default is None:
-        gap = next((p for p, h in zip(points, hits, strict=True)
-                    if not any(v is True for v in h)), None)  # fmt: skip
+        gap = next(
+            (p for p, h in zip(points, hits, strict=True) if not any(v is True for v in h)), None
+        )
         if gap is not None:
-            yield source.problem(base, f"no row matches when {witness(gap)}; add a row or "
-                                 f"a default{when}")  # fmt: skip
+            yield source.problem(
+                base, f"no row matches when {witness(gap)}; add a row or a default{when}"
+            )
     if not exact:
-        yield source.problem(base, "some conditions compare names with expressions; overlaps "
-                             "and gaps were checked on sample values only", "warning")  # fmt: skip
+        yield source.problem(
+            base,
+            "some conditions compare names with expressions; overlaps "
+            "and gaps were checked on sample values only",
+            "warning",
+        )
 
 
-def _collect_cuts(node: exp.Expression, params: Mapping[str, Any],
-                  cuts: dict[str, set[Any]]) -> bool:  # fmt: skip
+def _collect_cuts(
+    node: exp.Expression, params: Mapping[str, Any], cuts: dict[str, set[Any]]
+) -> bool:
     """Record each name's comparison constants; False if some comparison is not simple."""
     exact = True
     for column in node.find_all(exp.Column):
@@ -118,9 +135,26 @@ def _collect_cuts(node: exp.Expression, params: Mapping[str, Any],
     return exact
 
 
-_SIMPLE = (exp.And, exp.Or, exp.Not, exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.In,
-           exp.Literal, exp.Boolean, exp.Identifier, exp.Is, exp.Null, exp.Neg, exp.Cast,
-           exp.DataType)  # fmt: skip
+_SIMPLE = (
+    exp.And,
+    exp.Or,
+    exp.Not,
+    exp.EQ,
+    exp.NEQ,
+    exp.GT,
+    exp.GTE,
+    exp.LT,
+    exp.LTE,
+    exp.In,
+    exp.Literal,
+    exp.Boolean,
+    exp.Identifier,
+    exp.Is,
+    exp.Null,
+    exp.Neg,
+    exp.Cast,
+    exp.DataType,
+)
 _NOT_CONSTANT = object()
 
 
@@ -145,8 +179,13 @@ def _representatives(kind: str, cuts: set[Any]) -> list[Any]:
         return sorted({d + timedelta(n) for d in days for n in (-1, 0, 1)})
     numbers = sorted(float(c) for c in cuts if isinstance(c, int | float)) or [0.0]
     if kind == "integer":
-        return sorted({v for c in numbers for v in (math.floor(c) - 1, math.floor(c),
-                                                       math.ceil(c), math.ceil(c) + 1)})  # fmt: skip
+        return sorted(
+            {
+                v
+                for c in numbers
+                for v in (math.floor(c) - 1, math.floor(c), math.ceil(c), math.ceil(c) + 1)
+            }
+        )
     between = [(a + b) / 2 for a, b in itertools.pairwise(numbers)]
     return sorted({numbers[0] - 1, *numbers, *between, numbers[-1] + 1})
 

@@ -47,6 +47,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         data_dir=data,
         secret_key="test-secret-key-that-is-long-enough-000",
         assets_dir=ROOT / "node_modules",
+        services_dir=ROOT / "services",
     )
 
 

@@ -25,6 +25,8 @@ class Permission(StrEnum):
     registry_read = "registry.read"  # a department's own registries
     counter_lookup = "counter.lookup"  # find a person to serve at a counter
     statistics_read = "statistics.read"  # aggregate figures, no individual rows
+    rules_decide = "rules.decide"  # decide a case from given facts, with its trace
+    rules_simulate = "rules.simulate"  # run reforms over the whole population
     users_read = "users.read"
     users_manage = "users.manage"
 
@@ -37,11 +39,15 @@ STAFF_ROLES = frozenset(
 GRANTS: dict[Role, frozenset[Permission]] = {
     Role.citizen: frozenset({Permission.own_record_read}),
     Role.enterprise: frozenset({Permission.own_record_read}),
-    Role.counter_officer: frozenset({Permission.counter_lookup}),
-    Role.department_officer: frozenset({Permission.registry_read, Permission.statistics_read}),
+    Role.counter_officer: frozenset({Permission.counter_lookup, Permission.rules_decide}),
+    Role.department_officer: frozenset(
+        {Permission.registry_read, Permission.statistics_read, Permission.rules_decide}
+    ),
     Role.reviewer: frozenset({Permission.registry_read}),
     Role.auditor: frozenset({Permission.users_read, Permission.statistics_read}),
-    Role.analyst: frozenset({Permission.statistics_read}),
+    Role.analyst: frozenset(
+        {Permission.statistics_read, Permission.rules_decide, Permission.rules_simulate}
+    ),
     Role.administrator: frozenset(
         {Permission.users_read, Permission.users_manage, Permission.statistics_read}
     ),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html as html_escape
 import io
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -134,10 +135,13 @@ def figure(
 
 def svg(comparison: Comparison, language: str, labels: Mapping[str, str] | None = None) -> str:
     """The charts as SVG text; labels stay text, drawn in the reader's own fonts."""
-    fig = figure(comparison, language, labels)
     buffer = io.StringIO()
-    with plt.rc_context({"svg.fonttype": "none"}):
-        fig.savefig(buffer, format="svg")
+    with warnings.catch_warnings():
+        # Text stays text in the SVG: glyphs missing from matplotlib's fonts do not matter.
+        warnings.filterwarnings("ignore", message="Glyph .* missing from font")
+        fig = figure(comparison, language, labels)
+        with plt.rc_context({"svg.fonttype": "none"}):
+            fig.savefig(buffer, format="svg")
     plt.close(fig)
     text = buffer.getvalue()
     return text[text.index("<svg") :]
@@ -149,6 +153,9 @@ def write_chart(
     if path.suffix.lower() == ".svg":
         path.write_text(svg(comparison, language, labels), encoding="utf-8")
         return
+    if language.startswith("zh") and _font_family(language) == ["DejaVu Sans"]:
+        language = "en"  # no CJK font installed: English labels rather than empty boxes
+        labels = None
     fig = figure(comparison, language, labels)
     fig.savefig(path, format="png", dpi=120)
     plt.close(fig)

@@ -157,3 +157,22 @@ def simulate_reform(
         raise Invalid(NOT_IN_FORCE, [FieldError("on", NOT_IN_FORCE)])
     comparison = simulate.compare(service, reformed, data, on=on, reform_name=definition.name)
     return comparison, setup
+
+
+POPULATION_TTL = 300.0  # seconds a registry view is reused between simulations
+
+
+def cached_population(state: Any, session: Session, service: Service) -> population.Data:
+    """The registry view of ``service``'s unit, read at most every POPULATION_TTL seconds
+    per process (``state`` is the app's state object)."""
+    import time
+
+    cache: dict[str, tuple[float, population.Data]] | None = getattr(state, "rules_population", None)
+    if cache is None:
+        cache = {}
+        state.rules_population = cache
+    unit = service.definition.unit
+    found = cache.get(unit)
+    if found is None or time.monotonic() - found[0] > POPULATION_TTL:
+        found = cache[unit] = (time.monotonic(), population_of(session, service))
+    return found[1]

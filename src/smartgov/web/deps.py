@@ -27,6 +27,9 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
 def get_session(request: Request) -> Iterator[Session]:
     """One transaction per request: committed if the route returns, rolled back if not."""
     with request.app.state.sessionmaker() as session, session.begin():

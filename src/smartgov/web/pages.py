@@ -13,6 +13,7 @@ from smartgov.core.roles import Permission, Role, allows
 from smartgov.core.users import authenticate, list_users
 from smartgov.exchange import service as registries
 from smartgov.exchange.pages import router as exchange_pages
+from smartgov.rules.pages import router as rules_pages
 from smartgov.web.deps import Lang, SessionDep, check_csrf, require
 from smartgov.web.templating import render
 
@@ -105,3 +106,4 @@ def choose_language(_user: Public, lang: str = "zh-Hans", next: str = "/") -> Re
 
 
 router.include_router(exchange_pages)
+router.include_router(rules_pages)

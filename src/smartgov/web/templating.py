@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 from pathlib import Path
 from typing import Any
 
@@ -18,16 +20,20 @@ from smartgov.web.deps import csrf_token
 
 PACKAGE = Path(__file__).resolve().parent.parent
 # Each capability keeps its own templates; the web shell's come first.
-TEMPLATE_DIRS = [PACKAGE / "web" / "templates", PACKAGE / "exchange" / "templates"]
+TEMPLATE_DIRS = [PACKAGE / "web" / "templates", PACKAGE / "exchange" / "templates",
+                 PACKAGE / "rules" / "templates"]  # fmt: skip
 
 
 def make_environment() -> Environment:
-    return Environment(
+    env = Environment(
         loader=FileSystemLoader([str(p) for p in TEMPLATE_DIRS]),
         autoescape=select_autoescape(["html"]),
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    # Charts are embedded as data: images, which the CSP allows and inline SVG is not.
+    env.filters["b64"] = lambda text: base64.b64encode(text.encode("utf-8")).decode("ascii")
+    return env
 
 
 def render(

@@ -1,0 +1,122 @@
+"""Service pages: the catalogue, each service's rules beside its legal basis, and the
+simulation page where an analyst edits parameters and compares the reform."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from smartgov.core.clock import today
+from smartgov.core.errors import DomainError, FieldError
+from smartgov.core.models import User
+from smartgov.core.roles import Permission
+from smartgov.rules import report, service
+from smartgov.rules.api import population
+from smartgov.rules.explain import pick
+from smartgov.rules.simulate import DIMENSION_LABELS
+from smartgov.web.deps import Lang, OptionalUser, SessionDep, SettingsDep, check_csrf, require
+from smartgov.web.templating import organisation_names, render
+
+router = APIRouter(include_in_schema=False)
+Analyst = Annotated[User, require(Permission.rules_simulate)]
+
+
+@router.get("/services", dependencies=[require(Permission.public)])
+def services_page(request: Request, settings: SettingsDep, user: OptionalUser,
+                  lang: Lang) -> HTMLResponse:  # fmt: skip
+    catalogue = service.services(settings)
+    return render(request, "services.html", lang=lang, user=user,
+                  services=list(catalogue.services.values()), pick=pick)  # fmt: skip
+
+
+@router.get("/services/{service_id}", dependencies=[require(Permission.public)])
+def service_page(request: Request, service_id: str, settings: SettingsDep, user: OptionalUser,
+                 lang: Lang) -> HTMLResponse:  # fmt: skip
+    svc = service.get_service(settings, service_id)
+    return render(request, "service.html", lang=lang, user=user, svc=svc, d=svc.definition,
+                  pick=pick, on=today(), values=svc.parameters_on(today()))  # fmt: skip
+
+
+@router.get("/services/{service_id}/simulate")
+def simulate_form(request: Request, service_id: str, settings: SettingsDep, user: Analyst,
+                  lang: Lang) -> HTMLResponse:  # fmt: skip
+    svc = service.get_service(settings, service_id)
+    return _simulation(request, svc, user, lang, on=today(), edited={})
+
+
+@router.post("/services/{service_id}/simulate")
+async def simulate_run(request: Request, service_id: str, settings: SettingsDep,
+                       session: SessionDep, user: Analyst, lang: Lang) -> HTMLResponse:  # fmt: skip
+    svc = service.get_service(settings, service_id)
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf_token", "")))
+    errors: list[FieldError] = []
+    on = _date(str(form.get("on", "")), errors)
+    current = svc.parameters_on(on or today())
+    edited: dict[str, Any] = {}
+    for name, parameter in svc.definition.parameters.items():
+        raw = str(form.get(f"p.{name}", "")).strip()
+        if raw == "" or parameter.type == "text":
+            continue
+        value = _number(raw, parameter.type, name, errors)
+        if value is not None and value != current[name][0]:
+            edited[name] = value
+    if errors or on is None:
+        return _simulation(request, svc, user, lang, on=on or today(), edited=edited,
+                           errors=errors, status=422)  # fmt: skip
+    reform = {
+        "name": {"zh": "页面上调整的参数", "en": "Parameters edited on the page"},
+        "service": svc.id,
+        "parameters": edited,
+    }
+    try:
+        comparison, setup = service.simulate_reform(
+            svc, reform, population(request, session, svc), on=on
+        )
+    except service.LoadError as error:
+        errors = [FieldError(p.where or "reform", p.message) for p in error.problems]
+        return _simulation(request, svc, user, lang, on=on, edited=edited, errors=errors,
+                           status=422)  # fmt: skip
+    except DomainError as error:
+        return _simulation(request, svc, user, lang, on=on, edited=edited, errors=error.fields,
+                           status=error.status)  # fmt: skip
+    districts, _departments = organisation_names(request, lang)
+    return _simulation(
+        request, svc, user, lang, on=on, edited=edited, comparison=comparison, setup=setup,
+        chart=report.svg(comparison, lang, districts), labels=districts,
+    )  # fmt: skip
+
+
+def _simulation(request: Request, svc: service.Service, user: User, lang: str, *, on: date,
+                edited: dict[str, Any], errors: list[FieldError] | None = None,
+                status: int = 200, **context: Any) -> HTMLResponse:  # fmt: skip
+    context.setdefault("labels", {})
+    return render(
+        request, "simulate.html", lang=lang, user=user, svc=svc, d=svc.definition, pick=pick,
+        on=on, values=svc.parameters_on(on), edited=edited, errors=errors or [],
+        status_code=status, dimension_labels=DIMENSION_LABELS, **context,
+    )  # fmt: skip
+
+
+def _date(raw: str, errors: list[FieldError]) -> date | None:
+    try:
+        return date.fromisoformat(raw) if raw else today()
+    except ValueError:
+        errors.append(FieldError("on", "Enter a date as YYYY-MM-DD."))
+        return None
+
+
+def _number(raw: str, kind: str, name: str, errors: list[FieldError]) -> Any:
+    try:
+        if kind == "integer":
+            return int(raw)
+        if kind == "boolean":
+            return raw.lower() in ("1", "true", "yes")
+        return float(raw)
+    except ValueError:
+        message = "Enter a whole number." if kind == "integer" else "Enter a number."
+        errors.append(FieldError(f"p.{name}", message))
+        return None

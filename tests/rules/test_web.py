@@ -1,0 +1,96 @@
+"""Services over the API and on pages: reading, deciding with a trace, simulating."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from tests.conftest import bearer, csrf_of, login
+
+
+def test_it_lists_and_shows_services_to_anyone(client: TestClient) -> None:
+    listed = client.get("/api/v1/services", headers={"Accept-Language": "en"}).json()
+    ids = {s["id"] for s in listed}
+    assert {"old-age-allowance", "minimum-living-allowance", "startup-subsidy"} <= ids
+    shown = client.get("/api/v1/services/old-age-allowance").json()
+    assert shown["legal_basis"][0]["article"]["zh"] == "第三十三条"
+    assert client.get("/api/v1/services/no-such-service").status_code == 404
+
+
+def test_it_decides_with_a_trace_for_officers(client: TestClient) -> None:
+    body = {"facts": {"birth_date": "1940-02-01"}, "on": "2026-06-01"}
+    headers = {**bearer(client, "officer"), "Accept-Language": "en"}
+    decision = client.post("/api/v1/services/old-age-allowance/decide", json=body,
+                           headers=headers).json()  # fmt: skip
+    assert decision["outcome"] == "eligible" and decision["amount"] == 120
+    values = {v["name"]: v["value"] for v in decision["trace"]["values"]}
+    assert values["age"] == 86
+    params = {p["name"]: p for p in decision["trace"]["parameters"]}
+    assert params["amount_80"]["since"] == "2026-01-01"
+    assert decision["trace"]["tables"][0]["rows"][0]["row"] == 3
+    assert "Article 33" in decision["explanation"]
+
+
+def test_it_refuses_deciding_to_citizens(client: TestClient) -> None:
+    body = {"facts": {"birth_date": "1940-02-01"}}
+    response = client.post("/api/v1/services/old-age-allowance/decide", json=body,
+                           headers=bearer(client, "citizen"))  # fmt: skip
+    assert response.status_code == 403
+
+
+def test_it_names_each_wrong_fact(client: TestClient) -> None:
+    body = {"facts": {"birth_date": "1940-02-31", "shoe_size": 42}}
+    response = client.post("/api/v1/services/old-age-allowance/decide", json=body,
+                           headers={**bearer(client, "analyst"), "Accept-Language": "en"})  # fmt: skip
+    assert response.status_code == 422
+    fields = {f["field"]: f["message"] for f in response.json()["error"]["fields"]}
+    assert fields == {
+        "facts.shoe_size": "This is not an input of the service.",
+        "facts.birth_date": "Enter a date as YYYY-MM-DD.",
+    }
+
+
+def test_it_simulates_a_reform_for_analysts(client: TestClient) -> None:
+    body = {"reform": {"name": {"zh": "提高标准", "en": "Raise the line"},
+                       "parameters": {"line": 1500}}, "on": "2026-06-01"}  # fmt: skip
+    url = "/api/v1/services/minimum-living-allowance/simulate"
+    assert client.post(url, json=body, headers=bearer(client, "officer")).status_code == 403
+    result = client.post(url, json=body, headers=bearer(client, "analyst")).json()
+    total = result["total"]
+    assert total["reform_beneficiaries"] >= total["base_beneficiaries"] > 0
+    assert total["reform_cost"] > total["base_cost"] and total["losers"] == 0
+    assert set(result["breakdowns"]) >= {"district", "income_decile", "gender", "age_band"}
+
+
+def test_it_refuses_a_reform_of_an_unknown_parameter(client: TestClient) -> None:
+    body = {"reform": {"name": {"zh": "x", "en": "x"}, "parameters": {"lines": 1500}}}
+    response = client.post("/api/v1/services/minimum-living-allowance/simulate", json=body,
+                           headers=bearer(client, "analyst"))  # fmt: skip
+    assert response.status_code == 422
+    (field,) = response.json()["error"]["fields"]
+    assert field["field"] == "reform.parameters.lines"
+    assert "not a parameter" in field["message"] and "line" in field["message"]
+
+
+def test_it_shows_rules_beside_their_legal_basis(client: TestClient) -> None:
+    page = client.get("/services/unemployment-insurance-benefit", headers={"Accept-Language": "zh"})
+    assert page.status_code == 200
+    assert "失业保险条例" in page.text and "第十七条" in page.text
+    assert "insurance_months &gt;= 120" in page.text
+    assert client.get("/services", headers={"Accept-Language": "en"}).status_code == 200
+
+
+def test_it_runs_a_reform_from_the_simulation_page(client: TestClient) -> None:
+    anonymous = client.get("/services/old-age-allowance/simulate", follow_redirects=False)
+    assert anonymous.status_code == 303
+    login(client, "analyst")
+    form = client.get("/services/old-age-allowance/simulate")
+    assert form.status_code == 200
+    page = client.post("/services/old-age-allowance/simulate", data={
+        "csrf_token": csrf_of(form.text), "on": "2026-06-01", "p.minimum_age": "75",
+        "p.amount_80": "150", "p.amount_90": "300", "p.amount_100": "600",
+    })  # fmt: skip
+    assert page.status_code == 200, page.text
+    assert "data:image/svg+xml;base64," in page.text
+    bad = client.post("/services/old-age-allowance/simulate", data={
+        "csrf_token": csrf_of(form.text), "on": "2026-06-01", "p.amount_80": "a lot"})  # fmt: skip
+    assert bad.status_code == 422 and "p.amount_80" in bad.text

@@ -73,7 +73,7 @@ class Service:
     folder: Path | None = None
     tests: list[CaseTest] = field(default_factory=list)
     tests_source: Located | None = None
-    _compiled: dict[int, Any] = field(default_factory=dict, repr=False)
+    _compiled: dict[Any, Any] = field(default_factory=dict, repr=False)
 
     @property
     def id(self) -> str:
@@ -113,8 +113,8 @@ class Service:
         end = self.definition.effective_to
         return self.definition.effective_from <= on and (end is None or on <= end)
 
-    def compiled(self, key: int, make: Callable[[], Any]) -> Any:
-        """Cache of compiled evaluators, one per parameter epoch."""
+    def compiled(self, key: Any, make: Callable[[], Any]) -> Any:
+        """Cache of compiled forms: evaluators per parameter epoch, SQL per day."""
         found = self._compiled.get(key)
         if found is None:
             found = self._compiled[key] = make()

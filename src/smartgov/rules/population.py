@@ -64,15 +64,20 @@ def evaluate(
     on: date,
     keep: Sequence[str] = (),
     con: duckdb.DuckDBPyConnection | None = None,
+    trace: bool = True,
 ) -> pa.Table:
-    """Every row decided: the kept columns, then outcome, amount, duration and every
-    input, variable, table output and condition of the service."""
+    """Every row decided: the kept columns, then outcome, amount, duration and, with
+    ``trace``, every input, variable, table output and condition of the service."""
     con = con or connect()
     columns = register(con, data)
     check_columns(service, columns)
     keep = [c for c in keep if c in columns]
-    query = population_query(service, on=on, keep=keep)
+    # Generating SQL with sqlglot costs tens of milliseconds: once per service and day.
+    sql = service.compiled(
+        ("sql", on, tuple(keep)), lambda: to_sql(population_query(service, on=on, keep=keep))
+    )
     shown = [n for n, s in service.symbols.items() if s.kind not in ("parameter", "builtin")]
+    shown = shown if trace else []
     wanted = [*dict.fromkeys([*keep, "outcome", "amount", "duration", *shown])]
     select = ", ".join(f'"{c}"' for c in wanted)
-    return con.sql(f"SELECT {select} FROM ({to_sql(query)})").to_arrow_table()  # noqa: S608 - names are checked identifiers
+    return con.sql(f"SELECT {select} FROM ({sql})").to_arrow_table()  # noqa: S608 - names are checked identifiers

@@ -33,6 +33,12 @@ ARITHMETIC = (exp.Add, exp.Sub, exp.Mul, exp.Div)
 COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE)
 UNARY_NUMERIC = (exp.Abs, exp.Floor, exp.Ceil)
 DATE_PARTS = (exp.Year, exp.Month, exp.Day)
+#: Every node type the language has (`_infer` checks how each is used).
+ALLOWED_NODES = (
+    exp.Column, exp.Identifier, exp.Literal, exp.Boolean, exp.Null, exp.Cast, exp.DataType,
+    *ARITHMETIC, exp.Neg, *COMPARISONS, exp.And, exp.Or, exp.Not, exp.Is, exp.Case, exp.If,
+    exp.Coalesce, exp.In, exp.Least, exp.Greatest, *UNARY_NUMERIC, exp.Round, *DATE_PARTS,
+)
 
 
 class ExpressionError(ValueError):
@@ -56,7 +62,12 @@ def parse(source: str) -> exp.Expression:
         first = error.errors[0] if error.errors else {}
         detail = first.get("description") or str(error).splitlines()[0]
         raise ExpressionError(f"cannot parse `{source}`: {detail}") from None
-    return _normalise(cast(exp.Expression, tree))
+    tree = _normalise(cast(exp.Expression, tree))
+    for node in tree.walk():
+        if not isinstance(node, ALLOWED_NODES) and date_function(node) is None:
+            what = node.sql_name() if isinstance(node, exp.Func) else node.key.upper()
+            raise ExpressionError(f"`{what}` is not part of the rule language; allowed: {ALLOWED}")
+    return tree
 
 
 def _normalise(tree: exp.Expression) -> exp.Expression:

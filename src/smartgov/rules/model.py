@@ -128,6 +128,8 @@ def build(definition: ServiceDefinition, source: Located, fields: Mapping[str, A
     _check_references(definition, source, problems)
     parsed = _parse_all(definition, source, symbols, problems)
     steps, depends = _order(definition, source, symbols, parsed, problems)
+    if not depends and any("circular definition" in p.message for p in problems):
+        raise LoadError(problems)  # nothing downstream of a cycle can be typed
     expressions: dict[str, Checked] = {}
     tables: dict[str, TableRule] = {}
     env = {name: s.type for name, s in symbols.items() if s.kind != "variable"}

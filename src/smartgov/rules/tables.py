@@ -35,8 +35,9 @@ def analyse(service: Service) -> list[Problem]:
         seen: set[str] = set()
         for day in service.epochs():
             for problem in _analyse_table(service, table, day):
-                if problem.message not in seen:  # the same finding in several epochs once
-                    seen.add(problem.message)
+                key = problem.message.split(" (parameters of")[0]
+                if key not in seen:  # the same finding in several epochs: once
+                    seen.add(key)
                     problems.append(problem)
     return problems
 

@@ -1,0 +1,34 @@
+"""Every YAML test case beside every shipped service, run by pytest (as by the CLI)."""
+
+from __future__ import annotations
+
+import pytest
+
+from smartgov.rules.casetests import run_tests
+from smartgov.rules.model import Service
+from tests.rules.conftest import SHIPPED
+
+
+@pytest.mark.parametrize("service_id", SHIPPED)
+def test_it_passes_the_services_own_cases(shipped: dict[str, Service], service_id: str) -> None:
+    results = run_tests(shipped[service_id])
+    assert len(results) >= 10, "each shipped service carries at least ten cases"
+    failed = [str(r) for r in results if not r.passed]
+    assert not failed, "\n".join(failed)
+
+
+def test_it_reports_a_wrong_expectation_with_its_line(shipped: dict[str, Service]) -> None:
+    service = shipped["old-age-allowance"]
+    case = service.tests[0].model_copy(update={"output": {"outcome": "ineligible", "amount": 1}})
+    broken = Service(**{**service.__dict__, "tests": [case], "_compiled": {}})
+    (result,) = run_tests(broken)
+    assert not result.passed
+    assert "outcome: expected 'ineligible', got 'eligible'" in result.failures
+    assert str(result).count("tests.yaml:2:") == 2
+
+
+def test_it_has_six_shipped_services_with_legal_basis(shipped: dict[str, Service]) -> None:
+    assert len(shipped) >= 6
+    for service in shipped.values():
+        assert service.definition.legal_basis
+        assert any(ref.url for ref in service.definition.legal_basis)

@@ -53,9 +53,11 @@ def openfisca_system() -> Any:
     from openfisca_core.variables import Variable
 
     household = build_entity(
-        key="household", plural="households", label="Household",
+        key="household",
+        plural="households",
+        label="Household",
         roles=[{"key": "member", "plural": "members", "label": "Member"}],
-    )  # fmt: skip
+    )
     person = build_entity(key="person", plural="persons", label="Person", is_person=True)
     system = TaxBenefitSystem([household, person])
     folder = Path(tempfile.mkdtemp(prefix="of-params-"))
@@ -67,15 +69,20 @@ def openfisca_system() -> Any:
     )
     (folder / "old_age.yaml").write_text(
         "minimum_age:\n  values:\n    2024-01-01:\n      value: 80\n"
-        "amount_80:\n  values:\n    2024-01-01:\n      value: 100\n    2026-01-01:\n      value: 120\n"
+        "amount_80:\n  values:\n    2024-01-01:\n      value: 100\n"
+        "    2026-01-01:\n      value: 120\n"
         "amount_90:\n  values:\n    2024-01-01:\n      value: 300\n"
         "amount_100:\n  values:\n    2024-01-01:\n      value: 600\n"
     )
     system.load_parameters(str(folder))
 
     def variable(name: str, entity: Any, kind: type, period: Any, formula: Any = None) -> None:
-        attrs: dict[str, Any] = {"value_type": kind, "entity": entity, "definition_period": period,
-                                 "label": name}  # fmt: skip
+        attrs: dict[str, Any] = {
+            "value_type": kind,
+            "entity": entity,
+            "definition_period": period,
+            "label": name,
+        }
         if formula is not None:
             attrs["formula"] = formula
         system.add_variable(type(name, (Variable,), attrs))
@@ -116,8 +123,9 @@ def openfisca_system() -> Any:
         a = person_("age", period)
         return np.select(
             [a >= 100, a >= 90, a >= params.minimum_age],
-            [params.amount_100, params.amount_90, params.amount_80], 0,
-        )  # fmt: skip
+            [params.amount_100, params.amount_90, params.amount_80],
+            0,
+        )
 
     variable("birth", person, date, eternity)
     variable("age", person, int, month, age)
@@ -130,11 +138,15 @@ def openfisca_one_case(system: Any, facts: dict[str, Any]) -> tuple[float, float
 
     situation = {
         "persons": {"p": {"birth": {"ETERNITY": facts["birth_date"]}}},
-        "households": {"h": {
-            "members": ["p"], "size": {PERIOD: facts["size"]},
-            "income": {PERIOD: facts["income"]}, "savings": {PERIOD: facts["savings"]},
-        }},
-    }  # fmt: skip
+        "households": {
+            "h": {
+                "members": ["p"],
+                "size": {PERIOD: facts["size"]},
+                "income": {PERIOD: facts["income"]},
+                "savings": {PERIOD: facts["savings"]},
+            }
+        },
+    }
     simulation = SimulationBuilder().build_from_entities(system, situation)
     simulation.trace = True
     amount = float(simulation.calculate("min_living_amount", PERIOD)[0])
@@ -150,8 +162,9 @@ def openfisca_population(system: Any, people: pa.Table, households: pa.Table) ->
     n_people, n_households = people.num_rows, households.num_rows
     builder.declare_person_entity("person", np.arange(n_people))
     household = builder.declare_entity("household", np.arange(n_households))
-    builder.join_with_persons(household, people["household_index"].to_numpy(),
-                              np.array(["member"] * n_people))  # fmt: skip
+    builder.join_with_persons(
+        household, people["household_index"].to_numpy(), np.array(["member"] * n_people)
+    )
     simulation = builder.build(system)
     simulation.set_input("birth", "ETERNITY", people["birth_date"].to_numpy())
     simulation.set_input("size", PERIOD, households["size"].to_numpy())
@@ -160,8 +173,7 @@ def openfisca_population(system: Any, people: pa.Table, households: pa.Table) ->
     started = time.perf_counter()
     min_living = simulation.calculate("min_living_amount", PERIOD)
     old_age = simulation.calculate("old_age_amount", PERIOD)
-    return {"seconds": time.perf_counter() - started, "min_living": min_living,
-            "old_age": old_age}  # fmt: skip
+    return {"seconds": time.perf_counter() - started, "min_living": min_living, "old_age": old_age}
 
 
 # --- Data ---------------------------------------------------------------------------
@@ -178,10 +190,12 @@ def make_population(people: int, seed: int = 1) -> tuple[pa.Table, pa.Table]:
     days = rng.integers(0, 100 * 365, people)
     birth = (np.datetime64("2026-06-01") - days.astype("timedelta64[D]")).astype("datetime64[D]")
     household_index = rng.integers(0, n_households, people)
-    people_table = pa.table({"birth_date": pa.array(birth, pa.date32()),
-                             "household_index": household_index})  # fmt: skip
-    households_table = pa.table({"size": size.astype(np.int64), "income": income,
-                                 "savings": savings})  # fmt: skip
+    people_table = pa.table(
+        {"birth_date": pa.array(birth, pa.date32()), "household_index": household_index}
+    )
+    households_table = pa.table(
+        {"size": size.astype(np.int64), "income": income, "savings": savings}
+    )
     return people_table, households_table
 
 
@@ -219,21 +233,28 @@ def timed(run: Any, repeat: int) -> tuple[float, Any]:
     return best, result
 
 
-def smartgov_population(people: pa.Table, households: pa.Table, threads: int,
-                        repeat: int) -> dict[str, Any]:  # fmt: skip
+def smartgov_population(
+    people: pa.Table, households: pa.Table, threads: int, repeat: int
+) -> dict[str, Any]:
     con = population.connect(threads)
 
     def run() -> tuple[pa.Table, pa.Table]:
-        return (population.evaluate(MIN_LIVING, households, on=ON, con=con, trace=False),
-                population.evaluate(OLD_AGE, people, on=ON, con=con, trace=False))  # fmt: skip
+        return (
+            population.evaluate(MIN_LIVING, households, on=ON, con=con, trace=False),
+            population.evaluate(OLD_AGE, people, on=ON, con=con, trace=False),
+        )
 
     seconds, (min_living, old_age) = timed(run, repeat)
-    return {"seconds": seconds, "min_living": min_living["amount"].to_numpy(),
-            "old_age": old_age["amount"].to_numpy()}  # fmt: skip
+    return {
+        "seconds": seconds,
+        "min_living": min_living["amount"].to_numpy(),
+        "old_age": old_age["amount"].to_numpy(),
+    }
 
 
-def hand_population(people: pa.Table, households: pa.Table, threads: int,
-                    repeat: int) -> dict[str, Any]:  # fmt: skip
+def hand_population(
+    people: pa.Table, households: pa.Table, threads: int, repeat: int
+) -> dict[str, Any]:
     con = population.connect(threads)
     con.register("households", households)
     con.register("people", people)
@@ -242,8 +263,11 @@ def hand_population(people: pa.Table, households: pa.Table, threads: int,
         return con.sql(HAND_MIN_LIVING).to_arrow_table(), con.sql(HAND_OLD_AGE).to_arrow_table()
 
     seconds, (min_living, old_age) = timed(run, repeat)
-    return {"seconds": seconds, "min_living": min_living["amount"].to_numpy(),
-            "old_age": old_age["amount"].to_numpy()}  # fmt: skip
+    return {
+        "seconds": seconds,
+        "min_living": min_living["amount"].to_numpy(),
+        "old_age": old_age["amount"].to_numpy(),
+    }
 
 
 def agree(name: str, a: Any, b: Any) -> None:
@@ -258,11 +282,15 @@ def agree(name: str, a: Any, b: Any) -> None:
 
 def one_case(system: Any, cases: int) -> dict[str, float]:
     rng = np.random.default_rng(7)
-    facts = [{
-        "birth_date": str(np.datetime64("2026-06-01") - int(rng.integers(0, 36500))),
-        "size": int(rng.integers(1, 7)), "income": float(rng.integers(0, 8000)),
-        "savings": float(rng.integers(0, 90000)),
-    } for _ in range(cases)]  # fmt: skip
+    facts = [
+        {
+            "birth_date": str(np.datetime64("2026-06-01") - int(rng.integers(0, 36500))),
+            "size": int(rng.integers(1, 7)),
+            "income": float(rng.integers(0, 8000)),
+            "savings": float(rng.integers(0, 90000)),
+        }
+        for _ in range(cases)
+    ]
 
     def ours(f: dict[str, Any]) -> tuple[float | None, float | None]:
         a = decide(MIN_LIVING, {k: f[k] for k in ("size", "income", "savings")}, on=ON)
@@ -295,11 +323,13 @@ def one_case(system: Any, cases: int) -> dict[str, float]:
 
     # Both services per case: halve for one decision, as each engine decides two here.
     return {
-        "smartgov_p50_ms": pct(ours_ms, 50) / 2, "smartgov_p99_ms": pct(ours_ms, 99) / 2,
+        "smartgov_p50_ms": pct(ours_ms, 50) / 2,
+        "smartgov_p99_ms": pct(ours_ms, 99) / 2,
         "smartgov_explained_p50_ms": pct(explained_ms, 50),
-        "openfisca_p50_ms": pct(theirs_ms, 50) / 2, "openfisca_p99_ms": pct(theirs_ms, 99) / 2,
+        "openfisca_p50_ms": pct(theirs_ms, 50) / 2,
+        "openfisca_p99_ms": pct(theirs_ms, 99) / 2,
         "openfisca_mean_ms": statistics.fmean(theirs_ms) / 2,
-    }  # fmt: skip
+    }
 
 
 def main() -> None:
@@ -311,15 +341,20 @@ def main() -> None:
     args = parser.parse_args()
     system = openfisca_system()
     single = one_case(system, args.cases)
-    print(f"one case with trace, per decision: smartgov p50 {single['smartgov_p50_ms']:.4f} ms "
-          f"p99 {single['smartgov_p99_ms']:.4f} ms (with explanation text "
-          f"{single['smartgov_explained_p50_ms']:.4f} ms); OpenFisca p50 "
-          f"{single['openfisca_p50_ms']:.4f} ms p99 {single['openfisca_p99_ms']:.4f} ms")  # fmt: skip
+    print(
+        f"one case with trace, per decision: smartgov p50 {single['smartgov_p50_ms']:.4f} ms "
+        f"p99 {single['smartgov_p99_ms']:.4f} ms (with explanation text "
+        f"{single['smartgov_explained_p50_ms']:.4f} ms); OpenFisca p50 "
+        f"{single['openfisca_p50_ms']:.4f} ms p99 {single['openfisca_p99_ms']:.4f} ms"
+    )
     figures: dict[str, Any] = {"bench": "rules", **{k: round(v, 5) for k, v in single.items()}}
     figures["ratio_vs_openfisca_one_case"] = round(
-        single["openfisca_p50_ms"] / single["smartgov_p50_ms"], 2)  # fmt: skip
-    print(f"{'people':>12} {'households':>11} {'smartgov s':>11} {'hand DuckDB s':>14} "
-          f"{'OpenFisca s':>12} {'vs OpenFisca':>13} {'vs hand':>8}")  # fmt: skip
+        single["openfisca_p50_ms"] / single["smartgov_p50_ms"], 2
+    )
+    print(
+        f"{'people':>12} {'households':>11} {'smartgov s':>11} {'hand DuckDB s':>14} "
+        f"{'OpenFisca s':>12} {'vs OpenFisca':>13} {'vs hand':>8}"
+    )
     for n in args.people:
         people, households = make_population(n)
         ours = smartgov_population(people, households, args.threads, args.repeat)
@@ -330,9 +365,11 @@ def main() -> None:
             agree(f"{name} smartgov vs OpenFisca", ours[name], theirs[name])
         vs_of = theirs["seconds"] / ours["seconds"]
         vs_hand = ours["seconds"] / hand["seconds"]
-        print(f"{n:>12,} {households.num_rows:>11,} {ours['seconds']:>11.3f} "
-              f"{hand['seconds']:>14.3f} {theirs['seconds']:>12.3f} {vs_of:>12.1f}x "
-              f"{vs_hand:>7.2f}x")  # fmt: skip
+        print(
+            f"{n:>12,} {households.num_rows:>11,} {ours['seconds']:>11.3f} "
+            f"{hand['seconds']:>14.3f} {theirs['seconds']:>12.3f} {vs_of:>12.1f}x "
+            f"{vs_hand:>7.2f}x"
+        )
         figures[f"smartgov_{n}_s"] = round(ours["seconds"], 3)
         figures[f"hand_duckdb_{n}_s"] = round(hand["seconds"], 3)
         figures[f"openfisca_{n}_s"] = round(theirs["seconds"], 3)

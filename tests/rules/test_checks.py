@@ -46,22 +46,27 @@ def test_it_refuses_an_unknown_field_and_lists_the_known_ones(tmp_path: Path) ->
     text = OLD_AGE.replace("    expr: YEARS_BETWEEN", "    exprs: YEARS_BETWEEN")
     problems = problems_of(write_service(tmp_path, text))
     line = line_of(text, "exprs:")
-    expected = (f"service.yaml:{line}: variables.age.exprs: unknown field `exprs`; "
-                "expected one of: expr, label, reference")  # fmt: skip
+    expected = (
+        f"service.yaml:{line}: variables.age.exprs: unknown field `exprs`; "
+        "expected one of: expr, label, reference"
+    )
     assert any(p.endswith(expected) for p in problems)
 
 
 def test_it_refuses_expressions_outside_the_language(tmp_path: Path) -> None:
-    text = OLD_AGE.replace("YEARS_BETWEEN(birth_date, decision_date)",
-                           "(SELECT max(age) FROM people)")  # fmt: skip
+    text = OLD_AGE.replace(
+        "YEARS_BETWEEN(birth_date, decision_date)", "(SELECT max(age) FROM people)"
+    )
     (problem,) = problems_of(write_service(tmp_path, text))
     assert f":{line_of(text, 'SELECT max')}: variables.age.expr:" in problem
     assert "not part of the rule language" in problem
 
 
 def test_it_refuses_type_errors_and_unknown_names(tmp_path: Path) -> None:
-    text = OLD_AGE.replace("when: age >= minimum_age\n    reference: elderly-law-33",
-                           "when: age + 'eighty'\n    reference: elderly-law-33")  # fmt: skip
+    text = OLD_AGE.replace(
+        "when: age >= minimum_age\n    reference: elderly-law-33",
+        "when: age + 'eighty'\n    reference: elderly-law-33",
+    )
     text = text.replace("  amount: band_amount", "  amount: band_amout")
     problems = "\n".join(problems_of(write_service(tmp_path, text)))
     assert "the right side of `age + 'eighty'` must be integer or number, not text" in problems
@@ -113,8 +118,11 @@ def test_it_refuses_facts_of_the_wrong_type(tmp_path: Path) -> None:
 def test_it_refuses_a_reform_of_a_parameter_that_does_not_exist(tmp_path: Path) -> None:
     service = load_service(SERVICES / "minimum-living-allowance")
     path = tmp_path / "reform.yaml"
-    path.write_text("name: {zh: 试, en: Try}\nservice: minimum-living-allowance\n"
-                    "parameters:\n  line: 1300\n  lines: 1400\n", encoding="utf-8")  # fmt: skip
+    path.write_text(
+        "name: {zh: 试, en: Try}\nservice: minimum-living-allowance\n"
+        "parameters:\n  line: 1300\n  lines: 1400\n",
+        encoding="utf-8",
+    )
     reform, located = load_reform(path)
     with pytest.raises(LoadError) as caught:
         apply(service, reform, located)
@@ -124,11 +132,21 @@ def test_it_refuses_a_reform_of_a_parameter_that_does_not_exist(tmp_path: Path) 
 
 def test_a_reform_that_opens_a_gap_is_refused(tmp_path: Path) -> None:
     service = load_service(SERVICES / "unemployment-insurance-benefit")
-    data = {"name": {"zh": "试", "en": "Try"}, "service": service.id,
-            "variables": {}, "parameters": {"minimum_months": 6}}  # fmt: skip
+    data = {
+        "name": {"zh": "试", "en": "Try"},
+        "service": service.id,
+        "variables": {},
+        "parameters": {"minimum_months": 6},
+    }
     from smartgov.rules.reforms import reform_from_data
 
     reform, located = reform_from_data(data)
     reformed = apply(service, reform, located)  # a default row still covers every case
-    assert decide(reformed, {"employment": "unemployed", "separation_reason": "dismissed",
-                             "insurance_months": 8}, on=date(2026, 6, 1)).outcome == "eligible"  # fmt: skip
+    assert (
+        decide(
+            reformed,
+            {"employment": "unemployed", "separation_reason": "dismissed", "insurance_months": 8},
+            on=date(2026, 6, 1),
+        ).outcome
+        == "eligible"
+    )

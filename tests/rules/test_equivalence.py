@@ -68,8 +68,12 @@ def check_population(service: Service, on: date, rows: list[dict[str, Any]]) -> 
     assert len(result) == len(rows)
     for facts, sql_row in zip(rows, result, strict=True):
         decision = run(service, facts, on=on)
-        expected = {"outcome": decision.outcome, "amount": decision.amount,
-                    "duration": decision.duration, **decision.values}  # fmt: skip
+        expected = {
+            "outcome": decision.outcome,
+            "amount": decision.amount,
+            "duration": decision.duration,
+            **decision.values,
+        }
         for key, value in expected.items():
             assert same(value, sql_row[key]), (key, value, sql_row[key], facts, on)
 

@@ -54,7 +54,10 @@ def views(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> dict[str,
 
 @pytest.mark.parametrize("service_id", SHIPPED)
 def test_it_runs_the_same_decisions_on_spark(
-    session_spark, views: dict[str, Path], shipped: dict[str, Service], service_id: str  # type: ignore[no-untyped-def]
+    session_spark,
+    views: dict[str, Path],
+    shipped: dict[str, Service],
+    service_id: str,  # type: ignore[no-untyped-def]
 ) -> None:
     service = shipped[service_id]
     path = views[service.definition.unit]

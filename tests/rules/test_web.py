@@ -19,8 +19,9 @@ def test_it_lists_and_shows_services_to_anyone(client: TestClient) -> None:
 def test_it_decides_with_a_trace_for_officers(client: TestClient) -> None:
     body = {"facts": {"birth_date": "1940-02-01"}, "on": "2026-06-01"}
     headers = {**bearer(client, "officer"), "Accept-Language": "en"}
-    decision = client.post("/api/v1/services/old-age-allowance/decide", json=body,
-                           headers=headers).json()  # fmt: skip
+    decision = client.post(
+        "/api/v1/services/old-age-allowance/decide", json=body, headers=headers
+    ).json()
     assert decision["outcome"] == "eligible" and decision["amount"] == 120
     values = {v["name"]: v["value"] for v in decision["trace"]["values"]}
     assert values["age"] == 86
@@ -32,15 +33,19 @@ def test_it_decides_with_a_trace_for_officers(client: TestClient) -> None:
 
 def test_it_refuses_deciding_to_citizens(client: TestClient) -> None:
     body = {"facts": {"birth_date": "1940-02-01"}}
-    response = client.post("/api/v1/services/old-age-allowance/decide", json=body,
-                           headers=bearer(client, "citizen"))  # fmt: skip
+    response = client.post(
+        "/api/v1/services/old-age-allowance/decide", json=body, headers=bearer(client, "citizen")
+    )
     assert response.status_code == 403
 
 
 def test_it_names_each_wrong_fact(client: TestClient) -> None:
     body = {"facts": {"birth_date": "1940-02-31", "shoe_size": 42}}
-    response = client.post("/api/v1/services/old-age-allowance/decide", json=body,
-                           headers={**bearer(client, "analyst"), "Accept-Language": "en"})  # fmt: skip
+    response = client.post(
+        "/api/v1/services/old-age-allowance/decide",
+        json=body,
+        headers={**bearer(client, "analyst"), "Accept-Language": "en"},
+    )
     assert response.status_code == 422
     fields = {f["field"]: f["message"] for f in response.json()["error"]["fields"]}
     assert fields == {
@@ -50,8 +55,13 @@ def test_it_names_each_wrong_fact(client: TestClient) -> None:
 
 
 def test_it_simulates_a_reform_for_analysts(client: TestClient) -> None:
-    body = {"reform": {"name": {"zh": "提高标准", "en": "Raise the line"},
-                       "parameters": {"line": 1500}}, "on": "2026-06-01"}  # fmt: skip
+    body = {
+        "reform": {
+            "name": {"zh": "提高标准", "en": "Raise the line"},
+            "parameters": {"line": 1500},
+        },
+        "on": "2026-06-01",
+    }
     url = "/api/v1/services/minimum-living-allowance/simulate"
     assert client.post(url, json=body, headers=bearer(client, "officer")).status_code == 403
     result = client.post(url, json=body, headers=bearer(client, "analyst")).json()
@@ -63,8 +73,11 @@ def test_it_simulates_a_reform_for_analysts(client: TestClient) -> None:
 
 def test_it_refuses_a_reform_of_an_unknown_parameter(client: TestClient) -> None:
     body = {"reform": {"name": {"zh": "x", "en": "x"}, "parameters": {"lines": 1500}}}
-    response = client.post("/api/v1/services/minimum-living-allowance/simulate", json=body,
-                           headers=bearer(client, "analyst"))  # fmt: skip
+    response = client.post(
+        "/api/v1/services/minimum-living-allowance/simulate",
+        json=body,
+        headers=bearer(client, "analyst"),
+    )
     assert response.status_code == 422
     (field,) = response.json()["error"]["fields"]
     assert field["field"] == "reform.parameters.lines"
@@ -85,12 +98,21 @@ def test_it_runs_a_reform_from_the_simulation_page(client: TestClient) -> None:
     login(client, "analyst")
     form = client.get("/services/old-age-allowance/simulate")
     assert form.status_code == 200
-    page = client.post("/services/old-age-allowance/simulate", data={
-        "csrf_token": csrf_of(form.text), "on": "2026-06-01", "p.minimum_age": "75",
-        "p.amount_80": "150", "p.amount_90": "300", "p.amount_100": "600",
-    })  # fmt: skip
+    page = client.post(
+        "/services/old-age-allowance/simulate",
+        data={
+            "csrf_token": csrf_of(form.text),
+            "on": "2026-06-01",
+            "p.minimum_age": "75",
+            "p.amount_80": "150",
+            "p.amount_90": "300",
+            "p.amount_100": "600",
+        },
+    )
     assert page.status_code == 200, page.text
     assert "data:image/svg+xml;base64," in page.text
-    bad = client.post("/services/old-age-allowance/simulate", data={
-        "csrf_token": csrf_of(form.text), "on": "2026-06-01", "p.amount_80": "a lot"})  # fmt: skip
+    bad = client.post(
+        "/services/old-age-allowance/simulate",
+        data={"csrf_token": csrf_of(form.text), "on": "2026-06-01", "p.amount_80": "a lot"},
+    )
     assert bad.status_code == 422 and "p.amount_80" in bad.text

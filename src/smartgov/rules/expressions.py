@@ -35,9 +35,29 @@ UNARY_NUMERIC = (exp.Abs, exp.Floor, exp.Ceil)
 DATE_PARTS = (exp.Year, exp.Month, exp.Day)
 #: Every node type the language has (`_infer` checks how each is used).
 ALLOWED_NODES = (
-    exp.Column, exp.Identifier, exp.Literal, exp.Boolean, exp.Null, exp.Cast, exp.DataType,
-    *ARITHMETIC, exp.Neg, *COMPARISONS, exp.And, exp.Or, exp.Not, exp.Is, exp.Case, exp.If,
-    exp.Coalesce, exp.In, exp.Least, exp.Greatest, *UNARY_NUMERIC, exp.Round, *DATE_PARTS,
+    exp.Column,
+    exp.Identifier,
+    exp.Literal,
+    exp.Boolean,
+    exp.Null,
+    exp.Cast,
+    exp.DataType,
+    *ARITHMETIC,
+    exp.Neg,
+    *COMPARISONS,
+    exp.And,
+    exp.Or,
+    exp.Not,
+    exp.Is,
+    exp.Case,
+    exp.If,
+    exp.Coalesce,
+    exp.In,
+    exp.Least,
+    exp.Greatest,
+    *UNARY_NUMERIC,
+    exp.Round,
+    *DATE_PARTS,
 )
 
 

@@ -167,7 +167,9 @@ def cached_population(state: Any, session: Session, service: Service) -> populat
     per process (``state`` is the app's state object)."""
     import time
 
-    cache: dict[str, tuple[float, population.Data]] | None = getattr(state, "rules_population", None)
+    cache: dict[str, tuple[float, population.Data]] | None = getattr(
+        state, "rules_population", None
+    )
     if cache is None:
         cache = {}
         state.rules_population = cache

@@ -86,7 +86,7 @@ def open_as(browser: Any, server: str, lang: str, username: str | None) -> Any:
 @pytest.mark.parametrize("lang", ["zh-Hans", "en"])
 def test_it_passes_axe_on_public_pages(browser, server, lang) -> None:  # type: ignore[no-untyped-def]
     page = open_as(browser, server, lang, None)
-    for path in ("/", "/login", "/no-such-page"):
+    for path in ("/", "/login", "/no-such-page", "/services", "/services/startup-subsidy"):
         page.goto(server + path)
         assert page.locator("link[href='/static/uswds/css/uswds.min.css']").count() == 1
         assert axe_violations(page) == [], path
@@ -117,4 +117,19 @@ def test_it_switches_language_and_signs_out_in_the_browser(browser, server) -> N
     page.wait_for_url(f"{server}/")
     assert page.locator("a.usa-button[href='/login']").count() >= 1
     assert "Population by district" not in page.content()
+    page.context.close()
+
+
+@pytest.mark.parametrize("lang", ["zh-Hans", "en"])
+def test_it_runs_a_reform_from_the_simulation_page(browser, server, lang) -> None:  # type: ignore[no-untyped-def]
+    page = open_as(browser, server, lang, "analyst")
+    page.goto(f"{server}/services/old-age-allowance/simulate")
+    assert axe_violations(page) == []
+    page.fill("#p-minimum_age", "75")
+    page.click("form.usa-form button[type=submit]")
+    page.wait_for_load_state()
+    assert page.locator("#result").count() == 1
+    chart = page.locator("img.sg-chart")
+    assert chart.evaluate("img => img.complete && img.naturalWidth > 0")
+    assert axe_violations(page) == []
     page.context.close()

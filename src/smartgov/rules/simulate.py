@@ -6,7 +6,6 @@ scanned once; the breakdowns are one GROUPING SETS aggregation over both."""
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -263,7 +262,3 @@ SELECT CASE {dimension} ELSE 'total' END AS dimension,
 FROM scored
 GROUP BY GROUPING SETS ({sets})
 """  # noqa: S608 - every name is a checked identifier or our own
-
-
-def breakdown_labels(dimensions: Sequence[str]) -> dict[str, str]:
-    return {d: DIMENSION_LABELS.get(d, d) for d in dimensions}

@@ -18,7 +18,6 @@ from typing import Any
 
 import sqlglot.expressions as exp
 
-from smartgov.rules.evaluate import Outcome
 from smartgov.rules.expressions import DIALECT, date_function, literal_value
 from smartgov.rules.model import Service, TableRule
 
@@ -29,7 +28,6 @@ SQL_TYPES = {
     "date": "DATE",
     "text": "VARCHAR",
 }
-OUTCOMES: tuple[Outcome, ...] = ("eligible", "ineligible", "undetermined")
 
 
 def _lit(value: Any) -> exp.Expr:

@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any, Literal
 
 import pyarrow as pa
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session, aliased
 
 from smartgov.core.i18n import N_
@@ -116,9 +116,7 @@ def _household_totals() -> Any:
         select(
             Person.household_id.label("household_id"),
             func.sum(Person.monthly_income).label("income"),
-            func.sum((Person.disability_grade > 0).cast(Person.disability_grade.type)).label(
-                "disabled_members"
-            ),
+            func.sum(case((Person.disability_grade > 0, 1), else_=0)).label("disabled_members"),
         )
         .group_by(Person.household_id)
         .subquery()

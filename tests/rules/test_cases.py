@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from smartgov.rules.casetests import run_tests
@@ -20,7 +22,7 @@ def test_it_passes_the_services_own_cases(shipped: dict[str, Service], service_i
 def test_it_reports_a_wrong_expectation_with_its_line(shipped: dict[str, Service]) -> None:
     service = shipped["old-age-allowance"]
     case = service.tests[0].model_copy(update={"output": {"outcome": "ineligible", "amount": 1}})
-    broken = Service(**{**service.__dict__, "tests": [case], "_compiled": {}})
+    broken = dataclasses.replace(service, tests=[case], _compiled={})
     (result,) = run_tests(broken)
     assert not result.passed
     assert "outcome: expected 'ineligible', got 'eligible'" in result.failures

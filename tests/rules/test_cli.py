@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -69,41 +70,22 @@ def test_it_fails_check_on_a_broken_service(tmp_path: Path, data: Path) -> None:
     assert out.returncode == 1 and "overlap" in out.stdout and "service.yaml:" in out.stdout
 
 
+REFORM = ROOT / "services" / "minimum-living-allowance" / "reforms" / "raise-line-1300.yaml"
+
+
+def simulate(data: Path, *options: str) -> subprocess.CompletedProcess[str]:
+    return smartgov("simulate", "minimum-living-allowance", "--reform", str(REFORM),
+                    "--on", "2026-06-01", *options, env=SERVICES, data=data)  # fmt: skip
+
+
 def test_it_simulates_a_reform_with_chart_and_report(tmp_path: Path, data: Path) -> None:
-    reform = ROOT / "services" / "minimum-living-allowance" / "reforms" / "raise-line-1300.yaml"
     chart, report = tmp_path / "chart.png", tmp_path / "report.html"
-    out = smartgov(
-        "simulate",
-        "minimum-living-allowance",
-        "--reform",
-        str(reform),
-        "--on",
-        "2026-06-01",
-        "--chart",
-        str(chart),
-        "--html",
-        str(report),
-        "--lang",
-        "en",
-        env=SERVICES,
-        data=data,
-    )
+    out = simulate(data, "--chart", str(chart), "--html", str(report), "--lang", "en")
     assert out.returncode == 0, out.stderr
     assert "Beneficiaries" in out.stdout and "Income decile" in out.stdout
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "<svg" in report.read_text(encoding="utf-8")
-    as_json = smartgov(
-        "simulate",
-        "minimum-living-allowance",
-        "--reform",
-        str(reform),
-        "--on",
-        "2026-06-01",
-        "--json",
-        env=SERVICES,
-        data=data,
-    )
-    result = json.loads(as_json.stdout)
+    result = json.loads(simulate(data, "--json").stdout)
     assert result["total"]["reform_cost"] > result["total"]["base_cost"] > 0
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
-from sqlalchemy.orm import Session
 
 from smartgov.core.clock import today
 from smartgov.core.errors import FieldError, Invalid
@@ -67,7 +66,10 @@ def simulate(
     reform = {"service": service_id, **body.reform}
     try:
         comparison, setup = service.simulate_reform(
-            svc, reform, population(request, session, svc), on=body.on or today()
+            svc,
+            reform,
+            service.cached_population(request.app.state, session, svc),
+            on=body.on or today(),
         )
     except service.LoadError as error:
         raise Invalid(N_("The reform cannot be applied."), [
@@ -75,8 +77,3 @@ def simulate(
             for p in error.problems
         ]) from None  # fmt: skip
     return ComparisonOut.model_validate({**comparison.as_dict(), "setup_seconds": setup})
-
-
-def population(request: Request, session: Session, svc: service.Service) -> Any:
-    """The unit's registry view, kept for a few minutes: reforms are tried in bursts."""
-    return service.cached_population(request.app.state, session, svc)

@@ -75,6 +75,13 @@ def _sub_lines(located: Located, index: int) -> dict[tuple[str | int, ...], int]
     }
 
 
+def service_folders(root: Path) -> list[Path]:
+    """The folders under ``root`` that hold a service definition, by name."""
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.iterdir() if (p / SERVICE_FILE).is_file())
+
+
 def _shown(file: Path, base: Path) -> str:
     try:
         return str(file.relative_to(base.parent))
@@ -95,11 +102,7 @@ class Catalogue:
         """Load every folder again; returns the problems of folders that failed."""
         found: dict[str, Service] = {}
         problems: dict[str, list[Problem]] = {}
-        folders = (
-            sorted(p for p in self.root.iterdir() if (p / SERVICE_FILE).is_file())
-            if (self.root.is_dir())
-            else []
-        )
+        folders = service_folders(self.root)
         for folder in folders:
             try:
                 found[folder.name] = load_service(folder, shown_root=self.root)

@@ -128,7 +128,7 @@ def run(service: Service, typed: Mapping[str, Any], *, on: date) -> Decision:
 
 def _compile(service: Service, on: date) -> tuple[Any, Mapping[str, tuple[Scalar, date]]]:
     """Generate and compile the decision function for the epoch that contains ``on``."""
-    parameters = service.parameters_on(service.epochs()[service.epoch(on)])
+    parameters = service.parameters_on(service.epochs[service.epoch(on)])
     em = Emitter()
     names: dict[str, str] = {"decision_date": "s_decision_date"}
     for name, (value, _since) in parameters.items():

@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 from smartgov.core.i18n import translator
+from smartgov.exchange.service import unit_fields
 from smartgov.rules.definition import LegalBasis, Text
 from smartgov.rules.evaluate import Decision
 from smartgov.rules.model import Service
@@ -42,8 +43,6 @@ def label(service: Service, name: str, language: str) -> str:
     symbol = service.symbols.get(name)
     text = pick(symbol.label, language) if symbol else ""
     if not text and name in service.definition.inputs:
-        from smartgov.exchange.service import unit_fields
-
         field = unit_fields(service.definition.unit).get(name)
         text = translator(language)(field.label) if field else ""
     return text or name

@@ -10,6 +10,7 @@ import bisect
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 from typing import Any
@@ -87,6 +88,7 @@ class Service:
     def references(self) -> dict[str, LegalBasis]:
         return {ref.id: ref for ref in self.definition.legal_basis}
 
+    @cached_property
     def epochs(self) -> list[date]:
         """The days on which some parameter takes a new value (sorted)."""
         days = {self.definition.effective_from}
@@ -95,7 +97,7 @@ class Service:
         return sorted(days)
 
     def epoch(self, on: date) -> int:
-        return max(bisect.bisect_right(self.epochs(), on) - 1, 0)
+        return max(bisect.bisect_right(self.epochs, on) - 1, 0)
 
     def parameters_on(self, on: date) -> dict[str, tuple[Scalar, date]]:
         """Each parameter's value on ``on`` with the day that value took effect."""

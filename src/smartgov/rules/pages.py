@@ -14,7 +14,6 @@ from smartgov.core.errors import DomainError, FieldError
 from smartgov.core.models import User
 from smartgov.core.roles import Permission
 from smartgov.rules import report, service
-from smartgov.rules.api import population
 from smartgov.rules.explain import pick
 from smartgov.rules.simulate import DIMENSION_LABELS
 from smartgov.web.deps import Lang, OptionalUser, SessionDep, SettingsDep, check_csrf, require
@@ -74,7 +73,7 @@ async def simulate_run(request: Request, service_id: str, settings: SettingsDep,
     }
     try:
         comparison, setup = service.simulate_reform(
-            svc, reform, population(request, session, svc), on=on
+            svc, reform, service.cached_population(request.app.state, session, svc), on=on
         )
     except service.LoadError as error:
         errors = [FieldError(p.where or "reform", p.message) for p in error.problems]

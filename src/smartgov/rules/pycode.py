@@ -88,18 +88,13 @@ class Emitter:
         elif isinstance(node, exp.Neg):
             a = sub(node.this)
             assign(f"-{a}", a)
-        elif isinstance(node, exp.And):
+        elif isinstance(node, exp.And | exp.Or):
+            # Kleene logic: the dominant value (FALSE for AND, TRUE for OR) wins over unknown.
             a, b = sub(node.this), sub(node.expression)
+            wins = isinstance(node, exp.Or)
             self.emit(
-                f"{out} = False if ({a} is False or {b} is False) else "
-                f"(None if ({a} is None or {b} is None) else True)",
-                depth,
-            )
-        elif isinstance(node, exp.Or):
-            a, b = sub(node.this), sub(node.expression)
-            self.emit(
-                f"{out} = True if ({a} is True or {b} is True) else "
-                f"(None if ({a} is None or {b} is None) else False)",
+                f"{out} = {wins} if ({a} is {wins} or {b} is {wins}) else "
+                f"(None if ({a} is None or {b} is None) else {not wins})",
                 depth,
             )
         elif isinstance(node, exp.Not):

@@ -15,7 +15,7 @@ from smartgov.exchange import service as exchange
 from smartgov.rules import tables
 from smartgov.rules.definition import Reform, Scalar
 from smartgov.rules.model import Service, build
-from smartgov.rules.source import LoadError, Located, read, validate
+from smartgov.rules.source import LoadError, Located, Problem, read, validate
 
 
 def load_reform(path: Path) -> tuple[Reform, Located]:
@@ -45,13 +45,7 @@ def apply(service: Service, reform: Reform, located: Located) -> Service:
     for name, change in reform.parameters.items():
         current = parameters.get(name)
         if current is None:
-            known = ", ".join(parameters) or "none"
-            problems.append(
-                located.problem(
-                    ("parameters", name),
-                    f"`{name}` is not a parameter of {service.id}; parameters: {known}",
-                )
-            )
+            problems.append(_unknown(located, service, "parameter", name, parameters))
             continue
         values: dict[date, Scalar]
         if isinstance(change, dict):
@@ -62,13 +56,7 @@ def apply(service: Service, reform: Reform, located: Located) -> Service:
     variables = dict(definition.variables)
     for name, expr in reform.variables.items():
         if name not in variables:
-            known = ", ".join(variables) or "none"
-            problems.append(
-                located.problem(
-                    ("variables", name),
-                    f"`{name}` is not a variable of {service.id}; variables: {known}",
-                )
-            )
+            problems.append(_unknown(located, service, "variable", name, variables))
             continue
         variables[name] = variables[name].model_copy(update={"expr": expr})
     if problems:
@@ -86,6 +74,15 @@ def apply(service: Service, reform: Reform, located: Located) -> Service:
     if errors:
         raise LoadError(errors)
     return reformed
+
+
+def _unknown(
+    located: Located, service: Service, kind: str, name: str, known: Mapping[str, Any]
+) -> Problem:
+    names = ", ".join(known) or "none"
+    return located.problem(
+        (f"{kind}s", name), f"`{name}` is not a {kind} of {service.id}; {kind}s: {names}"
+    )
 
 
 def _reform_source(service: Service, reform: Reform, located: Located) -> Located:

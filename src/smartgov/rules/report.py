@@ -18,6 +18,7 @@ from matplotlib import font_manager  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from smartgov.core.i18n import translator  # noqa: E402
+from smartgov.rules.explain import pick  # noqa: E402
 from smartgov.rules.simulate import DIMENSION_LABELS, Comparison, Group  # noqa: E402
 
 CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans SC", "WenQuanYi Zen Hei", "Source Han Sans SC")
@@ -38,19 +39,12 @@ def _rows(comparison: Comparison, language: str) -> list[tuple[str, str, str]]:
     ]
 
 
-def _reform_name(comparison: Comparison, language: str) -> str:
-    reform = comparison.reform
-    if reform is None:
-        return ""
-    return reform.zh if language.startswith("zh") else reform.en
-
-
 def text_table(
     comparison: Comparison, language: str, labels: Mapping[str, str] | None = None
 ) -> str:
     _ = translator(language)
     t = comparison.total
-    name = _reform_name(comparison, language)
+    name = pick(comparison.reform, language)
     lines = [
         f"{comparison.service} · {name} · {comparison.on.isoformat()} · "
         f"{_('population')} {t.people:,}",
@@ -167,7 +161,7 @@ def html_page(
     """A standalone report: the summary table, the charts and every breakdown."""
     _ = translator(language)
     e = html_escape.escape
-    name = _reform_name(comparison, language)
+    name = pick(comparison.reform, language)
     rows = "".join(
         f"<tr><th scope='row'>{e(a)}</th><td>{e(b)}</td><td>{e(c)}</td></tr>"
         for a, b, c in _rows(comparison, language)

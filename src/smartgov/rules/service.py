@@ -3,6 +3,7 @@ services, deciding a case, checking and testing services, and simulating reforms
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
@@ -15,7 +16,7 @@ from smartgov.core.settings import Settings
 from smartgov.exchange import service as exchange
 from smartgov.rules import population, reforms, simulate, tables
 from smartgov.rules.casetests import CaseResult, run_tests
-from smartgov.rules.catalogue import Catalogue, catalogue
+from smartgov.rules.catalogue import Catalogue, catalogue, load_service, service_folders
 from smartgov.rules.evaluate import NOT_IN_FORCE, Decision
 from smartgov.rules.evaluate import decide as _decide
 from smartgov.rules.explain import explanation, trace
@@ -74,18 +75,12 @@ def decision_payload(decision: Decision, language: str) -> dict[str, Any]:
 def check_services(root: Path, only: str | None = None) -> tuple[list[str], list[Problem]]:
     """Load every service under ``root`` (or one) afresh and list every problem,
     warnings included. Returns the ids checked and the problems."""
-    folders = (
-        sorted(p for p in root.iterdir() if (p / "service.yaml").is_file())
-        if (root.is_dir())
-        else []
-    )
+    folders = service_folders(root)
     if only is not None:
         folders = [f for f in folders if f.name == only]
         if not folders:
             raise NotFound(f"no service `{only}` in {root}")
     problems: list[Problem] = []
-    from smartgov.rules.catalogue import load_service
-
     for folder in folders:
         try:
             service = load_service(folder, shown_root=root)
@@ -144,8 +139,6 @@ def simulate_reform(
     """Apply a reform (a YAML file or a mapping) and compare it with the baseline.
 
     Returns the comparison and the seconds spent setting the reform up."""
-    import time
-
     started = time.perf_counter()
     if isinstance(reform, Path):
         definition, located = reforms.load_reform(reform)
@@ -165,8 +158,6 @@ POPULATION_TTL = 300.0  # seconds a registry view is reused between simulations
 def cached_population(state: Any, session: Session, service: Service) -> population.Data:
     """The registry view of ``service``'s unit, read at most every POPULATION_TTL seconds
     per process (``state`` is the app's state object)."""
-    import time
-
     cache: dict[str, tuple[float, population.Data]] | None = getattr(
         state, "rules_population", None
     )

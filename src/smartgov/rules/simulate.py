@@ -17,7 +17,7 @@ from smartgov.core.i18n import N_
 from smartgov.exchange import service as exchange
 from smartgov.rules import population
 from smartgov.rules.definition import Text
-from smartgov.rules.expressions import check
+from smartgov.rules.expressions import Checked, check
 from smartgov.rules.model import Service
 from smartgov.rules.sqlcode import Translator, population_query, to_sql
 
@@ -149,12 +149,11 @@ def compare(
     population.check_columns(base, columns)
     unit = base.definition.unit
     fields = exchange.unit_fields(unit)
-    dims = {
-        n: e
-        for n, e in DIMENSIONS[unit].items()
-        if all(name in columns for name in _names(e, fields))
-    }
-    needed = sorted({name for e in dims.values() for name in _names(e, fields)})
+    # Each dimension parsed once; those whose columns the population lacks are left out.
+    env = {name: f.type for name, f in fields.items()} | {"decision_date": "date"}
+    checked = {n: check(e, env) for n, e in DIMENSIONS[unit].items()}
+    dims = {n: c for n, c in checked.items() if c.names - {"decision_date"} <= set(columns)}
+    needed = sorted({name for c in dims.values() for name in c.names} - {"decision_date"})
     inputs = base.inputs
     baseline = population_query(base, on=on, keep=needed, prefix="b")
     passthrough = [exp.column(c, quoted=True) for c in dict.fromkeys([*needed, *inputs])]
@@ -168,7 +167,7 @@ def compare(
     both = population_query(
         reformed, on=on, source=base_result.subquery("baseline"), keep=keep, prefix="r"
     )
-    sql = _aggregate_sql(base, to_sql(both), dims, fields, on)
+    sql = _aggregate_sql(base, to_sql(both), dims, list(fields), on)
     rows = con.sql(sql).fetchall()
     comparison = Comparison(base.id, reform_name, on, _empty())
     for dimension, group, *values in rows:
@@ -206,22 +205,14 @@ def _order_key(key: str) -> tuple[int, float | str]:
         return (1, key)
 
 
-def _names(expression: str, fields: Any) -> set[str]:
-    env = {name: f.type for name, f in fields.items()} | {"decision_date": "date"}
-    return set(check(expression, env).names) - {"decision_date"}
-
-
 def _aggregate_sql(
-    service: Service, decided: str, dims: dict[str, str], fields: Any, on: date
+    service: Service, decided: str, dims: dict[str, Checked], fields: list[str], on: date
 ) -> str:
-    env = {name: f.type for name, f in fields.items()} | {"decision_date": "date"}
     names: dict[str, exp.Expression] = {n: exp.column(n, quoted=True) for n in fields}
     names["decision_date"] = exp.cast(exp.Literal.string(on.isoformat()), "DATE")
     t = Translator(names)
     income = dims.pop("income", None)
-    selects = [
-        f'{t.sql(check(e, env).tree).sql(dialect="duckdb")} AS "{n}"' for n, e in dims.items()
-    ]
+    selects = [f'{t.sql(c.tree).sql(dialect="duckdb")} AS "{n}"' for n, c in dims.items()]
     groups = list(dims)
     base_annual = _annual(
         service, exp.column("_b_amount", quoted=True), exp.column("_b_duration", quoted=True)
@@ -230,7 +221,7 @@ def _aggregate_sql(
         service, exp.column("amount", quoted=True), exp.column("duration", quoted=True)
     ).sql(dialect="duckdb")
     if income is not None:
-        income_sql = t.sql(check(income, env).tree).sql(dialect="duckdb")
+        income_sql = t.sql(income.tree).sql(dialect="duckdb")
         selects.append(
             f"CASE WHEN ({income_sql}) IS NULL THEN NULL ELSE "
             f"NTILE(10) OVER (PARTITION BY ({income_sql}) IS NULL ORDER BY {income_sql}) END "

@@ -33,7 +33,7 @@ def analyse(service: Service) -> list[Problem]:
     problems: list[Problem] = []
     for table in service.tables.values():
         seen: set[str] = set()
-        for day in service.epochs():
+        for day in service.epochs:
             for problem in _analyse_table(service, table, day):
                 key = problem.message.split(" (parameters of")[0]
                 if key not in seen:  # the same finding in several epochs: once
@@ -64,7 +64,7 @@ def _analyse_table(service: Service, table: TableRule, day: date) -> Iterator[Pr
     points = list(itertools.product(*axes))
     hits = [evaluate(point, day) for point in points]
     hit = table.definition.hit
-    when = f" (parameters of {day.isoformat()})" if len(service.epochs()) > 1 else ""
+    when = f" (parameters of {day.isoformat()})" if len(service.epochs) > 1 else ""
     n_rows = len(table.conditions)
 
     def witness(point: tuple[Any, ...]) -> str:

@@ -202,25 +202,24 @@ def make_population(people: int, seed: int = 1) -> tuple[pa.Table, pa.Table]:
 # --- smartgov and the hand-written limit ---------------------------------------------
 
 
-# Written as a programmer would for this data, which has no missing values: the same
-# outcome and amount columns, none of the engine's care for unknown inputs.
+# Written as an expert would for this data and this day: no missing values to care
+# for, ages as cutoff dates (80 or over on 2026-06-01 is born by 1946-06-01) and the
+# outcome as a small code (0 eligible, 1 ineligible), as smartgov hands it over.
 HAND_MIN_LIVING = """
 WITH d AS (SELECT income / size < 1100 AND savings <= 24 * 1100 * size AS eligible,
                   income, size FROM households)
-SELECT CASE WHEN eligible THEN 'eligible' ELSE 'ineligible' END AS outcome,
+SELECT CAST(CASE WHEN eligible THEN 0 ELSE 1 END AS TINYINT) AS outcome,
        CASE WHEN eligible THEN GREATEST(FLOOR((1100 - income / size) * size + 0.5), 50)
             ELSE 0 END AS amount
 FROM d
 """
 HAND_OLD_AGE = """
-WITH aged AS (
-  SELECT (YEAR(DATE '2026-06-01') - YEAR(birth_date)) * 12 + 6 - MONTH(birth_date)
-         - CASE WHEN 1 < DAY(birth_date) THEN 1 ELSE 0 END AS months FROM people
-)
-SELECT CASE WHEN months >= 960 THEN 'eligible' ELSE 'ineligible' END AS outcome,
-       CASE WHEN months >= 1200 THEN 600 WHEN months >= 1080 THEN 300
-            WHEN months >= 960 THEN 120 ELSE 0 END AS amount
-FROM aged
+SELECT CAST(CASE WHEN birth_date <= DATE '1946-06-01' THEN 0 ELSE 1 END AS TINYINT)
+         AS outcome,
+       CASE WHEN birth_date <= DATE '1926-06-01' THEN 600
+            WHEN birth_date <= DATE '1936-06-01' THEN 300
+            WHEN birth_date <= DATE '1946-06-01' THEN 120 ELSE 0 END AS amount
+FROM people
 """
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from smartgov.core.errors import FieldError, Invalid
 from smartgov.core.i18n import N_
@@ -18,6 +18,7 @@ from smartgov.rules.model import PYTHON_TYPES, Service, TableRule
 from smartgov.rules.pycode import Emitter, helpers, is_literal
 
 Outcome = Literal["eligible", "ineligible", "undetermined"]
+OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
 NOT_IN_FORCE = N_("The service is not in force on that day.")
 TYPE_MESSAGES = {
     "integer": N_("Enter a whole number."),

@@ -264,6 +264,15 @@ def date_function(node: exp.Expr) -> str | None:
     return None
 
 
+def between(name: str, a: date, b: date) -> int:
+    """What YEARS_BETWEEN, MONTHS_BETWEEN and DAYS_BETWEEN mean: whole units from a to
+    b, a month counted when b's day of the month reaches a's (so ages are birthdays)."""
+    if name == "DAYS_BETWEEN":
+        return (b - a).days
+    months = (b.year - a.year) * 12 + b.month - a.month - (b.day < a.day)
+    return months // 12 if name == "YEARS_BETWEEN" else months
+
+
 def literal_value(node: exp.Expression) -> object:
     """The Python value of a literal node (numbers, text, booleans, NULL, dates)."""
     if isinstance(node, exp.Neg):

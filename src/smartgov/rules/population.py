@@ -13,6 +13,7 @@ import pyarrow as pa
 
 from smartgov.core.errors import FieldError, Invalid
 from smartgov.core.i18n import N_
+from smartgov.rules.evaluate import OUTCOMES
 from smartgov.rules.model import Service
 from smartgov.rules.sqlcode import population_query, to_sql
 
@@ -78,6 +79,17 @@ def evaluate(
     )
     shown = [n for n, s in service.symbols.items() if s.kind not in ("parameter", "builtin")]
     shown = shown if trace else []
-    wanted = [*dict.fromkeys([*keep, "outcome", "amount", "duration", *shown])]
+    # Two columns are made here rather than by DuckDB, which takes longer to hand over
+    # text and constants than to decide: the outcome comes as its code and becomes a
+    # dictionary, and a service without a duration gets its column of NULLs.
+    durations = service.duration is not None
+    wanted = [*dict.fromkeys([*keep, "_outcome", "amount", *(["duration"] * durations), *shown])]
     select = ", ".join(f'"{c}"' for c in wanted)
-    return con.sql(f"SELECT {select} FROM ({sql})").to_arrow_table()  # noqa: S608 - names are checked identifiers
+    table = con.sql(f"SELECT {select} FROM ({sql})").to_arrow_table()  # noqa: S608 - names are checked identifiers
+    at = table.schema.get_field_index("_outcome")
+    codes = table.column(at).combine_chunks()
+    outcome = pa.DictionaryArray.from_arrays(codes, pa.array(OUTCOMES, pa.string()))
+    table = table.set_column(at, "outcome", outcome)
+    if not durations:
+        table = table.add_column(at + 2, "duration", pa.nulls(table.num_rows, pa.float64()))
+    return table

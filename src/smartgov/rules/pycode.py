@@ -17,7 +17,7 @@ from typing import Any
 
 import sqlglot.expressions as exp
 
-from smartgov.rules.expressions import date_function, literal_value
+from smartgov.rules.expressions import between, date_function, literal_value
 
 _OPS: dict[type[exp.Expression], str] = {
     exp.Add: "+",
@@ -137,14 +137,7 @@ class Emitter:
             assign(f"{a}.{node.key}", a)
         elif (name := date_function(node)) is not None:
             a, b = (sub(arg) for arg in node.expressions)
-            if name == "DAYS_BETWEEN":
-                value = f"({b} - {a}).days"
-            else:
-                months = (
-                    f"(({b}.year - {a}.year) * 12 + {b}.month - {a}.month - ({b}.day < {a}.day))"
-                )
-                value = f"({months} // 12)" if name == "YEARS_BETWEEN" else months
-            assign(value, a, b)
+            assign(f"_between({name!r}, {a}, {b})", a, b)
         else:  # pragma: no cover - expressions.check admits nothing else
             raise AssertionError(f"unexpected node {node.key}")
         return out
@@ -172,4 +165,4 @@ def is_literal(atom: str) -> bool:
 def helpers() -> dict[str, Any]:
     import math
 
-    return {"_floor": math.floor, "_ceil": math.ceil, "_date": date}
+    return {"_floor": math.floor, "_ceil": math.ceil, "_date": date, "_between": between}

@@ -13,7 +13,7 @@ for row (a property test checks it), which takes care in four places:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -46,21 +46,30 @@ def _lit(value: Any) -> exp.Expr:
     return exp.Literal.string(str(value))
 
 
-def _is_null(node: exp.Expr) -> exp.Expr:
-    return exp.Is(this=_group(node.copy()), expression=exp.null())
-
-
 def _group(node: exp.Expr) -> exp.Expr:
     """Parenthesise operators: parsing dropped the source's parentheses, and the SQL
     generator writes trees as they are, without regard to precedence."""
     return exp.paren(node) if isinstance(node, exp.Binary | exp.Unary) else node
 
 
-def _any_null(nodes: Sequence[exp.Expr]) -> exp.Expr:
-    return exp.or_(*(_is_null(n) for n in nodes))
+def _false(node: exp.Expr) -> bool:
+    return isinstance(node, exp.Boolean) and not node.this
 
 
-def _case(*branches: tuple[exp.Expr, exp.Expr], default: exp.Expr | None = None) -> exp.Case:
+def _or(*terms: exp.Expr) -> exp.Expr:
+    kept = [t for t in terms if not _false(t)]
+    return exp.or_(*kept) if kept else exp.false()
+
+
+def _and(*terms: exp.Expr) -> exp.Expr:
+    return exp.false() if any(_false(t) for t in terms) else exp.and_(*terms)
+
+
+def _case(*branches: tuple[exp.Expr, exp.Expr], default: exp.Expr | None = None) -> exp.Expr:
+    """CASE WHEN ... END without the branches that can never be taken."""
+    branches = tuple((c, v) for c, v in branches if not _false(c))
+    if not branches:
+        return default if default is not None else exp.null()
     case = exp.Case()
     for condition, value in branches:
         case = case.when(condition, value)
@@ -87,13 +96,42 @@ class Translator:
         names: Mapping[str, exp.Expr],
         constants: Mapping[str, Any] | None = None,
         variables: Mapping[str, exp.Expr] | None = None,
+        present: set[str] | None = None,
     ) -> None:
         self.names = names
         self.constants = constants or {}
         self.variables = variables or {}
+        #: Columns known to hold no NULL: tests for unknown values on them are dropped.
+        self.present = present if present is not None else set()
 
     def sql(self, node: exp.Expr) -> exp.Expr:
         return _group(self._sql(node))
+
+    def may_be_null(self, node: exp.Expr) -> bool:
+        """Whether a translated expression can be NULL; True when unsure."""
+        if isinstance(node, exp.Column):
+            return node.name not in self.present
+        if isinstance(node, exp.Null | exp.Nullif):
+            return True
+        if isinstance(node, exp.Is | exp.Literal | exp.Boolean):
+            return False
+        if isinstance(node, exp.Case):
+            default = node.args.get("default")
+            values = [b.args["true"] for b in node.args["ifs"]]
+            return default is None or any(map(self.may_be_null, [*values, default]))
+        if isinstance(node, exp.Coalesce):
+            return all(map(self.may_be_null, [node.this, *node.expressions]))
+        # Everything else the translation makes is NULL only when an operand is.
+        return any(self.may_be_null(child) for child in node.iter_expressions())
+
+    def is_null(self, node: exp.Expr) -> exp.Expr:
+        """`node IS NULL`, or FALSE when it never is."""
+        if not self.may_be_null(node):
+            return exp.false()
+        return exp.Is(this=_group(node.copy()), expression=exp.null())
+
+    def any_null(self, nodes: Sequence[exp.Expr]) -> exp.Expr:
+        return _or(*(self.is_null(n) for n in nodes))
 
     def _sql(self, node: exp.Expr) -> exp.Expr:  # noqa: C901
         t = self.sql
@@ -110,7 +148,7 @@ class Translator:
             branches: list[tuple[exp.Expr, exp.Expr]] = []
             for branch in node.args["ifs"]:
                 condition = t(branch.this)
-                branches.append((_is_null(condition), exp.null()))
+                branches.append((self.is_null(condition), exp.null()))
                 branches.append((condition, t(branch.args["true"])))
             default = node.args.get("default")
             return _case(*branches, default=t(default) if default is not None else exp.null())
@@ -118,7 +156,7 @@ class Translator:
             args = [t(a) for a in (node.this, *node.expressions)]
             kind = exp.Least if isinstance(node, exp.Least) else exp.Greatest
             plain = kind(this=args[0], expressions=[a.copy() for a in args[1:]])
-            return _case((_any_null(args), exp.null()), default=plain)
+            return _case((self.any_null(args), exp.null()), default=plain)
         if isinstance(node, exp.Round):
             digits = node.args.get("decimals")
             scale = _lit(float(10 ** int(digits.this)) if digits is not None else 1.0)
@@ -256,12 +294,12 @@ def _table_sql(table: TableRule, t: Translator) -> dict[str, exp.Expr]:
         branches: list[tuple[exp.Expr, exp.Expr]] = []
         if hit == "first":
             for index, condition in enumerate(conditions):
-                branches.append((_is_null(condition), exp.null()))
+                branches.append((t.is_null(condition), exp.null()))
                 branches.append((condition.copy(), value(index)))
             outputs[column] = _case(*branches, default=value(-1))
         elif hit == "unique":
             branches = [(c.copy(), value(i)) for i, c in enumerate(conditions)]
-            branches.append((_any_null(conditions), exp.null()))
+            branches.append((t.any_null(conditions), exp.null()))
             outputs[column] = _case(*branches, default=value(-1))
         elif is_row:
             outputs[column] = exp.null()  # collect fires several rows; not one column
@@ -271,7 +309,7 @@ def _table_sql(table: TableRule, t: Translator) -> dict[str, exp.Expr]:
             for term in terms[1:]:
                 total = exp.Add(this=total, expression=term)
             none = exp.Not(this=exp.paren(exp.or_(*(c.copy() for c in conditions))))
-            branches = [(_any_null(conditions), exp.null())]
+            branches = [(t.any_null(conditions), exp.null())]
             if table.default is not None:
                 branches.append((none, value(-1)))
             outputs[column] = _case(*branches, default=total)
@@ -285,9 +323,11 @@ def population_query(
     source: str | exp.Expr = "population",
     keep: Sequence[str] = (),
     prefix: str = "s",
+    present: Collection[str] = (),
 ) -> exp.Select:
     """The SELECT that decides every row of ``source`` on day ``on``; ``keep`` names
-    extra columns of the source to carry through (keys, breakdowns)."""
+    extra columns of the source to carry through (keys, breakdowns), ``present`` the
+    inputs known to have no missing value (the query then skips their NULL tests)."""
     values = {n: v for n, (v, _since) in service.parameters_on(on).items()}
     names: dict[str, exp.Expr] = {n: _lit(v) for n, v in values.items()}
     names["decision_date"] = _lit(on)
@@ -299,7 +339,7 @@ def population_query(
         first.append(exp.alias_(exp.cast(exp.column(name, quoted=True), kind), name, quoted=True))
         names[name] = exp.column(name, quoted=True)
     variables = {n: service.expressions[n].tree for kind, n in service.steps if kind == "variable"}
-    t = Translator(names, {**values, "decision_date": on}, variables)
+    t = Translator(names, {**values, "decision_date": on}, variables, set(present))
     ctes: list[tuple[str, exp.Select]] = [(f"{prefix}0", exp.select(*first).from_(source))]
 
     def step(columns: dict[str, exp.Expr]) -> None:
@@ -308,8 +348,10 @@ def population_query(
             exp.Star(), *(exp.alias_(e, n, quoted=True) for n, e in columns.items())
         )
         ctes.append((f"{prefix}{len(ctes)}", select.from_(previous)))
-        for name in columns:
+        for name, expression in columns.items():
             names[name] = exp.column(name, quoted=True)
+            if not t.may_be_null(expression):
+                t.present.add(name)
 
     for kind, name in service.steps:
         if kind == "variable":
@@ -324,9 +366,9 @@ def population_query(
     step({"_eligible": eligible})
     e = names["_eligible"]
     amount_now = t.sql(service.amount.tree)
-    step({"_amount": _case((_is_null(e), exp.null()), (e.copy(), amount_now), default=_lit(0.0))})
+    step({"_amount": _case((t.is_null(e), exp.null()), (e.copy(), amount_now), default=_lit(0.0))})
     a = names["_amount"]
-    undetermined = exp.or_(_is_null(e), exp.and_(e.copy(), _is_null(a)))
+    undetermined = _or(t.is_null(e), _and(e.copy(), t.is_null(a)))
     final: dict[str, exp.Expr] = {
         "outcome": _case(
             (undetermined, exp.Literal.string("undetermined")),
@@ -347,7 +389,7 @@ def population_query(
     }
     if service.duration is not None:
         final["duration"] = _case(
-            (exp.and_(e.copy(), exp.Not(this=_is_null(a))), t.sql(service.duration.tree))
+            (_and(e.copy(), exp.Not(this=t.is_null(a))), t.sql(service.duration.tree))
         )
     else:
         final["duration"] = exp.cast(exp.null(), "DOUBLE")

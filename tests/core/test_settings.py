@@ -39,9 +39,18 @@ def test_it_refuses_the_placeholder_secret_in_production() -> None:
 def test_it_reads_secrets_from_files(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     secret = tmp_path / "key"
     secret.write_text("x" * 40 + "\n")
+    ledger_key = tmp_path / "ledger"
+    ledger_key.write_text("PRIVATE+KEY+city.example/ledger+0+x\n")
     monkeypatch.setenv("SMARTGOV_SECRET_KEY_FILE", str(secret))
+    monkeypatch.setenv("SMARTGOV_LEDGER_KEY_FILE", str(ledger_key))
     settings = load_settings(environment="production")
     assert settings.secret_key.get_secret_value() == "x" * 40
+    assert settings.ledger_key.get_secret_value().startswith("PRIVATE+KEY+city.example")
+
+
+def test_it_refuses_production_without_a_ledger_key() -> None:
+    with pytest.raises(ConfigError, match="smartgov ledger keygen"):
+        load_settings(environment="production", secret_key="s" * 40)
 
 
 def test_it_explains_an_unreadable_secret_file(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -15,7 +15,8 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 def all_models_metadata() -> MetaData:
     """Import every capability's tables so the metadata is complete."""
     import smartgov.core.models
-    import smartgov.exchange.models  # noqa: F401
+    import smartgov.exchange.models
+    import smartgov.ledger.models  # noqa: F401
     from smartgov.core.db import Base
 
     return Base.metadata

@@ -20,7 +20,7 @@ from sqlalchemy.exc import ArgumentError
 PLACEHOLDER_SECRET = "change-me-development-only"  # noqa: S105 - a known placeholder, refused in production
 
 SUPPORTED_LANGUAGES = ("zh-Hans", "en")
-SECRET_FIELDS = ("secret_key", "llm_api_key")
+SECRET_FIELDS = ("secret_key", "llm_api_key", "ledger_key")
 
 
 class Environment(StrEnum):
@@ -49,6 +49,12 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path("var"), description="Where the SQLite file and uploads live.")
     services_dir: Path = Field(
         Path("services"), description="Folder of service definitions, one folder per service."
+    )
+    ledger_key: SecretStr = Field(
+        SecretStr(""),
+        description="Signs the ledger's checkpoints: PRIVATE+KEY+name+id+key, made by "
+        "`smartgov ledger keygen NAME`; empty outside production means a key derived "
+        "from the secret key.",
     )
     language: str = Field("zh-Hans", description="Default language: zh-Hans or en.")
     assets_dir: Path | None = Field(
@@ -112,6 +118,12 @@ class Settings(BaseSettings):
                     "secret_key: production needs a random secret of at least 32 characters; "
                     "set SMARTGOV_SECRET_KEY or SMARTGOV_SECRET_KEY_FILE "
                     '(python -c "import secrets; print(secrets.token_urlsafe(48))")'
+                )
+            if not self.ledger_key.get_secret_value():
+                raise ValueError(
+                    "ledger_key: production needs the ledger's own signing key; make one with "
+                    "`smartgov ledger keygen city.example/ledger` and set SMARTGOV_LEDGER_KEY "
+                    "or SMARTGOV_LEDGER_KEY_FILE"
                 )
         return self
 

@@ -1,0 +1,56 @@
+"""The ledger's tables: entries, the hashes of every complete subtree, the head that
+hands out positions, and signed checkpoints. Rows are only ever inserted (the head's
+size only grows); `smartgov ledger verify` finds any other change."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, DateTime, Integer, LargeBinary, SmallInteger, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from smartgov.core.clock import now
+from smartgov.core.db import Base
+
+# SQLite makes an INTEGER PRIMARY KEY the row id itself, with no second index.
+Position = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class LedgerEntry(Base):
+    __tablename__ = "ledger_entry"
+
+    seq: Mapped[int] = mapped_column(Position, primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    # Canonical JSON; the leaf is its UTF-8 bytes. Personal data in it is pseudonymised.
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+
+class LedgerNode(Base):
+    """Hash of entries [index * 2^level, (index + 1) * 2^level); level 0 are leaves."""
+
+    __tablename__ = "ledger_node"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    level: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    index: Mapped[int] = mapped_column("idx", BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class LedgerHead(Base):
+    """One row: the number of entries. Appending updates it first, which takes the
+    write lock, so concurrent appends get consecutive positions and never a gap."""
+
+    __tablename__ = "ledger_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    size: Mapped[int] = mapped_column(BigInteger)
+
+
+class LedgerCheckpoint(Base):
+    __tablename__ = "ledger_checkpoint"
+
+    size: Mapped[int] = mapped_column(Position, primary_key=True, autoincrement=False)
+    root: Mapped[bytes] = mapped_column(LargeBinary(32))
+    note: Mapped[str] = mapped_column(Text)  # the C2SP signed note, as served
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)

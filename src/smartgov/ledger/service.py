@@ -1,0 +1,288 @@
+"""The transparency ledger: append records, prove them, sign checkpoints, and check
+the whole stored log.
+
+Appends run inside the caller's transaction, so a record commits with the action it
+records or not at all; positions come from one head row that the append updates
+first, which serialises appends without gaps. Every append also stores the hashes of
+the subtrees it completes, so proofs read a few dozen stored hashes at any size."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from sqlalchemy import Table, and_, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from smartgov.core.clock import now
+from smartgov.core.errors import FieldError, Invalid
+from smartgov.core.i18n import N_
+from smartgov.ledger import merkle
+from smartgov.ledger.keys import Signer
+from smartgov.ledger.merkle import Node
+from smartgov.ledger.models import LedgerCheckpoint, LedgerEntry, LedgerHead, LedgerNode
+from smartgov.ledger.verify import (
+    EMPTY_ROOT,
+    VerificationError,
+    VerifierKey,
+    leaf_hash,
+    open_checkpoint,
+)
+
+ENTRIES = cast(Table, LedgerEntry.__table__)
+NODES = cast(Table, LedgerNode.__table__)
+BAD_PROOF_REQUEST = N_("That proof cannot be made.")
+#: Entries returned by one range read.
+MAX_RANGE = 1000
+
+
+def canonical(record: Mapping[str, Any]) -> str:
+    """One spelling per record: sorted keys, no spaces, UTF-8 text, no NaN."""
+    return json.dumps(
+        record, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
+
+
+def b64(value: bytes) -> str:
+    return base64.b64encode(value).decode()
+
+
+# --- Appending ---------------------------------------------------------------------
+
+
+def append(session: Session, records: Sequence[Mapping[str, Any]]) -> list[int]:
+    """Append records (each with a ``kind``) in this transaction; their positions."""
+    if not records:
+        return []
+    bodies = [canonical(r) for r in records]
+    end = session.execute(
+        update(LedgerHead)
+        .where(LedgerHead.id == 1)
+        .values(size=LedgerHead.size + len(bodies))
+        .returning(LedgerHead.size)
+    ).scalar_one()
+    start = end - len(bodies)
+    known = nodes(session, merkle.frontier(start))
+    made = merkle.extend(start, [leaf_hash(b.encode()) for b in bodies], known.__getitem__)
+    stamp = now()
+    session.execute(
+        insert(ENTRIES),
+        [
+            {"seq": start + i, "kind": str(r["kind"]), "body": body, "created_at": stamp}
+            for i, (r, body) in enumerate(zip(records, bodies, strict=True))
+        ],
+    )
+    session.execute(insert(NODES), [{"level": lv, "idx": i, "hash": h} for lv, i, h in made])
+    return list(range(start, end))
+
+
+def record(session: Session, kind: str, **fields: Any) -> int:
+    """Append one record of ``kind``, stamped with the time; its position."""
+    return append(session, [{"kind": kind, "time": now().isoformat(timespec="seconds"), **fields}])[
+        0
+    ]
+
+
+# --- Reading -----------------------------------------------------------------------
+
+
+def size(session: Session) -> int:
+    return session.scalar(select(LedgerHead.size).where(LedgerHead.id == 1)) or 0
+
+
+def nodes(session: Session, wanted: Iterable[Node]) -> dict[Node, bytes]:
+    """Stored hashes of the given subtrees, in one query."""
+    by_level: dict[int, list[int]] = {}
+    for level, index in wanted:
+        by_level.setdefault(level, []).append(index)
+    if not by_level:
+        return {}
+    condition = or_(
+        *(and_(NODES.c.level == lv, NODES.c.idx.in_(ix)) for lv, ix in by_level.items())
+    )
+    rows = session.execute(select(NODES.c.level, NODES.c.idx, NODES.c.hash).where(condition))
+    return {(lv, ix): bytes(h) for lv, ix, h in rows}
+
+
+def _stored_span(session: Session, wanted: Iterable[Node]) -> dict[Node, bytes]:
+    """Stored hashes from the lowest to the highest wanted index of each level: one
+    range scan per level rather than tens of thousands of bound values."""
+    spans: dict[int, tuple[int, int]] = {}
+    for level, index in wanted:
+        low, high = spans.get(level, (index, index))
+        spans[level] = (min(low, index), max(high, index))
+    condition = or_(
+        *(and_(NODES.c.level == lv, NODES.c.idx.between(lo, hi)) for lv, (lo, hi) in spans.items())
+    )
+    rows = session.execute(select(NODES.c.level, NODES.c.idx, NODES.c.hash).where(condition))
+    return {(lv, ix): bytes(h) for lv, ix, h in rows}
+
+
+def root(session: Session, at: int) -> bytes:
+    wanted = merkle.frontier(at)
+    return merkle.range_hash(0, at, nodes(session, wanted)) if at else EMPTY_ROOT
+
+
+def entries(session: Session, start: int, end: int) -> list[LedgerEntry]:
+    """Entries [start, end), at most MAX_RANGE of them."""
+    problems = []
+    if start < 0:
+        problems.append(FieldError("start", N_("Give a position of 0 or more.")))
+    if end <= start:
+        problems.append(FieldError("end", N_("Give an end after the start.")))
+    if problems:
+        raise Invalid(N_("That range of entries cannot be read."), problems)
+    end = min(end, start + MAX_RANGE)
+    query = select(LedgerEntry).where(LedgerEntry.seq >= start, LedgerEntry.seq < end)
+    return list(session.scalars(query.order_by(LedgerEntry.seq)))
+
+
+def entry(session: Session, seq: int) -> LedgerEntry | None:
+    return session.get(LedgerEntry, seq)
+
+
+@dataclass
+class InclusionProof:
+    index: int
+    size: int
+    leaf_hash: bytes
+    proof: list[bytes]
+
+
+def _size_for(session: Session, wanted: int | None, name: str) -> int:
+    current = size(session)
+    if wanted is None:
+        return current
+    if not 0 <= wanted <= current:
+        message = N_("The log holds {size} entries; give a size from 0 to that.")
+        raise Invalid(BAD_PROOF_REQUEST, [FieldError(name, message.format(size=current))])
+    return wanted
+
+
+def inclusion_proof(session: Session, index: int, at: int | None = None) -> InclusionProof:
+    """The proof that entry ``index`` is in the tree of the first ``at`` entries."""
+    at = _size_for(session, at, "size")
+    if not 0 <= index < at:
+        message = N_("Entry {index} is not among the first {size} entries.")
+        raise Invalid(
+            BAD_PROOF_REQUEST, [FieldError("index", message.format(index=index, size=at))]
+        )
+    ranges = merkle.inclusion_ranges(index, at)
+    known = nodes(session, merkle.needed(ranges) | {(0, index)})
+    proof = [merkle.range_hash(a, b, known) for a, b in ranges]
+    return InclusionProof(index, at, known[(0, index)], proof)
+
+
+def consistency_proof(session: Session, first: int, second: int | None = None) -> list[bytes]:
+    """The proof that the tree of ``second`` entries extends the one of ``first``."""
+    second = _size_for(session, second, "second")
+    if not 0 < first <= second:
+        message = N_("Give a first size from 1 to {second}.")
+        raise Invalid(BAD_PROOF_REQUEST, [FieldError("first", message.format(second=second))])
+    ranges = merkle.consistency_ranges(first, second)
+    known = nodes(session, merkle.needed(ranges))
+    return [merkle.range_hash(a, b, known) for a, b in ranges]
+
+
+# --- Checkpoints -------------------------------------------------------------------
+
+
+def checkpoint(session: Session, signer: Signer) -> LedgerCheckpoint:
+    """The latest signed checkpoint, signing a new one first if the log has grown."""
+    at = size(session)
+    latest = session.scalar(select(LedgerCheckpoint).order_by(LedgerCheckpoint.size.desc()))
+    if latest is not None and latest.size == at:
+        return latest
+    tree_root = root(session, at)
+    note = signer.sign(f"{signer.name}\n{at}\n{b64(tree_root)}\n")
+    made = LedgerCheckpoint(size=at, root=tree_root, note=note, created_at=now())
+    try:
+        with session.begin_nested():  # another request may have signed this size just now
+            session.add(made)
+    except IntegrityError:
+        found = session.get(LedgerCheckpoint, at)
+        assert found is not None
+        return found
+    return made
+
+
+# --- Checking the stored log -------------------------------------------------------
+
+
+@dataclass
+class Report:
+    size: int = 0
+    checkpoints: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify_log(session: Session, key: VerifierKey, chunk: int = 20_000) -> Report:
+    """Rehash every stored entry and compare with the stored tree and every signed
+    checkpoint. Stops at the first entry that does not check out: nothing after a
+    changed, missing or moved entry can be trusted."""
+    report = Report(size=size(session))
+    signed: dict[int, bytes] = {}
+    for cp in session.scalars(select(LedgerCheckpoint).order_by(LedgerCheckpoint.size)):
+        try:
+            opened = open_checkpoint(cp.note, key)
+        except VerificationError as exc:
+            report.problems.append(f"checkpoint at {cp.size}: {exc}")
+            continue
+        if (opened.size, opened.root) != (cp.size, bytes(cp.root)):
+            report.problems.append(f"checkpoint at {cp.size}: its note says otherwise")
+        signed[opened.size] = opened.root
+    report.checkpoints = len(signed)
+    frontier: dict[Node, bytes] = {}  # recomputed, never read from the store
+    start = 0
+    while start < report.size:
+        rows = session.execute(
+            select(LedgerEntry.seq, LedgerEntry.body)
+            .where(LedgerEntry.seq >= start)
+            .order_by(LedgerEntry.seq)
+            .limit(chunk)
+        ).all()
+        for offset, (seq, _body) in enumerate(rows):
+            if seq != start + offset:
+                report.problems.append(f"entry {start + offset}: missing from the log")
+                return report
+        if not rows:
+            report.problems.append(f"entries {start} to {report.size - 1}: missing from the log")
+            return report
+        end = start + len(rows)
+        made = merkle.extend(start, [leaf_hash(b.encode()) for _s, b in rows], frontier.__getitem__)
+        computed = {(lv, ix): h for lv, ix, h in made}
+        stored = _stored_span(session, computed)
+        for node, value in computed.items():  # leaves first, in order
+            if stored.get(node) != value:
+                level, index = node
+                what = f"entry {index}" if level == 0 else f"tree node {level}/{index}"
+                report.problems.append(
+                    f"{what}: the stored log does not match what was appended "
+                    "(an entry was changed, removed or moved)"
+                )
+                return report
+        known = {**frontier, **computed}
+        for at in (s for s in signed if start < s <= end):
+            if merkle.range_hash(0, at, known) != signed[at]:
+                report.problems.append(f"checkpoint at {at}: the entries do not hash to its root")
+                return report
+        frontier = {n: known[n] for n in merkle.frontier(end)}
+        start = end
+    stored_entries = session.scalar(select(func.count()).select_from(LedgerEntry)) or 0
+    if stored_entries != report.size:
+        report.problems.append(
+            f"the log holds {stored_entries} entries but its head says {report.size}"
+        )
+    if 0 in signed and signed[0] != EMPTY_ROOT:
+        report.problems.append("checkpoint at 0: not the root of the empty log")
+    if report.size and max(signed, default=-1) < 0:
+        report.problems.append("no checkpoint verifies with this key")
+    return report

@@ -1,0 +1,136 @@
+"""The stored log: appends, proofs checked by the standalone verifier, signed
+checkpoints, and tampering found by `verify_log`. Each test works in a transaction
+that is rolled back, after whatever the shared test database already holds."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import delete, update
+from sqlalchemy.orm import Session
+
+from smartgov.core.errors import Invalid
+from smartgov.core.settings import Settings
+from smartgov.ledger import keys, service
+from smartgov.ledger.models import LedgerEntry
+from smartgov.ledger.verify import (
+    leaf_hash,
+    open_checkpoint,
+    root_of,
+    verify_consistency,
+    verify_inclusion,
+)
+
+
+def fill(session: Session, count: int) -> list[int]:
+    positions: list[int] = []
+    for start in range(0, count, 7):  # several batches, of uneven sizes
+        batch = [{"kind": "test", "n": i} for i in range(start, min(start + 7, count))]
+        positions += service.append(session, batch)
+    return positions
+
+
+def leaves(session: Session, size: int) -> list[bytes]:
+    return [leaf_hash(e.body.encode()) for e in service.entries(session, 0, size)]
+
+
+def test_it_hands_out_consecutive_positions(session: Session) -> None:
+    before = service.size(session)
+    positions = fill(session, 20)
+    assert positions == list(range(before, before + 20))
+    assert service.size(session) == before + 20
+    assert service.entry(session, before + 3).body == '{"kind":"test","n":3}'  # type: ignore[union-attr]
+
+
+def test_every_proof_checks_out_with_the_standalone_verifier(session: Session) -> None:
+    start = service.size(session)
+    fill(session, 45)
+    end = service.size(session)
+    hashes = leaves(session, end)
+    for size in range(max(start, 1), end + 1):
+        root = service.root(session, size)
+        assert root == root_of(hashes[:size])
+        for index in range(max(0, size - 9), size):
+            proof = service.inclusion_proof(session, index, size)
+            assert proof.leaf_hash == hashes[index]
+            verify_inclusion(index, size, proof.leaf_hash, proof.proof, root)
+        for first in range(1, size + 1, max(1, size // 6)):
+            verify_consistency(
+                first, size, service.root(session, first), root,
+                service.consistency_proof(session, first, size),
+            )  # fmt: skip
+
+
+def test_it_signs_checkpoints_the_verifier_opens(session: Session, settings: Settings) -> None:
+    signer = keys.from_settings(settings)
+    fill(session, 3)
+    first = service.checkpoint(session, signer)
+    assert service.checkpoint(session, signer) is first  # nothing new: no new signature
+    opened = open_checkpoint(first.note, signer.verifier)
+    assert (opened.size, opened.root) == (service.size(session), service.root(session, opened.size))
+    other = keys.parse(keys.generate("someone.else/log"))
+    with pytest.raises(ValueError, match="not signed by someone.else/log"):
+        open_checkpoint(first.note, other.verifier)
+
+
+def test_a_key_round_trips_through_its_text_form() -> None:
+    text = keys.generate("city.example/ledger")
+    signer = keys.parse(text)
+    assert signer.name == "city.example/ledger"
+    assert str(signer.verifier).startswith("city.example/ledger+")
+    with pytest.raises(keys.LedgerKeyError, match="keygen"):
+        keys.parse("not a key")
+    with pytest.raises(keys.LedgerKeyError, match="id does not match"):
+        keys.parse(text.replace("city.example", "city.other"))
+
+
+def test_it_refuses_proofs_it_cannot_make(session: Session) -> None:
+    size = service.size(session) or service.append(session, [{"kind": "test"}])[0] + 1
+    with pytest.raises(Invalid) as caught:
+        service.inclusion_proof(session, size + 5)
+    assert caught.value.fields[0].field == "index"
+    with pytest.raises(Invalid) as caught:
+        service.inclusion_proof(session, 0, size + 1)
+    assert caught.value.fields[0].field == "size"
+    with pytest.raises(Invalid) as caught:
+        service.consistency_proof(session, 0)
+    assert caught.value.fields[0].field == "first"
+
+
+def _tampered(session: Session, settings: Settings, change: str) -> list[str]:
+    signer = keys.from_settings(settings)
+    base = service.size(session)
+    fill(session, 30)
+    service.checkpoint(session, signer)
+    assert service.verify_log(session, signer.verifier).ok
+    target = base + 11
+    if change == "edit":
+        session.execute(
+            update(LedgerEntry)
+            .where(LedgerEntry.seq == target)
+            .values(body='{"kind":"test","n":999}')
+        )
+    elif change == "delete":
+        session.execute(delete(LedgerEntry).where(LedgerEntry.seq == target))
+    else:  # swap two entries' contents
+        a, b = service.entry(session, target), service.entry(session, target + 1)
+        assert a is not None and b is not None
+        a.body, b.body = b.body, a.body
+        session.flush()
+    session.expire_all()
+    return service.verify_log(session, signer.verifier).problems
+
+
+@pytest.mark.parametrize("change", ["edit", "delete", "reorder"])
+def test_it_finds_a_changed_deleted_or_reordered_entry(
+    session: Session, settings: Settings, change: str
+) -> None:
+    problems = _tampered(session, settings, change)
+    assert problems, f"a {change} went unnoticed"
+    target = service.size(session) - 30 + 11
+    assert problems[0].startswith(f"entry {target}:")
+
+
+def test_canonical_records_have_one_spelling() -> None:
+    assert service.canonical({"b": 1, "a": "数据"}) == '{"a":"数据","b":1}'
+    with pytest.raises(ValueError):
+        service.canonical({"x": float("nan")})

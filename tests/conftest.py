@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import os
 import re
+import socket
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, delete
 from sqlalchemy.orm import Session, sessionmaker
@@ -100,6 +104,27 @@ def session(factory: sessionmaker[Session], cast: dict[str, User]) -> Iterator[S
 @pytest.fixture
 def app(settings: Settings, engine: Engine, cast: dict[str, User]):  # type: ignore[no-untyped-def]
     return create_app(settings)
+
+
+@pytest.fixture(scope="module")
+def server(settings, engine, cast) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """The app served over real HTTP on a free local port, for browsers and clients."""
+    from smartgov.web.app import create_app
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="error")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(10)
 
 
 @pytest.fixture

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from smartgov.ledger.keys import generate
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -64,9 +66,16 @@ def test_it_stops_on_a_bad_setting_with_one_clear_line(data: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
+#: What production needs to start at all: a real secret and a ledger key.
+PRODUCTION = {
+    "SMARTGOV_ENVIRONMENT": "production",
+    "SMARTGOV_SECRET_KEY": "k" * 40,
+    "SMARTGOV_LEDGER_KEY": generate("city.example/ledger"),
+}
+
+
 def test_it_refuses_demo_accounts_in_production(data: Path) -> None:
-    env = {"SMARTGOV_ENVIRONMENT": "production", "SMARTGOV_SECRET_KEY": "k" * 40}
-    result = smartgov("users", "demo-accounts", env=env, data=data)
+    result = smartgov("users", "demo-accounts", env=PRODUCTION, data=data)
     assert result.returncode == 1 and "production" in result.stderr
 
 
@@ -74,8 +83,5 @@ def test_it_prints_coded_findings_in_check(data: Path) -> None:
     smartgov("db", "upgrade", data=data)
     result = smartgov("check", data=data)
     assert "SG001 warning" in result.stdout  # the placeholder secret in development
-    production = smartgov(
-        "check", env={"SMARTGOV_ENVIRONMENT": "production", "SMARTGOV_SECRET_KEY": "k" * 40},
-        data=data,
-    )  # fmt: skip
+    production = smartgov("check", env=PRODUCTION, data=data)
     assert "SG002 warning" in production.stdout

@@ -6,6 +6,7 @@ import typer
 
 from smartgov.core.cli import check, db_app, users_app
 from smartgov.exchange.cli import demo_city
+from smartgov.ledger.cli import ledger_app
 from smartgov.rules.cli import rules_app, simulate
 from smartgov.web.cli import serve
 
@@ -24,6 +25,7 @@ app.command("simulate")(simulate)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(rules_app, name="rules")
+app.add_typer(ledger_app, name="ledger")
 
 
 def main() -> None:

@@ -22,7 +22,7 @@ def fail(problem: DomainError | str) -> NoReturn:
     if isinstance(problem, DomainError):
         typer.echo(f"error: {problem.message}", err=True)
         for field in problem.fields:
-            typer.echo(f"  {field.field}: {field.message}", err=True)
+            typer.echo(f"  {field.field}: {field.text()}", err=True)
     else:
         typer.echo(f"error: {problem}", err=True)
     raise typer.Exit(1)

@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 from tests.conftest import CAST, PASSWORD, ROOT
 
@@ -24,26 +20,6 @@ if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
     if os.environ.get("CI") == "true":
         raise RuntimeError(f"CI needs Chromium at {CHROMIUM} (apt-get install chromium)")
     pytest.skip(f"no Chromium at {CHROMIUM}", allow_module_level=True)
-
-
-@pytest.fixture(scope="module")
-def server(settings, engine, cast) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    from smartgov.web.app import create_app
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="error")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(10)
 
 
 @pytest.fixture(scope="module")

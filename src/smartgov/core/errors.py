@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from dataclasses import field as _default
 
 from smartgov.core.i18n import N_
 
 
 @dataclass
 class FieldError:
+    """``message`` is a msgid; ``params`` fill its {placeholders} after translation."""
+
     field: str
     message: str
+    params: dict[str, object] = _default(default_factory=dict)
+
+    def text(self, translate: Callable[[str], str] = str) -> str:
+        return translate(self.message).format(**self.params)
 
 
 @dataclass

@@ -159,7 +159,7 @@ def _size_for(session: Session, wanted: int | None, name: str) -> int:
         return current
     if not 0 <= wanted <= current:
         message = N_("The log holds {size} entries; give a size from 0 to that.")
-        raise Invalid(BAD_PROOF_REQUEST, [FieldError(name, message.format(size=current))])
+        raise Invalid(BAD_PROOF_REQUEST, [FieldError(name, message, {"size": current})])
     return wanted
 
 
@@ -169,7 +169,7 @@ def inclusion_proof(session: Session, index: int, at: int | None = None) -> Incl
     if not 0 <= index < at:
         message = N_("Entry {index} is not among the first {size} entries.")
         raise Invalid(
-            BAD_PROOF_REQUEST, [FieldError("index", message.format(index=index, size=at))]
+            BAD_PROOF_REQUEST, [FieldError("index", message, {"index": index, "size": at})]
         )
     ranges = merkle.inclusion_ranges(index, at)
     known = nodes(session, merkle.needed(ranges) | {(0, index)})
@@ -182,7 +182,7 @@ def consistency_proof(session: Session, first: int, second: int | None = None) -
     second = _size_for(session, second, "second")
     if not 0 < first <= second:
         message = N_("Give a first size from 1 to {second}.")
-        raise Invalid(BAD_PROOF_REQUEST, [FieldError("first", message.format(second=second))])
+        raise Invalid(BAD_PROOF_REQUEST, [FieldError("first", message, {"second": second})])
     ranges = merkle.consistency_ranges(first, second)
     known = nodes(session, merkle.needed(ranges))
     return [merkle.range_hash(a, b, known) for a, b in ranges]
@@ -208,6 +208,10 @@ def checkpoint(session: Session, signer: Signer) -> LedgerCheckpoint:
         assert found is not None
         return found
     return made
+
+
+def latest_signed_size(session: Session) -> int:
+    return session.scalar(select(func.max(LedgerCheckpoint.size))) or 0
 
 
 # --- Checking the stored log -------------------------------------------------------

@@ -13,6 +13,7 @@ from smartgov.core.models import Department, District, User
 from smartgov.core.roles import Permission
 from smartgov.core.users import authenticate, issue_token, list_users
 from smartgov.exchange.api import router as exchange_router
+from smartgov.ledger.api import router as ledger_router
 from smartgov.rules.api import router as rules_router
 from smartgov.web.deps import SessionDep, require
 from smartgov.web.schemas import (
@@ -69,3 +70,4 @@ def departments(session: SessionDep) -> list[DepartmentOut]:
 
 router.include_router(exchange_router)
 router.include_router(rules_router)
+router.include_router(ledger_router)

@@ -20,6 +20,7 @@ from smartgov.core.models import User
 from smartgov.core.roles import Permission, Role, allows
 from smartgov.core.settings import Settings
 from smartgov.core.users import get_user, user_for_token
+from smartgov.ledger.keys import Signer
 
 
 def get_settings(request: Request) -> Settings:
@@ -28,6 +29,14 @@ def get_settings(request: Request) -> Settings:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def get_signer(request: Request) -> Signer:
+    signer: Signer = request.app.state.signer
+    return signer
+
+
+SignerDep = Annotated[Signer, Depends(get_signer)]
 
 
 def get_session(request: Request) -> Iterator[Session]:

@@ -57,7 +57,7 @@ def _respond(request: Request, status: int, code: str, message: str,
             "error": {
                 "code": code,
                 "message": _(message),
-                "fields": [{"field": f.field, "message": _(f.message)} for f in fields],
+                "fields": [{"field": f.field, "message": f.text(_)} for f in fields],
             }
         }
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
@@ -75,7 +75,7 @@ def _respond(request: Request, status: int, code: str, message: str,
         status_code=status,
         status=status,
         message=_(message),
-        fields=[FieldError(f.field, _(f.message)) for f in fields],
+        fields=[FieldError(f.field, f.text(_)) for f in fields],
     )
 
 

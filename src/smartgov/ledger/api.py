@@ -1,0 +1,72 @@
+"""The ledger's read API: public, so that anyone can check it. `ledger/verify.py`
+is its client."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import PlainTextResponse
+
+from smartgov.core.errors import NotFound
+from smartgov.core.roles import Permission
+from smartgov.ledger import service
+from smartgov.ledger.models import LedgerEntry
+from smartgov.ledger.schemas import ConsistencyOut, EntriesOut, EntryOut, InclusionOut, KeyOut
+from smartgov.ledger.verify import leaf_hash
+from smartgov.web.deps import SessionDep, SignerDep, require
+
+router = APIRouter(prefix="/ledger", tags=["ledger"], dependencies=[require(Permission.public)])
+
+
+def entry_out(entry: LedgerEntry) -> EntryOut:
+    return EntryOut(
+        index=entry.seq,
+        kind=entry.kind,
+        body=entry.body,
+        leaf_hash=service.b64(leaf_hash(entry.body.encode())),
+    )
+
+
+@router.get("/key")
+def key(signer: SignerDep) -> KeyOut:
+    """The key that signs checkpoints; auditors should get it from the city, not here."""
+    return KeyOut(origin=signer.name, verifier_key=str(signer.verifier))
+
+
+@router.get("/checkpoint", response_class=PlainTextResponse)
+def checkpoint(session: SessionDep, signer: SignerDep) -> str:
+    """The latest checkpoint: a C2SP signed note with the size and root of the log."""
+    return service.checkpoint(session, signer).note
+
+
+@router.get("/entries")
+def entries(session: SessionDep, start: int, end: int) -> EntriesOut:
+    """Entries from `start` up to, not including, `end` (at most 1,000)."""
+    return EntriesOut(entries=[entry_out(e) for e in service.entries(session, start, end)])
+
+
+@router.get("/entries/{index}")
+def entry(session: SessionDep, index: int) -> EntryOut:
+    found = service.entry(session, index)
+    if found is None:
+        raise NotFound()
+    return entry_out(found)
+
+
+@router.get("/proof/inclusion")
+def inclusion(session: SessionDep, index: int, size: int | None = None) -> InclusionOut:
+    """The proof that entry `index` is in the tree of `size` entries (default: all)."""
+    proof = service.inclusion_proof(session, index, size)
+    return InclusionOut(
+        index=proof.index,
+        size=proof.size,
+        leaf_hash=service.b64(proof.leaf_hash),
+        proof=[service.b64(h) for h in proof.proof],
+    )
+
+
+@router.get("/proof/consistency")
+def consistency(session: SessionDep, first: int, second: int | None = None) -> ConsistencyOut:
+    """The proof that the log of `second` entries extends the one of `first`."""
+    second = service.size(session) if second is None else second
+    proof = service.consistency_proof(session, first, second)
+    return ConsistencyOut(first=first, second=second, proof=[service.b64(h) for h in proof])

@@ -16,6 +16,18 @@ Node = tuple[int, int]  # (level, index)
 Range = tuple[int, int]  # entries [start, end)
 
 
+#: Bits of a node's stored key that hold its index; the level sits above them.
+INDEX_BITS = 48
+
+
+def key(node: Node) -> int:
+    return (node[0] << INDEX_BITS) | node[1]
+
+
+def node_of(stored: int) -> Node:
+    return stored >> INDEX_BITS, stored & ((1 << INDEX_BITS) - 1)
+
+
 def _split(size: int) -> int:
     """The largest power of two below ``size`` (RFC 9162's k), for size > 1."""
     return 1 << ((size - 1).bit_length() - 1)

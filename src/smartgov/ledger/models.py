@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, Integer, LargeBinary, SmallInteger, String, Text
+from sqlalchemy import BigInteger, DateTime, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from smartgov.core.clock import now
@@ -23,17 +23,19 @@ class LedgerEntry(Base):
     kind: Mapped[str] = mapped_column(String(32), index=True)
     # Canonical JSON; the leaf is its UTF-8 bytes. Personal data in it is pseudonymised.
     body: Mapped[str] = mapped_column(Text)
+    # SHA-256(0x00 || body): the tree's level 0, kept in the entry's own row.
+    leaf: Mapped[bytes] = mapped_column(LargeBinary(32))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
 
 
 class LedgerNode(Base):
-    """Hash of entries [index * 2^level, (index + 1) * 2^level); level 0 are leaves."""
+    """Hash of entries [index * 2^level, (index + 1) * 2^level), for levels 1 and up
+    (leaves are in the entries). One integer key, `merkle.key(level, index)`, so a
+    proof is one IN lookup on the primary key; a leaf's key is its position."""
 
     __tablename__ = "ledger_node"
-    __table_args__ = {"sqlite_with_rowid": False}
 
-    level: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
-    index: Mapped[int] = mapped_column("idx", BigInteger, primary_key=True, autoincrement=False)
+    node: Mapped[int] = mapped_column(Position, primary_key=True, autoincrement=False)
     hash: Mapped[bytes] = mapped_column(LargeBinary(32))
 
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, func, insert, or_, select, update
+from sqlalchemy import Table, func, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -67,17 +67,50 @@ def append(session: Session, records: Sequence[Mapping[str, Any]]) -> list[int]:
     ).scalar_one()
     start = end - len(bodies)
     known = nodes(session, merkle.frontier(start))
-    made = merkle.extend(start, [leaf_hash(b.encode()) for b in bodies], known.__getitem__)
-    stamp = now()
-    session.execute(
-        insert(ENTRIES),
+    leaves = [leaf_hash(b.encode()) for b in bodies]
+    made = merkle.extend(start, leaves, known.__getitem__)
+    stamp = _stored_time(session)
+    _insert(
+        session,
+        ENTRIES,
         [
-            {"seq": start + i, "kind": str(r["kind"]), "body": body, "created_at": stamp}
-            for i, (r, body) in enumerate(zip(records, bodies, strict=True))
+            (start + i, str(r["kind"]), body, leaf, stamp)
+            for i, (r, body, leaf) in enumerate(zip(records, bodies, leaves, strict=True))
         ],
     )
-    session.execute(insert(NODES), [{"level": lv, "idx": i, "hash": h} for lv, i, h in made])
+    _insert(session, NODES, [(merkle.key((lv, ix)), h) for lv, ix, h in made if lv])
     return list(range(start, end))
+
+
+def _stored_time(session: Session) -> Any:
+    """Now, as SQLAlchemy would store it in this database."""
+    dialect = session.get_bind().dialect
+    process = ENTRIES.c.created_at.type.dialect_impl(dialect).bind_processor(dialect)
+    return process(now()) if process else now()
+
+
+def _insert(session: Session, table: Table, rows: list[tuple[Any, ...]]) -> None:
+    """Rows through the driver, inside the session's transaction: COPY on PostgreSQL,
+    executemany on SQLite; SQLAlchemy's own bulk insert costs more than the rest of
+    an append together."""
+    names = [c.name for c in table.columns]
+    connection = session.connection()
+    dbapi = connection.connection.dbapi_connection
+    assert dbapi is not None
+    cursor: Any = dbapi.cursor()  # driver-specific: psycopg's copy(), sqlite3's executemany
+    try:
+        if connection.dialect.name == "postgresql":
+            with cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join("?" for _ in names)
+            cursor.executemany(
+                f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marks})",  # noqa: S608 - our table names
+                rows,
+            )
+    finally:
+        cursor.close()
 
 
 def record(session: Session, kind: str, **fields: Any) -> int:
@@ -95,17 +128,17 @@ def size(session: Session) -> int:
 
 
 def nodes(session: Session, wanted: Iterable[Node]) -> dict[Node, bytes]:
-    """Stored hashes of the given subtrees, in one query."""
-    by_level: dict[int, list[int]] = {}
-    for level, index in wanted:
-        by_level.setdefault(level, []).append(index)
-    if not by_level:
+    """Stored hashes of the given subtrees: one primary-key lookup in each table."""
+    keys = [merkle.key(n) for n in wanted]
+    if not keys:
         return {}
-    condition = or_(
-        *(and_(NODES.c.level == lv, NODES.c.idx.in_(ix)) for lv, ix in by_level.items())
+    leaves = [k for k in keys if merkle.node_of(k)[0] == 0]
+    inner = [k for k in keys if merkle.node_of(k)[0] > 0]
+    query = union_all(
+        select(ENTRIES.c.seq, ENTRIES.c.leaf).where(ENTRIES.c.seq.in_(leaves)),
+        select(NODES.c.node, NODES.c.hash).where(NODES.c.node.in_(inner)),
     )
-    rows = session.execute(select(NODES.c.level, NODES.c.idx, NODES.c.hash).where(condition))
-    return {(lv, ix): bytes(h) for lv, ix, h in rows}
+    return {merkle.node_of(k): bytes(h) for k, h in session.execute(query)}
 
 
 def _stored_span(session: Session, wanted: Iterable[Node]) -> dict[Node, bytes]:
@@ -115,11 +148,17 @@ def _stored_span(session: Session, wanted: Iterable[Node]) -> dict[Node, bytes]:
     for level, index in wanted:
         low, high = spans.get(level, (index, index))
         spans[level] = (min(low, index), max(high, index))
-    condition = or_(
-        *(and_(NODES.c.level == lv, NODES.c.idx.between(lo, hi)) for lv, (lo, hi) in spans.items())
-    )
-    rows = session.execute(select(NODES.c.level, NODES.c.idx, NODES.c.hash).where(condition))
-    return {(lv, ix): bytes(h) for lv, ix, h in rows}
+    parts = [
+        select(NODES.c.node, NODES.c.hash).where(
+            NODES.c.node.between(merkle.key((lv, lo)), merkle.key((lv, hi)))
+        )
+        for lv, (lo, hi) in spans.items()
+        if lv
+    ]
+    if 0 in spans:
+        low, high = spans[0]
+        parts.append(select(ENTRIES.c.seq, ENTRIES.c.leaf).where(ENTRIES.c.seq.between(low, high)))
+    return {merkle.node_of(k): bytes(h) for k, h in session.execute(union_all(*parts))}
 
 
 def root(session: Session, at: int) -> bytes:

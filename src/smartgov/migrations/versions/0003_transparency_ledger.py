@@ -24,17 +24,16 @@ def upgrade() -> None:
         sa.Column("seq", POSITION, autoincrement=False, nullable=False),
         sa.Column("kind", sa.String(length=32), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("leaf", sa.LargeBinary(length=32), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("seq", name=op.f("pk_ledger_entry")),
     )
     op.create_index(op.f("ix_ledger_entry_kind"), "ledger_entry", ["kind"], unique=False)
     op.create_table(
         "ledger_node",
-        sa.Column("level", sa.SmallInteger(), autoincrement=False, nullable=False),
-        sa.Column("idx", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("node", POSITION, autoincrement=False, nullable=False),
         sa.Column("hash", sa.LargeBinary(length=32), nullable=False),
-        sa.PrimaryKeyConstraint("level", "idx", name=op.f("pk_ledger_node")),
-        sqlite_with_rowid=False,
+        sa.PrimaryKeyConstraint("node", name=op.f("pk_ledger_node")),
     )
     head = op.create_table(
         "ledger_head",

@@ -1,0 +1,224 @@
+"""Benchmark: the transparency ledger against pymerkle in the same run.
+
+    python bench/ledger.py [--appends 200000] [--batch 1000] [--proof-size 1000000]
+                           [--samples 2000] [--postgres URL]
+
+* Durable batched appends per second: smartgov's `ledger.service.append` (entry,
+  leaf and subtree hashes, one transaction per batch, SQLite in WAL mode with
+  synchronous=FULL, then PostgreSQL) against pymerkle's `SqliteTree.append_entries`
+  (one transaction per batch, SQLite's default rollback journal, synchronous=FULL).
+* Inclusion and consistency proofs on a log of `--proof-size` entries: smartgov's
+  proofs (one read of stored subtree hashes) against pymerkle's `prove_inclusion`
+  and `prove_consistency`. smartgov's proofs are checked with the standalone
+  verifier before any timing counts.
+
+Entries are canonical JSON access records of about 250 bytes. Needs the bench extra
+(`make bench` installs it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from smartgov.core import migrate
+from smartgov.core.db import make_engine, make_sessionmaker, transaction
+from smartgov.core.settings import Settings
+from smartgov.ledger import service
+from smartgov.ledger.verify import verify_consistency, verify_inclusion
+
+
+def records(start: int, count: int) -> list[dict[str, Any]]:
+    return [
+        {
+            "kind": "access",
+            "time": "2026-11-23T10:00:00+00:00",
+            "consumer": "service:minimum-living-allowance",
+            "purpose": "decide-application",
+            "legal_basis": "interim-measures-social-assistance-art-10",
+            "case": f"C-{i:08d}",
+            "subject": f"{(i * 2654435761) % 2**64:016x}{i:016x}",
+            "dataset": "hrss.employment",
+            "fields": ["monthly_income", "employment"],
+        }
+        for i in range(start, start + count)
+    ]
+
+
+def open_log(settings: Settings) -> Any:
+    engine = make_engine(settings)
+    migrate.upgrade(engine)
+    return make_sessionmaker(engine)
+
+
+def smartgov_appends(factory: Any, total: int, batch: int) -> float:
+    started = time.perf_counter()
+    for start in range(0, total, batch):
+        with transaction(factory) as session:
+            service.append(session, records(start, min(batch, total - start)))
+    return total / (time.perf_counter() - started)
+
+
+def pymerkle_appends(path: Path, total: int, batch: int) -> tuple[float, Any]:
+    from pymerkle import SqliteTree
+
+    tree = SqliteTree(str(path))
+    started = time.perf_counter()
+    for start in range(0, total, batch):
+        tree.append_entries([service.canonical(r).encode() for r in records(start, batch)])
+    return total / (time.perf_counter() - started), tree
+
+
+def grow(factory: Any, size: int, batch: int = 20_000) -> None:
+    with transaction(factory) as session:
+        have = service.size(session)
+    for start in range(have, size, batch):
+        with transaction(factory) as session:
+            service.append(session, records(start, min(batch, size - start)))
+
+
+def timed_ms(run: Callable[[], Any], samples: int, budget_s: float = 60.0) -> list[float]:
+    out: list[float] = []
+    deadline = time.perf_counter() + budget_s
+    for _ in range(samples):
+        started = time.perf_counter_ns()
+        run()
+        out.append((time.perf_counter_ns() - started) / 1e6)
+        if time.perf_counter() > deadline:
+            break
+    return out
+
+
+def smartgov_proofs(factory: Any, size: int, samples: int) -> dict[str, float]:
+    rng = random.Random(3)
+    with factory() as session:
+        root = service.root(session, size)
+        for _ in range(50):  # correct before timed
+            i = rng.randrange(size)
+            p = service.inclusion_proof(session, i, size)
+            verify_inclusion(i, size, p.leaf_hash, p.proof, root)
+            first = rng.randrange(1, size)
+            proof = service.consistency_proof(session, first, size)
+            verify_consistency(first, size, service.root(session, first), root, proof)
+        inclusion = timed_ms(
+            lambda: service.inclusion_proof(session, rng.randrange(size), size), samples
+        )
+        consistency = timed_ms(
+            lambda: service.consistency_proof(session, rng.randrange(1, size), size), samples
+        )
+
+    def with_session() -> None:  # what an API request adds: a session and its transaction
+        with factory() as s, s.begin():
+            service.inclusion_proof(s, rng.randrange(size), size)
+
+    request = timed_ms(with_session, samples)
+    return {
+        "inclusion_p50_ms": float(np.percentile(inclusion, 50)),
+        "inclusion_p99_ms": float(np.percentile(inclusion, 99)),
+        "consistency_p50_ms": float(np.percentile(consistency, 50)),
+        "consistency_p99_ms": float(np.percentile(consistency, 99)),
+        "inclusion_with_session_p50_ms": float(np.percentile(request, 50)),
+    }
+
+
+def pymerkle_proofs(tree: Any, size: int, samples: int) -> dict[str, float]:
+    rng = random.Random(3)
+    # pymerkle counts leaves from 1.
+    inclusion = timed_ms(lambda: tree.prove_inclusion(rng.randrange(1, size + 1), size), samples)
+    consistency = timed_ms(lambda: tree.prove_consistency(rng.randrange(1, size), size), samples)
+    return {
+        "inclusion_p50_ms": float(np.percentile(inclusion, 50)),
+        "inclusion_p99_ms": float(np.percentile(inclusion, 99)),
+        "consistency_p50_ms": float(np.percentile(consistency, 50)),
+        "consistency_p99_ms": float(np.percentile(consistency, 99)),
+        "samples": len(inclusion),
+    }
+
+
+def fresh_postgres(url: str) -> str | None:
+    from sqlalchemy import create_engine
+
+    try:
+        admin = create_engine(url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text("DROP DATABASE IF EXISTS smartgov_bench_ledger"))
+            conn.execute(text("CREATE DATABASE smartgov_bench_ledger"))
+        admin.dispose()
+    except Exception as exc:  # noqa: BLE001 - any failure means: no PostgreSQL run
+        print(f"PostgreSQL skipped: {exc.__class__.__name__}: {exc}")
+        return None
+    return make_url(url).set(database="smartgov_bench_ledger").render_as_string(hide_password=False)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--appends", type=int, default=200_000)
+    parser.add_argument("--batch", type=int, default=1000)
+    parser.add_argument("--proof-size", type=int, default=1_000_000)
+    parser.add_argument("--samples", type=int, default=2000)
+    parser.add_argument(
+        "--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+    )
+    args = parser.parse_args()
+    figures: dict[str, Any] = {"bench": "ledger"}
+    folder = Path(tempfile.mkdtemp(prefix="bench-ledger-"))
+    settings = Settings(environment="test", data_dir=folder, secret_key="b" * 40)
+    factory = open_log(settings)
+    ours = smartgov_appends(factory, args.appends, args.batch)
+    theirs, tree = pymerkle_appends(folder / "pymerkle.db", args.appends, args.batch)
+    print(f"durable appends/s, batches of {args.batch}: smartgov SQLite {ours:,.0f}, "
+          f"pymerkle SQLite {theirs:,.0f} ({ours / theirs:.1f}x)")  # fmt: skip
+    figures |= {"sqlite_appends_per_s": round(ours), "pymerkle_appends_per_s": round(theirs)}
+    figures["ratio_vs_pymerkle_appends"] = round(ours / theirs, 2)
+    url = fresh_postgres(args.postgres)
+    if url:
+        pg = open_log(Settings(environment="test", database_url=url, secret_key="b" * 40))
+        pg_rate = smartgov_appends(pg, args.appends, args.batch)
+        print(f"durable appends/s, batches of {args.batch}: smartgov PostgreSQL {pg_rate:,.0f}")
+        figures["postgres_appends_per_s"] = round(pg_rate)
+
+    size = args.proof_size
+    started = time.perf_counter()
+    grow(factory, size)
+    print(f"smartgov log grown to {size:,} entries in {time.perf_counter() - started:.1f} s")
+    started = time.perf_counter()
+    have = tree.get_size()
+    for start in range(have, size, 100_000):
+        tree.append_entries(
+            [service.canonical(r).encode() for r in records(start, min(100_000, size - start))]
+        )
+    print(f"pymerkle log grown to {size:,} entries in {time.perf_counter() - started:.1f} s")
+    mine = smartgov_proofs(factory, size, args.samples)
+    other = pymerkle_proofs(tree, size, args.samples)
+    print(f"{'proofs on ' + format(size, ',') + ' entries':<34} {'smartgov p50/p99 ms':>22} "
+          f"{'pymerkle p50/p99 ms':>22}")  # fmt: skip
+    for kind in ("inclusion", "consistency"):
+        print(
+            f"{kind:<34} {mine[kind + '_p50_ms']:>10.3f} / {mine[kind + '_p99_ms']:<9.3f} "
+            f"{other[kind + '_p50_ms']:>10.3f} / {other[kind + '_p99_ms']:<9.3f}"
+        )
+        figures[f"{kind}_p50_ms"] = round(mine[kind + "_p50_ms"], 4)
+        figures[f"{kind}_p99_ms"] = round(mine[kind + "_p99_ms"], 4)
+        figures[f"pymerkle_{kind}_p50_ms"] = round(other[kind + "_p50_ms"], 4)
+        figures[f"ratio_vs_pymerkle_{kind}"] = round(
+            other[kind + "_p50_ms"] / mine[kind + "_p50_ms"], 2
+        )
+    print(f"inclusion proof with its own session and transaction: "
+          f"p50 {mine['inclusion_with_session_p50_ms']:.3f} ms")  # fmt: skip
+    figures["inclusion_with_session_p50_ms"] = round(mine["inclusion_with_session_p50_ms"], 4)
+    figures["pymerkle_samples"] = other["samples"]
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()

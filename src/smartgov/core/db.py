@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy import Connection, Engine, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from smartgov.core.settings import Settings
@@ -56,3 +56,27 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """The one place that commits: everything inside is written, or nothing is."""
     with factory() as session, session.begin():
         yield session
+
+
+def write_rows(
+    conn: Connection, table: str, names: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
+    """Bulk insert through the driver, inside the connection's transaction: COPY on
+    PostgreSQL, executemany on SQLite. Several times faster than SQLAlchemy's own bulk
+    insert; ``table`` and ``names`` must be our identifiers, never input."""
+    dbapi = conn.connection.dbapi_connection
+    assert dbapi is not None
+    cursor: Any = dbapi.cursor()  # driver-specific: psycopg's copy(), sqlite3's executemany
+    try:
+        if conn.dialect.name == "postgresql":
+            with cursor.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join("?" for _ in names)
+            cursor.executemany(
+                f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks})",  # noqa: S608 - our names
+                rows,
+            )
+    finally:
+        cursor.close()

@@ -12,6 +12,7 @@ import pyarrow as pa
 from sqlalchemy import Connection, Engine, Table, case, delete, extract, func, select
 from sqlalchemy.orm import Session
 
+from smartgov.core.db import write_rows
 from smartgov.core.errors import Conflict, Forbidden, NotFound
 from smartgov.core.i18n import N_
 from smartgov.core.models import Department, District, User
@@ -65,26 +66,10 @@ def _as_python(values: np.ndarray[Any, Any]) -> list[Any]:
 
 
 def _writer(conn: Connection) -> Callable[[Table, dict[str, np.ndarray[Any, Any]]], None]:
-    """Bulk insert through the driver: COPY on PostgreSQL, executemany on SQLite."""
-    dbapi = conn.connection.dbapi_connection
-    assert dbapi is not None
-    postgres = conn.dialect.name == "postgresql"
-
     def write(table: Table, columns: dict[str, np.ndarray[Any, Any]]) -> None:
         names = list(columns)
         rows = zip(*(_as_python(columns[c]) for c in names), strict=True)
-        cur: Any = dbapi.cursor()  # driver-specific: psycopg's copy(), sqlite3's executemany
-        if postgres:
-            with cur.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            marks = ", ".join("?" for _ in names)
-            cur.executemany(
-                f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marks})",  # noqa: S608 - names are ours
-                rows,
-            )
-        cur.close()
+        write_rows(conn, table.name, names, rows)
 
     return write
 

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from smartgov.core.clock import now
+from smartgov.core.db import write_rows
 from smartgov.core.errors import FieldError, Invalid
 from smartgov.core.i18n import N_
 from smartgov.ledger import merkle
@@ -90,34 +91,14 @@ def _stored_time(session: Session) -> Any:
 
 
 def _insert(session: Session, table: Table, rows: list[tuple[Any, ...]]) -> None:
-    """Rows through the driver, inside the session's transaction: COPY on PostgreSQL,
-    executemany on SQLite; SQLAlchemy's own bulk insert costs more than the rest of
-    an append together."""
-    names = [c.name for c in table.columns]
-    connection = session.connection()
-    dbapi = connection.connection.dbapi_connection
-    assert dbapi is not None
-    cursor: Any = dbapi.cursor()  # driver-specific: psycopg's copy(), sqlite3's executemany
-    try:
-        if connection.dialect.name == "postgresql":
-            with cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            marks = ", ".join("?" for _ in names)
-            cursor.executemany(
-                f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marks})",  # noqa: S608 - our table names
-                rows,
-            )
-    finally:
-        cursor.close()
+    # SQLAlchemy's own bulk insert costs more than the rest of an append together.
+    write_rows(session.connection(), table.name, [c.name for c in table.columns], rows)
 
 
 def record(session: Session, kind: str, **fields: Any) -> int:
     """Append one record of ``kind``, stamped with the time; its position."""
-    return append(session, [{"kind": kind, "time": now().isoformat(timespec="seconds"), **fields}])[
-        0
-    ]
+    stamped = {"kind": kind, "time": now().isoformat(timespec="seconds"), **fields}
+    return append(session, [stamped])[0]
 
 
 # --- Reading -----------------------------------------------------------------------

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from dataclasses import field as _default
 
 from smartgov.core.i18n import N_
 
@@ -15,7 +15,8 @@ class FieldError:
 
     field: str
     message: str
-    params: dict[str, object] = _default(default_factory=dict)
+    # `field` is the name of the first attribute here, hence the module path.
+    params: dict[str, object] = dataclasses.field(default_factory=dict)
 
     def text(self, translate: Callable[[str], str] = str) -> str:
         return translate(self.message).format(**self.params)

@@ -95,12 +95,6 @@ def _insert(session: Session, table: Table, rows: list[tuple[Any, ...]]) -> None
     write_rows(session.connection(), table.name, [c.name for c in table.columns], rows)
 
 
-def record(session: Session, kind: str, **fields: Any) -> int:
-    """Append one record of ``kind``, stamped with the time; its position."""
-    stamped = {"kind": kind, "time": now().isoformat(timespec="seconds"), **fields}
-    return append(session, [stamped])[0]
-
-
 # --- Reading -----------------------------------------------------------------------
 
 
@@ -110,11 +104,12 @@ def size(session: Session) -> int:
 
 def nodes(session: Session, wanted: Iterable[Node]) -> dict[Node, bytes]:
     """Stored hashes of the given subtrees: one primary-key lookup in each table."""
-    keys = [merkle.key(n) for n in wanted]
-    if not keys:
+    leaves: list[int] = []
+    inner: list[int] = []
+    for node in wanted:
+        (inner if node[0] else leaves).append(merkle.key(node))
+    if not leaves and not inner:
         return {}
-    leaves = [k for k in keys if merkle.node_of(k)[0] == 0]
-    inner = [k for k in keys if merkle.node_of(k)[0] > 0]
     query = union_all(
         select(ENTRIES.c.seq, ENTRIES.c.leaf).where(ENTRIES.c.seq.in_(leaves)),
         select(NODES.c.node, NODES.c.hash).where(NODES.c.node.in_(inner)),

@@ -11,3 +11,8 @@ def now() -> datetime:
 
 def today() -> date:
     return now().date()
+
+
+def aware(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; everything we store is UTC."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

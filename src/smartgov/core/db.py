@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
+from smartgov.core.errors import DomainError
 from smartgov.core.settings import Settings
 
 # Stable constraint names, so Alembic's batch mode can alter SQLite tables.
@@ -53,9 +54,19 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
 
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """The one place that commits: everything inside is written, or nothing is."""
-    with factory() as session, session.begin():
-        yield session
+    """The one place that commits: everything inside is written, or nothing is, except
+    that an error which records itself (``keep_writes``) commits its record."""
+    with factory() as session:
+        outer = session.begin()
+        try:
+            yield session
+        except DomainError as exc:
+            (outer.commit if exc.keep_writes else outer.rollback)()
+            raise
+        except BaseException:
+            outer.rollback()
+            raise
+        outer.commit()
 
 
 def write_rows(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from smartgov.core.i18n import N_
 
@@ -28,6 +29,8 @@ class DomainError(Exception):
     fields: list[FieldError] = field(default_factory=list)
     status: int = 400
     code: str = "invalid"
+    #: True for an error that records itself (a refused read): its transaction commits.
+    keep_writes: ClassVar[bool] = False
 
     def __str__(self) -> str:
         return self.message

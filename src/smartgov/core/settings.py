@@ -6,6 +6,7 @@ container secrets never have to pass through the environment.
 
 from __future__ import annotations
 
+import base64
 import os
 from enum import StrEnum
 from pathlib import Path
@@ -20,7 +21,7 @@ from sqlalchemy.exc import ArgumentError
 PLACEHOLDER_SECRET = "change-me-development-only"  # noqa: S105 - a known placeholder, refused in production
 
 SUPPORTED_LANGUAGES = ("zh-Hans", "en")
-SECRET_FIELDS = ("secret_key", "llm_api_key", "ledger_key")
+SECRET_FIELDS = ("secret_key", "llm_api_key", "ledger_key", "exchange_key")
 
 
 class Environment(StrEnum):
@@ -55,6 +56,20 @@ class Settings(BaseSettings):
         description="Signs the ledger's checkpoints: PRIVATE+KEY+name+id+key, made by "
         "`smartgov ledger keygen NAME`; empty outside production means a key derived "
         "from the secret key.",
+    )
+    exchange_node: str = Field(
+        "smartgov.localhost",
+        description="This node's name when it reads from or serves other smartgov nodes.",
+    )
+    exchange_key: SecretStr = Field(
+        SecretStr(""),
+        description="This node's Ed25519 key for the exchange (base64 of 32 bytes), made by "
+        "`smartgov exchange keygen`; empty outside production means one derived from the "
+        "secret key.",
+    )
+    exchange_peers: dict[str, str] = Field(
+        default_factory=dict,
+        description='Peer nodes and their public keys, as JSON: {"name": "base64 key"}.',
     )
     language: str = Field("zh-Hans", description="Default language: zh-Hans or en.")
     assets_dir: Path | None = Field(
@@ -124,6 +139,22 @@ class Settings(BaseSettings):
                     "ledger_key: production needs the ledger's own signing key; make one with "
                     "`smartgov ledger keygen city.example/ledger` and set SMARTGOV_LEDGER_KEY "
                     "or SMARTGOV_LEDGER_KEY_FILE"
+                )
+            if self.exchange_peers and not self.exchange_key.get_secret_value():
+                raise ValueError(
+                    "exchange_key: a node with peers needs its own exchange key in production; "
+                    "make one with `smartgov exchange keygen` and set SMARTGOV_EXCHANGE_KEY "
+                    "or SMARTGOV_EXCHANGE_KEY_FILE"
+                )
+        for name, key in self.exchange_peers.items():
+            try:
+                raw = base64.b64decode(key, validate=True)
+            except ValueError:
+                raw = b""
+            if len(raw) != 32:
+                raise ValueError(
+                    f"exchange_peers: the key of {name!r} is not base64 of 32 bytes; copy the "
+                    "public key that `smartgov exchange keygen` printed on that node"
                 )
         return self
 

@@ -19,6 +19,10 @@ from smartgov.exchange.models import Enterprise, Household, Person
 
 Unit = Literal["person", "household", "enterprise"]
 FieldType = Literal["integer", "number", "boolean", "date", "text"]
+#: How much harm a disclosure does: public (published anyway), internal (staff only),
+#: sensitive (masked on pages unless a grant reveals it), secret (never on a page).
+Sensitivity = Literal["public", "internal", "sensitive", "secret"]
+SENSITIVITIES: tuple[Sensitivity, ...] = ("public", "internal", "sensitive", "secret")
 UNITS: tuple[Unit, ...] = ("person", "household", "enterprise")
 
 
@@ -28,6 +32,7 @@ class Field:
     department: str  # the department that keeps it (issue 4 grants access per field)
     label: str  # English msgid, translated by the catalogue
     values: tuple[str, ...] = ()  # the codes a text field takes, when it is a code list
+    sensitivity: Sensitivity = "internal"
 
 
 _GENDER = ("M", "F")
@@ -51,10 +56,14 @@ FIELDS: dict[Unit, dict[str, Field]] = {
         "gender": Field("text", "public_security", N_("Gender"), _GENDER),
         "district_code": Field("text", "public_security", N_("District")),
         "relation": Field("text", "public_security", N_("Relation to head"), _RELATION),
-        "disability_grade": Field("integer", "civil_affairs", N_("Disability grade")),
+        "disability_grade": Field(
+            "integer", "civil_affairs", N_("Disability grade"), sensitivity="sensitive"
+        ),
         "employment": Field("text", "hrss", N_("Employment"), _EMPLOYMENT),
         "separation_reason": Field("text", "hrss", N_("Reason for leaving work"), _SEPARATION),
-        "monthly_income": Field("number", "taxation", N_("Monthly income")),
+        "monthly_income": Field(
+            "number", "taxation", N_("Monthly income"), sensitivity="sensitive"
+        ),
         "insurance_months": Field("integer", "hrss", N_("Unemployment insurance months")),
         "receives_old_age_allowance": Field(
             "boolean", "civil_affairs", N_("Receives the old-age allowance")
@@ -63,8 +72,12 @@ FIELDS: dict[Unit, dict[str, Field]] = {
             "boolean", "civil_affairs", N_("Receives the disability subsidy")
         ),
         "household_size": Field("integer", "public_security", N_("Household size")),
-        "household_income": Field("number", "taxation", N_("Household monthly income")),
-        "household_savings": Field("number", "civil_affairs", N_("Household savings")),
+        "household_income": Field(
+            "number", "taxation", N_("Household monthly income"), sensitivity="sensitive"
+        ),
+        "household_savings": Field(
+            "number", "civil_affairs", N_("Household savings"), sensitivity="sensitive"
+        ),
         "household_housing": Field("text", "housing", N_("Household housing"), _HOUSING),
         "household_receives_min_living": Field(
             "boolean", "civil_affairs", N_("Household receives the minimum living allowance")
@@ -73,24 +86,40 @@ FIELDS: dict[Unit, dict[str, Field]] = {
     "household": {
         "district_code": Field("text", "public_security", N_("District")),
         "size": Field("integer", "public_security", N_("Household size")),
-        "income": Field("number", "taxation", N_("Household monthly income")),
-        "savings": Field("number", "civil_affairs", N_("Household savings")),
+        "income": Field(
+            "number", "taxation", N_("Household monthly income"), sensitivity="sensitive"
+        ),
+        "savings": Field(
+            "number", "civil_affairs", N_("Household savings"), sensitivity="sensitive"
+        ),
         "housing": Field("text", "housing", N_("Household housing"), _HOUSING),
         "receives_min_living": Field(
             "boolean", "civil_affairs", N_("Household receives the minimum living allowance")
         ),
         "head_birth_date": Field("date", "public_security", N_("Head's date of birth")),
         "head_gender": Field("text", "public_security", N_("Head's gender"), _GENDER),
-        "disabled_members": Field("integer", "civil_affairs", N_("Members with a disability")),
+        "disabled_members": Field(
+            "integer", "civil_affairs", N_("Members with a disability"), sensitivity="sensitive"
+        ),
     },
     "enterprise": {
-        "district_code": Field("text", "market_regulation", N_("District")),
-        "industry": Field("text", "market_regulation", N_("Industry")),
-        "size": Field("text", "market_regulation", N_("Enterprise size"), _SIZE),
+        "district_code": Field("text", "market_regulation", N_("District"), sensitivity="public"),
+        "industry": Field("text", "market_regulation", N_("Industry"), sensitivity="public"),
+        "size": Field(
+            "text", "market_regulation", N_("Enterprise size"), _SIZE, sensitivity="public"
+        ),
         "employees": Field("integer", "hrss", N_("Employees insured")),
-        "founded_on": Field("date", "market_regulation", N_("Date founded")),
-        "registered_capital": Field("number", "market_regulation", N_("Registered capital")),
-        "status": Field("text", "market_regulation", N_("Status"), ("active", "deregistered")),
+        "founded_on": Field("date", "market_regulation", N_("Date founded"), sensitivity="public"),
+        "registered_capital": Field(
+            "number", "market_regulation", N_("Registered capital"), sensitivity="public"
+        ),
+        "status": Field(
+            "text",
+            "market_regulation",
+            N_("Status"),
+            ("active", "deregistered"),
+            sensitivity="public",
+        ),
     },
 }
 

@@ -1,14 +1,28 @@
-"""Registries the departments keep. Issue 4 serves them through providers; here they
-hold the demo city: households and people (household registration) and enterprises
-(market regulation)."""
+"""Registries the departments keep (the demo city: households and people, enterprises)
+and the exchange's own tables: the catalogue, grants, the access index and the
+privacy budget spent."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Integer, SmallInteger, String
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
+from smartgov.core.clock import now
 from smartgov.core.db import Base
 
 
@@ -57,3 +71,102 @@ class Enterprise(Base):
     district_code: Mapped[str] = mapped_column(ForeignKey("district.code"), index=True)
     registered_capital: Mapped[int] = mapped_column(BigInteger)  # yuan
     status: Mapped[str] = mapped_column(String(12))  # active, deregistered
+
+
+# --- The exchange: catalogue, grants, the index of accesses, privacy spending --------
+
+
+class Dataset(Base):
+    """A registry a department publishes to the exchange: its metadata and provider."""
+
+    __tablename__ = "exchange_dataset"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    department_code: Mapped[str] = mapped_column(ForeignKey("department.code"), index=True)
+    unit: Mapped[str] = mapped_column(String(16))  # person, household or enterprise
+    title_zh: Mapped[str] = mapped_column(String(120))
+    title_en: Mapped[str] = mapped_column(String(160))
+    description_zh: Mapped[str] = mapped_column(Text)
+    description_en: Mapped[str] = mapped_column(Text)
+    frequency: Mapped[str] = mapped_column(String(16))  # daily, weekly, monthly, ...
+    # Where and how the rows are read: {"kind": "sql" | "file" | "http", ...}.
+    provider: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Total epsilon that published statistics over this dataset may spend.
+    privacy_budget: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+
+class DatasetField(Base):
+    __tablename__ = "exchange_dataset_field"
+
+    dataset_code: Mapped[str] = mapped_column(
+        ForeignKey("exchange_dataset.code", ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    type: Mapped[str] = mapped_column(String(16))
+    sensitivity: Mapped[str] = mapped_column(String(16))
+    # An identifier (resident ID, credit code) is pseudonymised unless a grant needs it.
+    identifier: Mapped[bool] = mapped_column(Boolean, default=False)
+    label_zh: Mapped[str] = mapped_column(String(120))
+    label_en: Mapped[str] = mapped_column(String(160))
+    position: Mapped[int] = mapped_column(SmallInteger)
+
+
+class Grant(Base):
+    """Who may read which fields of a dataset, for which purpose, until when."""
+
+    __tablename__ = "exchange_grant"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    consumer_kind: Mapped[str] = mapped_column(String(8))  # service, role or user
+    # A service id, a role (optionally "role@department") or a username.
+    consumer: Mapped[str] = mapped_column(String(96), index=True)
+    dataset_code: Mapped[str] = mapped_column(ForeignKey("exchange_dataset.code"), index=True)
+    fields: Mapped[list[str]] = mapped_column(JSON)
+    purpose: Mapped[str] = mapped_column(String(96))
+    legal_basis: Mapped[str] = mapped_column(Text)
+    identified: Mapped[bool] = mapped_column(Boolean, default=False)  # real identifiers
+    reveal: Mapped[bool] = mapped_column(Boolean, default=False)  # sensitive values unmasked
+    may_hold: Mapped[bool] = mapped_column(Boolean, default=False)  # may place legal holds
+    valid_from: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_by: Mapped[str] = mapped_column(String(96))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    revoked_by: Mapped[str | None] = mapped_column(String(96), nullable=True)
+    ledger_seq: Mapped[int] = mapped_column(BigInteger)
+
+
+class Access(Base):
+    """An index over the ledger's access records, so a citizen finds theirs quickly.
+    The ledger entry at ``seq`` is the record; this row only points at it."""
+
+    __tablename__ = "exchange_access"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    subject: Mapped[str] = mapped_column(String(32), index=True)  # the ledger pseudonym
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    outcome: Mapped[str] = mapped_column(String(8))  # granted or refused
+    consumer_kind: Mapped[str] = mapped_column(String(8))
+    consumer: Mapped[str] = mapped_column(String(96))
+    department_code: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    purpose: Mapped[str] = mapped_column(String(96))
+    legal_basis: Mapped[str] = mapped_column(Text)
+    case_ref: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    fields: Mapped[dict[str, list[str]]] = mapped_column(JSON)  # dataset -> field names
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)  # why it was refused
+    # Hidden from the subject until this date: an investigation's legal hold.
+    hold_until: Mapped[date | None] = mapped_column(Date, nullable=True)
+
+
+class PrivacySpend(Base):
+    """Each published statistic's epsilon, charged to its dataset's budget."""
+
+    __tablename__ = "exchange_privacy_spend"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dataset_code: Mapped[str] = mapped_column(ForeignKey("exchange_dataset.code"), index=True)
+    statistic: Mapped[str] = mapped_column(String(96))
+    epsilon: Mapped[float] = mapped_column(Float)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    ledger_seq: Mapped[int] = mapped_column(BigInteger)

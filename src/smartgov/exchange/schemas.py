@@ -1,10 +1,11 @@
-"""API shapes for registry records and statistics."""
+"""API shapes for registry records, statistics, the catalogue, grants and fetches."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 
 class PersonOut(BaseModel):
@@ -58,3 +59,188 @@ class DistrictFigures(BaseModel):
     aged_60_plus: int
     with_disability: int
     mean_wage: int | None
+
+
+# --- The exchange --------------------------------------------------------------------
+
+Name = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+Code = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_.-]{0,63}$")]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+Frequency = Literal[
+    "continuous", "daily", "weekly", "monthly", "quarterly", "annual", "irregular"
+]  # fmt: skip
+
+
+class Words(BaseModel):
+    """The same text in both languages the city works in."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    zh: Text
+    en: Text
+
+
+class SqlSource(BaseModel):
+    """A table or view in a database; no URL means the city's own database."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["sql"]
+    table: Name
+    key: Name
+    url: str | None = Field(None, description="A SQLAlchemy URL without a password.")
+
+
+class FileSource(BaseModel):
+    """A Parquet or CSV file under the data directory's `registries/` folder."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["file"]
+    path: Annotated[
+        str, StringConstraints(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_./-]*\.(parquet|csv)$")
+    ]
+    key: Name
+
+
+class HttpSource(BaseModel):
+    """Another smartgov node that serves the dataset, authenticated both ways."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["http"]
+    url: Annotated[str, StringConstraints(pattern=r"^https?://[^\s/]+(/[^\s]*)?$")]
+    peer: Code  # the name under which SMARTGOV_EXCHANGE_PEERS holds its key
+    dataset: Code  # the dataset's code at the remote node
+
+
+Source = Annotated[SqlSource | FileSource | HttpSource, Field(discriminator="kind")]
+
+
+class FieldIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name
+    type: Literal["integer", "number", "boolean", "date", "text"]
+    sensitivity: Literal["public", "internal", "sensitive", "secret"]
+    label: Words
+    identifier: bool = False
+
+
+class DatasetIn(BaseModel):
+    """A registry a department publishes to the exchange."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: Code
+    department: Name
+    unit: Literal["person", "household", "enterprise"]
+    title: Words
+    description: Words
+    frequency: Frequency
+    fields: list[FieldIn] = Field(min_length=1, max_length=200)
+    provider: Source
+    privacy_budget: float = Field(1.0, ge=0, le=100, description="Total epsilon.")
+
+
+class GrantIn(BaseModel):
+    """Who may read which fields of a dataset, for which purpose, until when."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    consumer_kind: Literal["role", "user", "node"]
+    consumer: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_.@-]{0,95}$")]
+    dataset: Code
+    fields: list[Name] = Field(min_length=1, max_length=200)
+    purpose: Code
+    legal_basis: Text
+    expires_at: datetime
+    identified: bool = False
+    reveal: bool = False
+    may_hold: bool = False
+
+
+class GrantOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    consumer_kind: str
+    consumer: str
+    dataset_code: str
+    fields: list[str]
+    purpose: str
+    legal_basis: str
+    identified: bool
+    reveal: bool
+    may_hold: bool
+    valid_from: datetime
+    expires_at: datetime | None
+    created_by: str
+    revoked_at: datetime | None
+    ledger_seq: int
+
+
+class SubjectIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    unit: Literal["person", "household", "enterprise"]
+    id: int = Field(ge=1)
+
+
+class FetchIn(BaseModel):
+    """A purpose-bound read of one subject's fields."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    subject: SubjectIn
+    fields: list[Name] = Field(min_length=1, max_length=200)
+    purpose: str = Field("", max_length=96, description="Required: why the data is read.")
+    case: str | None = Field(None, max_length=64)
+    hold_until: date | None = None
+
+
+class FetchOut(BaseModel):
+    ledger_index: int
+    subject: str  # the pseudonym this purpose sees
+    values: dict[str, Any]
+    masked: list[str]
+    withheld: list[str]
+    datasets: dict[str, list[str]]
+
+
+class AccessOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    seq: int
+    at: datetime
+    outcome: str
+    consumer_kind: str
+    consumer: str
+    department_code: str | None
+    purpose: str
+    legal_basis: str
+    case_ref: str | None
+    fields: dict[str, list[str]]
+    reason: str | None
+    proof: str  # where to fetch the inclusion proof
+
+
+class PrivateStatisticIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    dataset: Code
+    statistic: Literal["count", "mean"]
+    field: Name | None = None
+    lower: float | None = None
+    upper: float | None = None
+    epsilon: float = Field(gt=0, le=10)
+
+
+class PrivateStatisticOut(BaseModel):
+    dataset: str
+    statistic: str
+    field: str | None
+    value: float
+    epsilon: float
+    budget_left: float
+    ledger_index: int

@@ -1,4 +1,5 @@
-"""Registries of the demo city: filling them and reading one record or a summary."""
+"""The exchange's public functions: the demo city's registries, the catalogue,
+grants, purpose-bound reads and the citizen's view of who read their data."""
 
 from __future__ import annotations
 
@@ -9,16 +10,18 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-from sqlalchemy import Connection, Engine, Table, case, delete, extract, func, select
+from sqlalchemy import Connection, Engine, Table, case, delete, extract, func, or_, select
 from sqlalchemy.orm import Session
 
+from smartgov.core.clock import today
 from smartgov.core.db import write_rows
 from smartgov.core.errors import Conflict, Forbidden, NotFound
 from smartgov.core.i18n import N_
 from smartgov.core.models import Department, District, User
 from smartgov.core.roles import Role
-from smartgov.exchange import fields, synth
-from smartgov.exchange.models import Enterprise, Household, Person
+from smartgov.core.settings import Settings
+from smartgov.exchange import access, catalogue, fields, grants, synth
+from smartgov.exchange.models import Access, Enterprise, Household, Person
 
 #: Which department keeps which registry; staff read only their own department's.
 REGISTRY_OWNER = {
@@ -248,3 +251,47 @@ def population(session: Session, unit: str) -> pa.Table:
 
 def subject_facts(session: Session, unit: str, key: int) -> dict[str, Any] | None:
     return fields.subject_facts(session, unit, key)  # type: ignore[arg-type]
+
+
+# --- The exchange: catalogue, grants, purpose-bound reads, the citizen's view ----------
+# Other capabilities use these; the modules behind them are the exchange's own.
+
+Consumer = grants.Consumer
+Subject = access.Subject
+Fetched = access.Fetched
+Refused = access.Refused
+fetch = access.fetch
+register_dataset = catalogue.register
+register_demo_datasets = catalogue.register_demo
+set_service_grants = grants.set_service_grants
+revoke_other_services = grants.revoke_other_services
+#: How many accesses one page of the citizen's view lists.
+ACCESS_PAGE = 100
+
+
+def subject_of(user: User) -> Subject | None:
+    """The registry entry an account stands for, if any."""
+    if user.person_id is not None:
+        return Subject("person", user.person_id)
+    if user.enterprise_id is not None:
+        return Subject("enterprise", user.enterprise_id)
+    return None
+
+
+def accesses_to(
+    session: Session, settings: Settings, subject: Subject, *, before: int | None = None
+) -> list[Access]:
+    """Every read of this subject's data, newest first, except reads still under a
+    legal hold: those appear the day the hold ends."""
+    query = (
+        select(Access)
+        .where(
+            Access.subject == access.subject_index(access.pseudonym_key(settings), subject),
+            or_(Access.hold_until.is_(None), Access.hold_until <= today()),
+        )
+        .order_by(Access.seq.desc())
+        .limit(ACCESS_PAGE)
+    )
+    if before is not None:
+        query = query.where(Access.seq < before)
+    return list(session.scalars(query))

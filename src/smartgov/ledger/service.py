@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import Table, func, select, union_all, update
+from sqlalchemy import Table, bindparam, func, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -36,9 +36,24 @@ from smartgov.ledger.verify import (
 
 ENTRIES = cast(Table, LedgerEntry.__table__)
 NODES = cast(Table, LedgerNode.__table__)
+HEAD = cast(Table, LedgerHead.__table__)
 BAD_PROOF_REQUEST = N_("That proof cannot be made.")
 #: Entries returned by one range read.
 MAX_RANGE = 1000
+# Built once: appends and proofs run these thousands of times a second, and building a
+# statement costs more than running it.
+_GROW = (
+    update(HEAD)
+    .where(HEAD.c.id == 1)
+    .values(size=HEAD.c.size + bindparam("n"))
+    .returning(HEAD.c.size)
+)
+_NODES = union_all(
+    select(ENTRIES.c.seq, ENTRIES.c.leaf).where(
+        ENTRIES.c.seq.in_(bindparam("leaves", expanding=True))
+    ),
+    select(NODES.c.node, NODES.c.hash).where(NODES.c.node.in_(bindparam("inner", expanding=True))),
+)
 
 
 def canonical(record: Mapping[str, Any]) -> str:
@@ -55,17 +70,18 @@ def b64(value: bytes) -> str:
 # --- Appending ---------------------------------------------------------------------
 
 
+def record(session: Session, kind: str, body: Mapping[str, Any]) -> int:
+    """Append one record of ``kind`` in this transaction; its position in the log."""
+    return append(session, [{**body, "kind": kind}])[0]
+
+
 def append(session: Session, records: Sequence[Mapping[str, Any]]) -> list[int]:
     """Append records (each with a ``kind``) in this transaction; their positions."""
     if not records:
         return []
     bodies = [canonical(r) for r in records]
-    end = session.execute(
-        update(LedgerHead)
-        .where(LedgerHead.id == 1)
-        .values(size=LedgerHead.size + len(bodies))
-        .returning(LedgerHead.size)
-    ).scalar_one()
+    conn = session.connection()
+    end = conn.execute(_GROW, {"n": len(bodies)}).scalar_one()
     start = end - len(bodies)
     known = nodes(session, merkle.frontier(start))
     leaves = [leaf_hash(b.encode()) for b in bodies]
@@ -110,11 +126,8 @@ def nodes(session: Session, wanted: Iterable[Node]) -> dict[Node, bytes]:
         (inner if node[0] else leaves).append(merkle.key(node))
     if not leaves and not inner:
         return {}
-    query = union_all(
-        select(ENTRIES.c.seq, ENTRIES.c.leaf).where(ENTRIES.c.seq.in_(leaves)),
-        select(NODES.c.node, NODES.c.hash).where(NODES.c.node.in_(inner)),
-    )
-    return {merkle.node_of(k): bytes(h) for k, h in session.execute(query)}
+    rows = session.connection().execute(_NODES, {"leaves": leaves, "inner": inner})
+    return {merkle.node_of(k): bytes(h) for k, h in rows}
 
 
 def _stored_span(session: Session, wanted: Iterable[Node]) -> dict[Node, bytes]:

@@ -14,6 +14,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from smartgov.core import i18n
+from smartgov.core.db import transaction
 from smartgov.core.errors import Forbidden, NotAuthenticated
 from smartgov.core.i18n import N_
 from smartgov.core.models import User
@@ -40,8 +41,9 @@ SignerDep = Annotated[Signer, Depends(get_signer)]
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """One transaction per request: committed if the route returns, rolled back if not."""
-    with request.app.state.sessionmaker() as session, session.begin():
+    """One transaction per request: committed if the route returns, rolled back if not
+    (but a refusal that records itself commits its record: see ``core.db.transaction``)."""
+    with transaction(request.app.state.sessionmaker) as session:
         yield session
 
 

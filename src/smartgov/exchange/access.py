@@ -1,0 +1,284 @@
+"""The purpose-bound read: check the grants, read the providers, pseudonymise, and
+record the access (or the refusal) in the ledger, with an index row for the citizen.
+
+A refusal is recorded before it is raised, and ``Refused`` tells the transaction to
+commit that record: a refused read leaves a trace like a granted one."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, cast
+
+from sqlalchemy import Table, insert
+from sqlalchemy.orm import Session
+
+from smartgov.core.clock import now, today
+from smartgov.core.errors import DomainError, FieldError
+from smartgov.core.i18n import N_
+from smartgov.core.settings import Settings
+from smartgov.exchange import catalogue, grants, providers, remote
+from smartgov.exchange.grants import Consumer
+from smartgov.exchange.models import Access, Grant
+from smartgov.ledger import service as ledger
+
+MASK = "••••"
+_INDEX = insert(cast(Table, Access.__table__))
+
+
+class Refused(DomainError):
+    """A read the exchange would not make; its record commits with it."""
+
+    keep_writes = True
+
+    def __init__(self, message: str, fields: list[FieldError], status: int) -> None:
+        super().__init__(message, fields, status, "refused")
+
+
+@dataclass(frozen=True)
+class Subject:
+    unit: str
+    key: int
+
+    @property
+    def ref(self) -> str:
+        return f"{self.unit}:{self.key}"
+
+
+@dataclass
+class Fetched:
+    """What a read returned, and what a page may show of it."""
+
+    seq: int
+    subject: str  # the pseudonym this purpose sees
+    values: dict[str, Any]
+    datasets: dict[str, list[str]]
+    sensitivity: dict[str, str]
+    reveal: set[str] = field(default_factory=set)
+
+    def shown(self) -> tuple[dict[str, Any], list[str], list[str]]:
+        """Values for a page: secret fields withheld, sensitive ones masked unless a
+        grant reveals them. Returns (values, masked, withheld)."""
+        values: dict[str, Any] = {}
+        masked, withheld = [], []
+        for name, value in self.values.items():
+            level = self.sensitivity[name]
+            if level == "secret":
+                withheld.append(name)
+            elif level == "sensitive" and name not in self.reveal:
+                masked.append(name)
+                values[name] = MASK
+            else:
+                values[name] = value
+        return values, masked, withheld
+
+
+def pseudonym_key(settings: Settings) -> bytes:
+    """Derived from the secret key: pseudonyms stay stable while the key does."""
+    secret = settings.secret_key.get_secret_value().encode()
+    return hmac.new(secret, b"smartgov exchange pseudonyms", hashlib.sha256).digest()
+
+
+def pseudonym(key: bytes, purpose: str, value: str) -> str:
+    """Keyed per purpose: two purposes see two unlinkable names for one person."""
+    mac = hmac.new(key, f"{purpose}\x00{value}".encode(), hashlib.sha256)
+    return mac.hexdigest()[:32]
+
+
+def subject_index(key: bytes, subject: Subject) -> str:
+    """The name under which a subject finds the accesses to their data."""
+    return pseudonym(key, "smartgov/subject-index", subject.ref)
+
+
+def _coerce(value: Any, type_: str) -> Any:
+    """Providers differ (SQLite returns dates as text, booleans as 0/1; JSON has no
+    dates); the catalogue's type decides."""
+    if value is None:
+        return None
+    if type_ == "date":
+        return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+    if type_ == "boolean":
+        return bool(value)
+    if type_ == "number":
+        return float(value)
+    if type_ == "integer":
+        return int(value)
+    return str(value)
+
+
+@dataclass
+class _Read:
+    """One fetch in progress: what the ledger and the index will say about it."""
+
+    session: Session
+    key: bytes
+    consumer: Consumer
+    subject: Subject
+    purpose: str
+    case: str | None
+    on_behalf_of: str | None
+    hold_until: date | None
+    datasets: dict[str, list[str]] = field(default_factory=dict)
+    legal_basis: str = ""
+
+    def record(self, outcome: str, reason: str | None = None) -> int:
+        body = {
+            "outcome": outcome,
+            "consumer": self.consumer.ref,
+            "role": self.consumer.role,
+            "department": self.consumer.department,
+            "on_behalf_of": self.on_behalf_of,
+            "purpose": self.purpose,
+            "legal_basis": self.legal_basis,
+            "case": self.case,
+            "subject": pseudonym(self.key, self.purpose, self.subject.ref),
+            "unit": self.subject.unit,
+            "fields": self.datasets,
+            "hold_until": self.hold_until.isoformat() if self.hold_until else None,
+            "reason": reason,
+        }
+        seq = ledger.record(self.session, "access", body)
+        self.session.connection().execute(
+            _INDEX,
+            dict(
+                seq=seq, subject=subject_index(self.key, self.subject), at=now(),
+                outcome=outcome, consumer_kind=self.consumer.kind, consumer=self.consumer.ref,
+                department_code=self.consumer.department, purpose=self.purpose or "-",
+                legal_basis=self.legal_basis, case_ref=self.case, fields=self.datasets,
+                reason=reason, hold_until=self.hold_until,
+            ),
+        )  # fmt: skip
+        return seq
+
+    def refuse(self, message: str, problems: list[FieldError], status: int) -> Refused:
+        reason = "; ".join(p.text() for p in problems) or message
+        self.record("refused", reason)
+        self.session.flush()
+        return Refused(message, problems, status)
+
+
+def fetch(
+    session: Session,
+    settings: Settings,
+    *,
+    consumer: Consumer,
+    subject: Subject,
+    fields: Sequence[str],
+    purpose: str,
+    case: str | None = None,
+    on_behalf_of: str | None = None,
+    hold_until: date | None = None,
+) -> Fetched:
+    """Read ``fields`` of ``subject`` for ``purpose``, or raise ``Refused`` (recorded)."""
+    read = _Read(
+        session, pseudonym_key(settings), consumer, subject, purpose.strip(), case,
+        on_behalf_of, hold_until,
+    )  # fmt: skip
+    if not read.purpose:
+        raise read.refuse(
+            N_("Say why the data is read."),
+            [FieldError("purpose", N_("A purpose is required for every read."))],
+            422,
+        )
+    located = catalogue.locate(session, subject.unit, fields)
+    for name in fields:
+        if name in located:
+            read.datasets.setdefault(located[name].dataset, []).append(name)
+    unknown = [n for n in fields if n not in located]
+    if unknown:
+        raise read.refuse(
+            N_("Some fields are in no dataset of the catalogue."),
+            [
+                FieldError("fields", N_("No dataset holds {name} for a {unit}."),
+                           {"name": n, "unit": subject.unit})
+                for n in unknown
+            ],
+            422,
+        )  # fmt: skip
+    used = _check_grants(read, set(fields))
+    read.legal_basis = "; ".join(sorted({g.legal_basis for g in used}))
+    values: dict[str, Any] = {}
+    for code, names in read.datasets.items():
+        provider = providers.provider_for(located[names[0]].provider, settings)
+        try:
+            row = provider.read(session, subject.key, names, read.purpose)
+        except remote.RemoteError as exc:
+            raise read.refuse(
+                exc.message,
+                [FieldError("fields", N_("{dataset} could not be read from its peer."),
+                            {"dataset": code})],
+                502,
+            ) from None  # fmt: skip
+        if row is None:
+            raise read.refuse(
+                N_("The registry has no such subject."),
+                [FieldError("subject", N_("{dataset} has no {unit} with this number."),
+                            {"dataset": code, "unit": subject.unit})],
+                404,
+            )  # fmt: skip
+        values.update(row)
+    identified = {n for g in used if g.identified for n in g.fields}
+    for name, where in located.items():
+        values[name] = _coerce(values[name], where.type)
+        if where.identifier and name not in identified and values[name] is not None:
+            values[name] = pseudonym(read.key, read.purpose, str(values[name]))
+    seq = read.record("granted")
+    return Fetched(
+        seq=seq,
+        subject=pseudonym(read.key, read.purpose, subject.ref),
+        values={n: values[n] for n in fields},
+        datasets=read.datasets,
+        sensitivity={n: w.sensitivity for n, w in located.items()},
+        reveal={n for g in used if g.reveal for n in g.fields},
+    )
+
+
+def _check_grants(read: _Read, wanted: set[str]) -> list[Grant]:
+    """The active grants that cover the read; refuse, saying why, when they do not."""
+    at = now()
+    found = grants.applicable(read.session, read.consumer, read.purpose, read.datasets)
+    active = [g for g in found if grants.is_active(g, at)]
+    covered: dict[str, set[str]] = defaultdict(set)
+    for grant in active:
+        covered[grant.dataset_code].update(grant.fields)
+    problems = []
+    for code, names in read.datasets.items():
+        for name in names:
+            if name in covered[code]:
+                continue
+            expired = [g for g in found if g.dataset_code == code and name in g.fields]
+            if expired:
+                assert expired[0].expires_at is not None
+                problems.append(
+                    FieldError(name, N_("The grant for {name} ended on {date}."),
+                               {"name": name, "date": expired[0].expires_at.date().isoformat()})
+                )  # fmt: skip
+            else:
+                problems.append(
+                    FieldError(
+                        name,
+                        N_("No grant lets you read {name} of {dataset} for this purpose."),
+                        {"name": name, "dataset": code},
+                    )
+                )
+    if problems:
+        raise read.refuse(N_("This read is outside your grants."), problems, 403)
+    used = [g for g in active if wanted & set(g.fields)]
+    if read.hold_until is not None:
+        if read.hold_until <= today():
+            raise read.refuse(
+                N_("A legal hold must end in the future."),
+                [FieldError("hold_until", N_("Give a date after today."))],
+                422,
+            )
+        if not all(g.may_hold for g in used):
+            raise read.refuse(
+                N_("Only a grant for an investigation may keep a read from its subject."),
+                [FieldError("hold_until", N_("Your grants do not allow legal holds."))],
+                403,
+            )
+    return used

@@ -1,0 +1,328 @@
+"""The catalogue: which datasets the departments publish, their fields' sensitivity,
+and where each is read from. Metadata follows DCAT so other portals can harvest it."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, delete, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.orm import Session
+
+from smartgov.core import i18n
+from smartgov.core.clock import now
+from smartgov.core.errors import FieldError, Forbidden, Invalid
+from smartgov.core.i18n import N_
+from smartgov.core.models import Department, User
+from smartgov.core.roles import Role
+from smartgov.exchange import fields, synth
+from smartgov.exchange.models import Dataset, DatasetField
+from smartgov.exchange.schemas import DatasetIn, FieldIn, Words
+from smartgov.ledger import service as ledger
+
+PLURAL = {"person": "people", "household": "households", "enterprise": "enterprises"}
+UNIT_WORDS = {
+    "person": ("人员", "people"),
+    "household": ("家庭户", "households"),
+    "enterprise": ("企业", "enterprises"),
+}
+#: Identifying fields the registries hold beyond what rules read.
+EXTRA_FIELDS: dict[tuple[str, str], list[FieldIn]] = {
+    ("public_security", "person"): [
+        FieldIn(
+            name="resident_id", type="text", sensitivity="secret", identifier=True,
+            label=Words(zh="公民身份号码", en="Resident ID number"),
+        ),
+        FieldIn(
+            name="name", type="text", sensitivity="sensitive",
+            label=Words(zh="姓名", en="Name"),
+        ),
+    ],
+    ("market_regulation", "enterprise"): [
+        FieldIn(
+            name="credit_code", type="text", sensitivity="public", identifier=True,
+            label=Words(zh="统一社会信用代码", en="Unified social credit code"),
+        ),
+        FieldIn(name="name", type="text", sensitivity="public", label=Words(zh="名称", en="Name")),
+    ],
+}  # fmt: skip
+DCAT_FREQUENCY = "http://publications.europa.eu/resource/authority/frequency/"
+FREQUENCY_CODES = {
+    "continuous": "CONT", "daily": "DAILY", "weekly": "WEEKLY", "monthly": "MONTHLY",
+    "quarterly": "QUARTERLY", "annual": "ANNUAL", "irregular": "IRREG",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Located:
+    """Where one field of a unit is kept."""
+
+    dataset: str
+    type: str
+    sensitivity: str
+    identifier: bool
+    provider: dict[str, Any]  # the dataset's provider, so a read needs no second query
+
+
+# --- The demo city's datasets -----------------------------------------------------------
+
+
+def demo_datasets() -> list[DatasetIn]:
+    """One dataset per department and unit, from the fields the rules can read, each
+    served from that department's view of the registries."""
+    zh = i18n.translator("zh-Hans")
+    names = {code: (name_zh, name_en) for code, name_zh, name_en in synth.DEPARTMENTS}
+    grouped: dict[tuple[str, str], list[FieldIn]] = defaultdict(list)
+    for (department, unit), extra in EXTRA_FIELDS.items():
+        grouped[department, unit].extend(extra)
+    for unit, catalogue in fields.FIELDS.items():
+        for name, field in catalogue.items():
+            label = Words(zh=zh(field.label), en=field.label)
+            grouped[field.department, unit].append(
+                FieldIn(name=name, type=field.type, sensitivity=field.sensitivity, label=label)
+            )
+    datasets = []
+    for (department, unit), listed in sorted(grouped.items()):
+        dept_zh, dept_en = names[department]
+        unit_zh, unit_en = UNIT_WORDS[unit]
+        table = f"registry_{department}_{PLURAL[unit]}"
+        datasets.append(
+            DatasetIn.model_validate(
+                {
+                    "code": f"{department}.{PLURAL[unit]}",
+                    "department": department,
+                    "unit": unit,
+                    "title": {"zh": f"{dept_zh}{unit_zh}数据", "en": f"{dept_en}: {unit_en}"},
+                    "description": {
+                        "zh": f"{dept_zh}掌握的{unit_zh}字段，经数据交换按授权提供。",
+                        "en": f"The fields on {unit_en} that the {dept_en} keeps, "
+                        "served through the exchange under purpose-bound grants.",
+                    },
+                    "frequency": "daily",
+                    "fields": listed,
+                    "provider": {"kind": "sql", "table": table, "key": fields.KEYS[unit]},  # type: ignore[index]
+                }
+            )
+        )
+    return datasets
+
+
+# --- Registering --------------------------------------------------------------------------
+
+
+def _check(session: Session, spec: DatasetIn, actor: User | None) -> None:
+    problems = []
+    if session.get(Department, spec.department) is None:
+        problems.append(FieldError("department", N_("No department has this code.")))
+    own = (
+        actor is None
+        or actor.role == Role.administrator
+        or (actor.role == Role.department_officer and actor.department_code == spec.department)
+    )
+    if not own:
+        raise Forbidden(N_("Only the department that keeps a dataset can register it."))
+    seen: set[str] = set()
+    for index, field in enumerate(spec.fields):
+        if field.name in seen:
+            problems.append(FieldError(f"fields.{index}.name", N_("This field is listed twice.")))
+        seen.add(field.name)
+    if spec.provider.kind == "sql" and spec.provider.url:
+        try:
+            url = make_url(spec.provider.url)
+        except ArgumentError:
+            problems.append(FieldError("provider.url", N_("This is not a database URL.")))
+        else:
+            if url.password:
+                problems.append(
+                    FieldError(
+                        "provider.url",
+                        N_("Keep passwords out of the catalogue: use a URL without one and "
+                           "give the password to the database driver through its environment "
+                           "(for PostgreSQL, PGPASSWORD or a .pgpass file)."),
+                    )
+                )  # fmt: skip
+    if problems:
+        raise Invalid(N_("The dataset cannot be registered."), problems)
+
+
+def register(session: Session, spec: DatasetIn, *, actor: User | None) -> Dataset:
+    """Add or replace a dataset; the change is recorded in the ledger. ``actor`` is None
+    for the system itself (the demo city)."""
+    _check(session, spec, actor)
+    dataset = session.get(Dataset, spec.code) or Dataset(code=spec.code)
+    dataset.department_code = spec.department
+    dataset.unit = spec.unit
+    dataset.title_zh, dataset.title_en = spec.title.zh, spec.title.en
+    dataset.description_zh, dataset.description_en = spec.description.zh, spec.description.en
+    dataset.frequency = spec.frequency
+    dataset.provider = spec.provider.model_dump(exclude_none=True)
+    dataset.privacy_budget = spec.privacy_budget
+    dataset.updated_at = now()
+    session.add(dataset)
+    session.flush()
+    session.execute(delete(DatasetField).where(DatasetField.dataset_code == spec.code))
+    session.add_all(
+        DatasetField(
+            dataset_code=spec.code, name=f.name, type=f.type, sensitivity=f.sensitivity,
+            identifier=f.identifier, label_zh=f.label.zh, label_en=f.label.en, position=i,
+        )
+        for i, f in enumerate(spec.fields)
+    )  # fmt: skip
+    ledger.record(
+        session,
+        "dataset",
+        {
+            "dataset": spec.code,
+            "department": spec.department,
+            "unit": spec.unit,
+            "fields": {f.name: f.sensitivity for f in spec.fields},
+            "provider": spec.provider.kind,
+            "privacy_budget": spec.privacy_budget,
+            "by": actor_ref(actor),
+        },
+    )
+    session.flush()
+    return dataset
+
+
+def register_demo(session: Session) -> int:
+    """Register the demo city's datasets that are missing or changed; how many."""
+    changed = 0
+    for spec in demo_datasets():
+        stored = session.get(Dataset, spec.code)
+        if stored is None or as_spec(session, stored) != spec:
+            register(session, spec, actor=None)
+            changed += 1
+    return changed
+
+
+def actor_ref(actor: User | None) -> str:
+    """How an account appears in the public ledger: a number, never a name."""
+    return "system" if actor is None else f"user:{actor.id}"
+
+
+# --- Reading ------------------------------------------------------------------------------
+
+
+def datasets(session: Session) -> list[Dataset]:
+    return list(session.scalars(select(Dataset).order_by(Dataset.code)))
+
+
+def fields_of(session: Session, codes: Sequence[str]) -> dict[str, list[DatasetField]]:
+    rows = session.scalars(
+        select(DatasetField)
+        .where(DatasetField.dataset_code.in_(codes))
+        .order_by(DatasetField.dataset_code, DatasetField.position)
+    )
+    grouped: dict[str, list[DatasetField]] = {code: [] for code in codes}
+    for row in rows:
+        grouped[row.dataset_code].append(row)
+    return grouped
+
+
+def as_spec(session: Session, dataset: Dataset) -> DatasetIn:
+    return DatasetIn.model_validate(
+        {
+            "code": dataset.code,
+            "department": dataset.department_code,
+            "unit": dataset.unit,
+            "title": {"zh": dataset.title_zh, "en": dataset.title_en},
+            "description": {"zh": dataset.description_zh, "en": dataset.description_en},
+            "frequency": dataset.frequency,
+            "fields": [
+                {
+                    "name": f.name,
+                    "type": f.type,
+                    "sensitivity": f.sensitivity,
+                    "identifier": f.identifier,
+                    "label": {"zh": f.label_zh, "en": f.label_en},
+                }
+                for f in fields_of(session, [dataset.code])[dataset.code]
+            ],  # fmt: skip
+            "provider": dataset.provider,
+            "privacy_budget": dataset.privacy_budget,
+        }
+    )
+
+
+_DATASETS = cast(Table, Dataset.__table__)
+_FIELDS = cast(Table, DatasetField.__table__)
+# Built once: a read runs it for every fetch, and building it costs more than running it.
+_LOCATE = (
+    select(
+        _FIELDS.c.name, _FIELDS.c.dataset_code, _FIELDS.c.type, _FIELDS.c.sensitivity,
+        _FIELDS.c.identifier, _DATASETS.c.provider,
+    )
+    .join(_DATASETS, _DATASETS.c.code == _FIELDS.c.dataset_code)
+    .where(
+        _DATASETS.c.unit == bindparam("unit"),
+        _FIELDS.c.name.in_(bindparam("names", expanding=True)),
+    )
+    .order_by(_FIELDS.c.dataset_code)
+)  # fmt: skip
+
+
+def locate(session: Session, unit: str, names: Sequence[str]) -> dict[str, Located]:
+    """Where each named field of ``unit`` is kept; names no dataset has are left out."""
+    rows = session.connection().execute(_LOCATE, {"unit": unit, "names": list(names)})
+    found: dict[str, Located] = {}
+    for name, code, type_, sensitivity, identifier, provider in rows:
+        found.setdefault(name, Located(code, type_, sensitivity, bool(identifier), provider))
+    return found
+
+
+# --- DCAT ---------------------------------------------------------------------------------
+
+DCAT_CONTEXT = {
+    "dcat": "http://www.w3.org/ns/dcat#",
+    "dct": "http://purl.org/dc/terms/",
+    "foaf": "http://xmlns.com/foaf/0.1/",
+    "smartgov": "https://smartgov.example/ns#",
+}
+
+
+def _words(zh: str, en: str) -> list[dict[str, str]]:
+    return [{"@language": "zh-Hans", "@value": zh}, {"@language": "en", "@value": en}]
+
+
+def dcat_dataset(dataset: Dataset, listed: Sequence[DatasetField], base: str) -> dict[str, Any]:
+    """DCAT metadata for one dataset: never its rows, never its provider's address."""
+    department = dataset.department_code
+    return {
+        "@id": f"{base}/api/v1/catalogue/{dataset.code}",
+        "@type": "dcat:Dataset",
+        "dct:identifier": dataset.code,
+        "dct:title": _words(dataset.title_zh, dataset.title_en),
+        "dct:description": _words(dataset.description_zh, dataset.description_en),
+        "dct:publisher": {"@type": "foaf:Organization", "dct:identifier": department},
+        "dct:accrualPeriodicity": {"@id": DCAT_FREQUENCY + FREQUENCY_CODES[dataset.frequency]},
+        "dct:modified": dataset.updated_at.isoformat(),
+        "smartgov:unit": dataset.unit,
+        "smartgov:privacyBudget": dataset.privacy_budget,
+        "smartgov:fields": [
+            {
+                "smartgov:name": f.name,
+                "smartgov:type": f.type,
+                "smartgov:sensitivity": f.sensitivity,
+                "smartgov:identifier": f.identifier,
+                "dct:title": _words(f.label_zh, f.label_en),
+            }
+            for f in listed
+        ],
+    }
+
+
+def dcat_catalogue(session: Session, base: str) -> dict[str, Any]:
+    found = datasets(session)
+    listed = fields_of(session, [d.code for d in found])
+    return {
+        "@context": DCAT_CONTEXT,
+        "@id": f"{base}/api/v1/catalogue",
+        "@type": "dcat:Catalog",
+        "dct:title": _words("数据共享目录", "Data exchange catalogue"),
+        "dcat:dataset": [dcat_dataset(d, listed[d.code], base) for d in found],
+    }

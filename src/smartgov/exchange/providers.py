@@ -1,0 +1,129 @@
+"""Providers read one subject's fields from wherever a department keeps its registry.
+
+The exchange checks grants, converts types and logs; a provider only reads. Built-in
+providers: a SQL table or view (any SQLAlchemy URL), a Parquet or CSV file, and
+another smartgov node over HTTP (see ``remote``)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+from sqlalchemy import Engine, Select, bindparam, column, create_engine, select, table
+from sqlalchemy.orm import Session
+
+from smartgov.core.errors import NotFound
+from smartgov.core.i18n import N_
+from smartgov.core.settings import Settings
+from smartgov.exchange import remote
+
+
+class Provider(Protocol):
+    def read(
+        self, session: Session, key: int, names: Sequence[str], purpose: str = ""
+    ) -> dict[str, Any] | None:
+        """One subject's named fields, or None when the registry has no such subject."""
+
+
+class SqlProvider:
+    """A table or view; without a URL, the city's own database in the caller's
+    transaction, so the read and its ledger record see the same state."""
+
+    _engines: dict[str, Engine] = {}
+    _statements: dict[tuple[str, str, tuple[str, ...]], Select[Any]] = {}
+    _lock = threading.Lock()
+
+    def __init__(self, *, table: str, key: str, url: str | None = None) -> None:
+        self.table, self.key, self.url = table, key, url
+
+    def _query(self, names: tuple[str, ...]) -> Select[Any]:
+        """One statement per table and field list, built once (see ``_statements``)."""
+        cache_key = (self.table, self.key, names)
+        query = self._statements.get(cache_key)
+        if query is None:
+            source = table(self.table, column(self.key), *(column(n) for n in names))
+            query = select(*(source.c[n] for n in names)).where(
+                source.c[self.key] == bindparam("key")
+            )
+            if len(self._statements) < 4096:
+                self._statements[cache_key] = query
+        return query
+
+    def _engine(self) -> Engine:
+        assert self.url is not None
+        with self._lock:
+            if self.url not in self._engines:
+                self._engines[self.url] = create_engine(self.url, pool_pre_ping=True)
+            return self._engines[self.url]
+
+    def read(
+        self, session: Session, key: int, names: Sequence[str], purpose: str = ""
+    ) -> dict[str, Any] | None:
+        query = self._query(tuple(names))
+        if self.url is None:
+            row = session.connection().execute(query, {"key": key}).first()
+        else:
+            with self._engine().connect() as conn:
+                row = conn.execute(query, {"key": key}).first()
+        return None if row is None else dict(zip(names, row, strict=True))
+
+
+class FileProvider:
+    """A Parquet or CSV file, loaded once and indexed by key; reloaded when it changes."""
+
+    _cache: dict[Path, tuple[float, pa.Table, dict[int, int]]] = {}
+    _lock = threading.Lock()
+
+    def __init__(self, *, path: Path, key: str) -> None:
+        self.path, self.key = path, key
+
+    def _load(self) -> tuple[pa.Table, dict[int, int]]:
+        try:
+            stamp = self.path.stat().st_mtime
+        except FileNotFoundError:
+            raise NotFound(N_("The registry file of this dataset is missing.")) from None
+        with self._lock:
+            cached = self._cache.get(self.path)
+            if cached is None or cached[0] != stamp:
+                data = (
+                    pq.read_table(self.path)
+                    if self.path.suffix == ".parquet"
+                    else pacsv.read_csv(self.path)
+                )
+                keys = data.column(self.key).to_numpy()
+                index = dict(zip(keys.tolist(), np.arange(len(keys)).tolist(), strict=True))
+                cached = self._cache[self.path] = (stamp, data, index)
+            return cached[1], cached[2]
+
+    def read(
+        self, session: Session, key: int, names: Sequence[str], purpose: str = ""
+    ) -> dict[str, Any] | None:
+        data, index = self._load()
+        row = index.get(key)
+        if row is None:
+            return None
+        return {n: data.column(n)[row].as_py() for n in names}
+
+
+def registries_dir(data_dir: Path) -> Path:
+    """Registry files live here and only here: a dataset cannot name any other file."""
+    return data_dir / "registries"
+
+
+def provider_for(spec: Mapping[str, Any], settings: Settings) -> Provider:
+    """The provider a catalogue entry names (its ``provider`` column)."""
+    kind = spec["kind"]
+    if kind == "sql":
+        return SqlProvider(table=spec["table"], key=spec["key"], url=spec.get("url"))
+    if kind == "file":
+        return FileProvider(path=registries_dir(settings.data_dir) / spec["path"], key=spec["key"])
+
+    return remote.HttpProvider(
+        settings, url=spec["url"], peer=spec["peer"], dataset=spec["dataset"]
+    )

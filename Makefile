@@ -35,6 +35,7 @@ assets: node_modules/.stamp
 demo: $(VENV)/.main assets
 	$(BIN)/smartgov db upgrade
 	$(BIN)/smartgov demo-city --people $(PEOPLE) --enterprises $(ENTERPRISES) --seed 1 --if-empty
+	$(BIN)/smartgov exchange sync-grants
 	$(BIN)/smartgov users demo-accounts
 	$(BIN)/smartgov serve --host $(HOST) --port $(PORT)
 

@@ -24,7 +24,13 @@ from smartgov.core.models import ApiToken, User
 from smartgov.core.roles import Role
 from smartgov.core.settings import Settings
 from smartgov.core.users import create_user
-from smartgov.exchange.service import first_demo_subjects, generate_city
+from smartgov.exchange.service import (
+    first_demo_subjects,
+    generate_city,
+    register_demo_datasets,
+    seed_demo_grants,
+)
+from smartgov.rules.service import sync_grants
 from smartgov.web.app import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,6 +66,10 @@ def engine(settings: Settings) -> Engine:
     engine = make_engine(settings)
     migrate.upgrade(engine)
     generate_city(engine, people=400, enterprises=40, seed=7, replace=True)
+    with transaction(make_sessionmaker(engine)) as session:
+        register_demo_datasets(session, settings)
+        seed_demo_grants(session)
+        sync_grants(session, settings)
     return engine
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from smartgov.core.cli import check, db_app, users_app
-from smartgov.exchange.cli import demo_city
+from smartgov.exchange.cli import demo_city, exchange_app
 from smartgov.ledger.cli import ledger_app
 from smartgov.rules.cli import rules_app, simulate
 from smartgov.web.cli import serve
@@ -26,6 +26,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(rules_app, name="rules")
 app.add_typer(ledger_app, name="ledger")
+app.add_typer(exchange_app, name="exchange")
 
 
 def main() -> None:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from smartgov.core.i18n import N_
 
@@ -59,3 +59,33 @@ class Forbidden(DomainError):
 class Conflict(DomainError):
     def __init__(self, message: str, fields: list[FieldError] | None = None) -> None:
         super().__init__(message, fields or [], 409, "conflict")
+
+
+# Pydantic error types mapped to messages in the catalogue; others get a generic one.
+FIELD_MESSAGES = {
+    "missing": N_("This field is required."),
+    "string_too_short": N_("This is too short."),
+    "string_too_long": N_("This is too long."),
+    "int_parsing": N_("Enter a whole number."),
+    "int_type": N_("Enter a whole number."),
+    "string_type": N_("Enter text."),
+    "greater_than_equal": N_("This number is too small."),
+    "less_than_equal": N_("This number is too large."),
+    "json_invalid": N_("The request body is not valid JSON."),
+    "model_attributes_type": N_("The request body must be a JSON object."),
+    "dict_type": N_("The request body must be a JSON object."),
+    "enum": N_("Choose one of the allowed values."),
+}
+INVALID_VALUE = N_("This value is not valid.")
+
+
+def field_errors(errors: Iterable[Mapping[str, Any]], skip: str = "") -> list[FieldError]:
+    """Pydantic's errors as field messages from the catalogue; ``skip`` drops a leading
+    location part (FastAPI's ``body``)."""
+    return [
+        FieldError(
+            ".".join(str(p) for p in err["loc"] if p != skip) or skip or "value",
+            FIELD_MESSAGES.get(err["type"], INVALID_VALUE),
+        )
+        for err in errors
+    ]

@@ -27,6 +27,10 @@ class Permission(StrEnum):
     statistics_read = "statistics.read"  # aggregate figures, no individual rows
     rules_decide = "rules.decide"  # decide a case from given facts, with its trace
     rules_simulate = "rules.simulate"  # run reforms over the whole population
+    catalogue_manage = "catalogue.manage"  # register a department's datasets
+    grants_read = "grants.read"  # see who may read which registry fields
+    grants_manage = "grants.manage"  # grant or revoke access to a department's datasets
+    exchange_fetch = "exchange.fetch"  # read a subject's fields, within one's grants
     users_read = "users.read"
     users_manage = "users.manage"
 
@@ -39,18 +43,37 @@ STAFF_ROLES = frozenset(
 GRANTS: dict[Role, frozenset[Permission]] = {
     Role.citizen: frozenset({Permission.own_record_read}),
     Role.enterprise: frozenset({Permission.own_record_read}),
-    Role.counter_officer: frozenset({Permission.counter_lookup, Permission.rules_decide}),
-    Role.department_officer: frozenset(
-        {Permission.registry_read, Permission.statistics_read, Permission.rules_decide}
+    Role.counter_officer: frozenset(
+        {Permission.counter_lookup, Permission.rules_decide, Permission.exchange_fetch}
     ),
-    Role.reviewer: frozenset({Permission.registry_read}),
-    Role.auditor: frozenset({Permission.users_read, Permission.statistics_read}),
+    Role.department_officer: frozenset(
+        {
+            Permission.registry_read,
+            Permission.statistics_read,
+            Permission.rules_decide,
+            Permission.catalogue_manage,
+            Permission.grants_read,
+            Permission.grants_manage,
+            Permission.exchange_fetch,
+        }
+    ),  # fmt: skip
+    Role.reviewer: frozenset({Permission.registry_read, Permission.exchange_fetch}),
+    Role.auditor: frozenset(
+        {Permission.users_read, Permission.statistics_read, Permission.grants_read}
+    ),
     Role.analyst: frozenset(
         {Permission.statistics_read, Permission.rules_decide, Permission.rules_simulate}
     ),
     Role.administrator: frozenset(
-        {Permission.users_read, Permission.users_manage, Permission.statistics_read}
-    ),
+        {
+            Permission.users_read,
+            Permission.users_manage,
+            Permission.statistics_read,
+            Permission.catalogue_manage,
+            Permission.grants_read,
+            Permission.grants_manage,
+        }
+    ),  # fmt: skip
 }
 
 

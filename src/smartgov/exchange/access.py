@@ -282,3 +282,23 @@ def _check_grants(read: _Read, wanted: set[str]) -> list[Grant]:
                 403,
             )
     return used
+
+
+def record_reads(
+    session: Session,
+    settings: Settings,
+    *,
+    consumer: Consumer,
+    subjects: Sequence[Subject],
+    purpose: str,
+    legal_basis: str,
+    datasets: dict[str, list[str]],
+) -> list[int]:
+    """Record reads made outside ``fetch`` (a registry's keeper reading its own
+    register), one entry per subject, so each subject sees theirs."""
+    key = pseudonym_key(settings)
+    return [
+        _Read(session, key, consumer, subject, purpose, None, None, None, dict(datasets),
+              legal_basis).record("granted")
+        for subject in subjects
+    ]  # fmt: skip

@@ -1,18 +1,32 @@
-"""Registry reads. Record-level rules (own record, own department) live in the service."""
+"""Registry reads, the catalogue, grants, purpose-bound fetches, the peer-node endpoint
+and the citizen's "who used my data". Record-level rules live in the service."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import json
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
 
-from smartgov.core.errors import NotFound
+from smartgov.core.errors import DomainError, NotFound
 from smartgov.core.i18n import N_
 from smartgov.core.models import User
 from smartgov.core.roles import Permission
-from smartgov.exchange import service
-from smartgov.exchange.schemas import DistrictFigures, EnterpriseOut, PersonRecordOut
-from smartgov.web.deps import SessionDep, require
+from smartgov.exchange import catalogue, grants, remote, service
+from smartgov.exchange.models import Access, Dataset
+from smartgov.exchange.schemas import (
+    AccessOut,
+    DatasetIn,
+    DistrictFigures,
+    EnterpriseOut,
+    FetchIn,
+    FetchOut,
+    GrantIn,
+    GrantOut,
+    PersonRecordOut,
+)
+from smartgov.web.deps import SessionDep, SettingsDep, require
 
 router = APIRouter(tags=["registries"])
 
@@ -23,14 +37,20 @@ def _person_out(record: dict[str, object]) -> PersonRecordOut:
 
 @router.get("/me/record")
 def my_record(
-    session: SessionDep, user: Annotated[User, require(Permission.own_record_read)]
+    session: SessionDep,
+    settings: SettingsDep,
+    user: Annotated[User, require(Permission.own_record_read)],
 ) -> PersonRecordOut | EnterpriseOut:
     """The registry entry the signed-in citizen or enterprise stands for."""
     if user.person_id is not None:
-        return _person_out(service.read_person_as(session, user=user, person_id=user.person_id))
+        return _person_out(
+            service.read_person_as(session, settings, user=user, person_id=user.person_id)
+        )
     if user.enterprise_id is not None:
         return EnterpriseOut.model_validate(
-            service.read_enterprise_as(session, user=user, enterprise_id=user.enterprise_id)
+            service.read_enterprise_as(
+                session, settings, user=user, enterprise_id=user.enterprise_id
+            )
         )
     raise NotFound(N_("This account is not linked to a registry entry."))
 
@@ -39,19 +59,21 @@ def my_record(
 def person(
     person_id: int,
     session: SessionDep,
+    settings: SettingsDep,
     user: Annotated[User, require(Permission.registry_read)],
 ) -> PersonRecordOut:
-    return _person_out(service.read_person_as(session, user=user, person_id=person_id))
+    return _person_out(service.read_person_as(session, settings, user=user, person_id=person_id))
 
 
 @router.get("/registry/enterprises/{enterprise_id}")
 def enterprise(
     enterprise_id: int,
     session: SessionDep,
+    settings: SettingsDep,
     user: Annotated[User, require(Permission.registry_read)],
 ) -> EnterpriseOut:
     return EnterpriseOut.model_validate(
-        service.read_enterprise_as(session, user=user, enterprise_id=enterprise_id)
+        service.read_enterprise_as(session, settings, user=user, enterprise_id=enterprise_id)
     )
 
 
@@ -59,3 +81,139 @@ def enterprise(
 def districts(session: SessionDep) -> list[DistrictFigures]:
     """Population figures per district; aggregates only, no individual rows."""
     return [DistrictFigures(**row) for row in service.population_by_district(session)]
+
+
+# --- Catalogue --------------------------------------------------------------------------
+
+
+def _base(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+@router.get("/catalogue", dependencies=[require(Permission.public)], tags=["exchange"])
+def dcat_catalogue(request: Request, session: SessionDep) -> dict[str, Any]:
+    """Every dataset the departments publish, as DCAT (JSON-LD): metadata, never rows."""
+    return catalogue.dcat_catalogue(session, _base(request))
+
+
+@router.get("/catalogue/{code}", dependencies=[require(Permission.public)], tags=["exchange"])
+def dcat_dataset(code: str, request: Request, session: SessionDep) -> dict[str, Any]:
+    dataset = session.get(Dataset, code)
+    if dataset is None:
+        raise NotFound(N_("No dataset has this code."))
+    listed = catalogue.fields_of(session, [code])[code]
+    return catalogue.dcat_dataset(dataset, listed, _base(request))
+
+
+@router.post("/catalogue", status_code=201, tags=["exchange"])
+def register(
+    body: DatasetIn,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: Annotated[User, require(Permission.catalogue_manage)],
+) -> dict[str, Any]:
+    """Register or replace one of your department's datasets; the change is logged."""
+    dataset = service.register_dataset(session, settings, body, actor=user)
+    listed = catalogue.fields_of(session, [dataset.code])[dataset.code]
+    return catalogue.dcat_dataset(dataset, listed, _base(request))
+
+
+# --- Grants -----------------------------------------------------------------------------
+
+
+@router.get("/grants", dependencies=[require(Permission.grants_read)], tags=["exchange"])
+def list_grants(session: SessionDep, ended: bool = False) -> list[GrantOut]:
+    """Grants in force (with ``ended=true``, revoked and expired ones as well)."""
+    return [GrantOut.model_validate(g) for g in grants.listing(session, include_ended=ended)]
+
+
+@router.post("/grants", status_code=201, tags=["exchange"])
+def create_grant(
+    body: GrantIn, session: SessionDep, user: Annotated[User, require(Permission.grants_manage)]
+) -> GrantOut:
+    return GrantOut.model_validate(grants.create(session, body, actor=user))
+
+
+@router.delete("/grants/{grant_id}", tags=["exchange"])
+def revoke_grant(
+    grant_id: int, session: SessionDep, user: Annotated[User, require(Permission.grants_manage)]
+) -> GrantOut:
+    return GrantOut.model_validate(grants.revoke(session, grant_id, actor=user))
+
+
+# --- Reads --------------------------------------------------------------------------------
+
+
+@router.post("/exchange/fetch", tags=["exchange"])
+def fetch(
+    body: FetchIn,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: Annotated[User, require(Permission.exchange_fetch)],
+) -> FetchOut:
+    """Read one subject's fields for a purpose your grants allow. Secret fields are
+    withheld and sensitive ones masked unless your grant reveals them."""
+    fetched = service.fetch(
+        session, settings, consumer=service.Consumer.user(user),
+        subject=service.Subject(body.subject.unit, body.subject.id), fields=body.fields,
+        purpose=body.purpose, case=body.case, hold_until=body.hold_until,
+    )  # fmt: skip
+    values, masked, withheld = fetched.shown()
+    return FetchOut(
+        ledger_index=fetched.seq, subject=fetched.subject, values=values, masked=masked,
+        withheld=withheld, datasets=fetched.datasets,
+    )  # fmt: skip
+
+
+async def _raw_body(request: Request) -> bytes:
+    return await request.body()
+
+
+@router.post("/exchange/provide", dependencies=[require(Permission.public)], tags=["exchange"])
+def provide(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    body: Annotated[bytes, Depends(_raw_body)],
+) -> Response:
+    """For peer nodes: a signed read of one of our datasets, answered signed. Access
+    is checked by the peer's signature and its ``node`` grants, not by a login."""
+    try:
+        status, payload = service.provide(
+            session, settings, request.app.state.nonces, headers=request.headers, body=body
+        )
+    except DomainError as exc:  # answered signed too, so the peer can trust the refusal
+        status = exc.status
+        fields = [{"field": f.field, "message": f.text()} for f in exc.fields]
+        payload = {"error": {"code": exc.code, "message": exc.message, "fields": fields}}
+    content = json.dumps(payload, default=str, separators=(",", ":")).encode()
+    nonce = request.headers.get(remote.NONCE, "")
+    headers = remote.sign_response(settings, nonce, content)
+    return Response(content, status_code=status, media_type="application/json", headers=headers)
+
+
+@router.get("/me/accesses", tags=["exchange"])
+def my_accesses(
+    session: SessionDep,
+    settings: SettingsDep,
+    user: Annotated[User, require(Permission.own_record_read)],
+    before: Annotated[int | None, Query(ge=0)] = None,
+) -> list[AccessOut]:
+    """Who read the signed-in citizen's or enterprise's data, when, why and what, newest
+    first, 100 at a time (``before``: the oldest index already seen). Each record
+    links to the proof that it is in the public ledger."""
+    subject = service.subject_of(user)
+    if subject is None:
+        raise NotFound(N_("This account is not linked to a registry entry."))
+    return [access_out(a) for a in service.accesses_to(session, settings, subject, before=before)]
+
+
+def access_out(access: Access) -> AccessOut:
+    return AccessOut(
+        seq=access.seq, at=access.at, outcome=access.outcome,
+        consumer_kind=access.consumer_kind, consumer=access.consumer,
+        department_code=access.department_code, purpose=access.purpose,
+        legal_basis=access.legal_basis, case_ref=access.case_ref, fields=access.fields,
+        reason=access.reason, proof=f"/api/v1/ledger/proof/inclusion?index={access.seq}",
+    )  # fmt: skip

@@ -8,18 +8,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
+import pyarrow as pa
 from sqlalchemy import Table, bindparam, delete, select
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from smartgov.core import i18n
 from smartgov.core.clock import now
-from smartgov.core.errors import FieldError, Forbidden, Invalid
+from smartgov.core.errors import FieldError, Forbidden, Invalid, NotFound
 from smartgov.core.i18n import N_
 from smartgov.core.models import Department, User
 from smartgov.core.roles import Role
-from smartgov.exchange import fields, synth
+from smartgov.core.settings import Settings
+from smartgov.exchange import fields, providers, synth
 from smartgov.exchange.models import Dataset, DatasetField
 from smartgov.exchange.schemas import DatasetIn, FieldIn, Words
 from smartgov.ledger import service as ledger
@@ -114,7 +116,7 @@ def demo_datasets() -> list[DatasetIn]:
 # --- Registering --------------------------------------------------------------------------
 
 
-def _check(session: Session, spec: DatasetIn, actor: User | None) -> None:
+def _check(session: Session, settings: Settings, spec: DatasetIn, actor: User | None) -> None:
     problems = []
     if session.get(Department, spec.department) is None:
         problems.append(FieldError("department", N_("No department has this code.")))
@@ -145,14 +147,49 @@ def _check(session: Session, spec: DatasetIn, actor: User | None) -> None:
                            "(for PostgreSQL, PGPASSWORD or a .pgpass file)."),
                     )
                 )  # fmt: skip
+    if not problems:
+        problems = _check_provider(session, settings, spec)
     if problems:
         raise Invalid(N_("The dataset cannot be registered."), problems)
 
 
-def register(session: Session, spec: DatasetIn, *, actor: User | None) -> Dataset:
+def _check_provider(session: Session, settings: Settings, spec: DatasetIn) -> list[FieldError]:
+    """The provider must be reachable and hold the key and every field listed."""
+    source = spec.provider
+    if source.kind == "http":
+        if source.peer not in settings.exchange_peers:
+            return [
+                FieldError(
+                    "provider.peer",
+                    N_("{peer} is not a known peer: add its public key to "
+                       "SMARTGOV_EXCHANGE_PEERS first."),
+                    {"peer": source.peer},
+                )
+            ]  # fmt: skip
+        return []
+    try:
+        offered = providers.columns(source.model_dump(exclude_none=True), settings, session)
+    except (NotFound, OSError, SQLAlchemyError, pa.ArrowException) as exc:
+        message = exc.message if isinstance(exc, NotFound) else N_("The source cannot be read.")
+        return [FieldError("provider", message)]
+    assert offered is not None
+    problems = []
+    if source.key not in offered:
+        problems.append(FieldError("provider.key", N_("The source has no column with this name.")))
+    for index, f in enumerate(spec.fields):
+        if f.name not in offered:
+            problems.append(
+                FieldError(f"fields.{index}.name", N_("The source has no column with this name."))
+            )
+    return problems
+
+
+def register(
+    session: Session, settings: Settings, spec: DatasetIn, *, actor: User | None
+) -> Dataset:
     """Add or replace a dataset; the change is recorded in the ledger. ``actor`` is None
     for the system itself (the demo city)."""
-    _check(session, spec, actor)
+    _check(session, settings, spec, actor)
     dataset = session.get(Dataset, spec.code) or Dataset(code=spec.code)
     dataset.department_code = spec.department
     dataset.unit = spec.unit
@@ -189,13 +226,13 @@ def register(session: Session, spec: DatasetIn, *, actor: User | None) -> Datase
     return dataset
 
 
-def register_demo(session: Session) -> int:
+def register_demo(session: Session, settings: Settings) -> int:
     """Register the demo city's datasets that are missing or changed; how many."""
     changed = 0
     for spec in demo_datasets():
         stored = session.get(Dataset, spec.code)
         if stored is None or as_spec(session, stored) != spec:
-            register(session, spec, actor=None)
+            register(session, settings, spec, actor=None)
             changed += 1
     return changed
 
@@ -326,3 +363,9 @@ def dcat_catalogue(session: Session, base: str) -> dict[str, Any]:
         "dct:title": _words("数据共享目录", "Data exchange catalogue"),
         "dcat:dataset": [dcat_dataset(d, listed[d.code], base) for d in found],
     }
+
+
+def field_labels(session: Session, language: str) -> dict[str, str]:
+    """Every field name of the catalogue with its label in ``language``."""
+    column = _FIELDS.c.label_zh if language == "zh-Hans" else _FIELDS.c.label_en
+    return dict(session.connection().execute(select(_FIELDS.c.name, column)).tuples().all())

@@ -1,13 +1,30 @@
-"""Registry commands: building the demo city."""
+"""Registry and exchange commands: the demo city, the catalogue, grants and node keys."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import typer
+import yaml
+from pydantic import BaseModel, ValidationError
 
 from smartgov.core.db import make_engine, make_sessionmaker, transaction
-from smartgov.core.errors import DomainError
-from smartgov.exchange.service import generate_city, registry_counts
+from smartgov.core.errors import DomainError, Invalid, field_errors
+from smartgov.core.i18n import N_
+from smartgov.exchange import catalogue, grants, remote
+from smartgov.exchange.schemas import DatasetIn, GrantIn
+from smartgov.exchange.service import (
+    generate_city,
+    register_demo_datasets,
+    registry_counts,
+    seed_demo_grants,
+)
 from smartgov.runtime import fail, settings_or_exit
+
+exchange_app = typer.Typer(
+    help="The data exchange: catalogue, grants, node keys.", no_args_is_help=True
+)
 
 
 def demo_city(
@@ -17,22 +34,156 @@ def demo_city(
     replace: bool = typer.Option(False, help="Replace a city already in the registries."),
     if_empty: bool = typer.Option(False, help="Do nothing if a city is already there."),
 ) -> None:
-    """Generate a deterministic synthetic city into the registries (one transaction)."""
-    engine = make_engine(settings_or_exit())
-    if if_empty:
-        with transaction(make_sessionmaker(engine)) as session:
-            counts = registry_counts(session)
-        if counts["people"]:
-            typer.echo(f"registries already hold {counts['people']:,} people; kept as they are")
-            return
-    try:
-        report = generate_city(
-            engine, people=people, enterprises=enterprises, seed=seed, replace=replace
+    """Generate a deterministic synthetic city into the registries (one transaction),
+    and publish its departments' datasets and the demo roles' grants to the exchange."""
+    settings = settings_or_exit()
+    engine = make_engine(settings)
+    factory = make_sessionmaker(engine)
+    with transaction(factory) as session:
+        counts = registry_counts(session)
+    if if_empty and counts["people"]:
+        typer.echo(f"registries already hold {counts['people']:,} people; kept as they are")
+    else:
+        try:
+            report = generate_city(
+                engine, people=people, enterprises=enterprises, seed=seed, replace=replace
+            )
+        except DomainError as exc:
+            fail(exc)
+        typer.echo(
+            f"{report.people:,} people in {report.households:,} households and "
+            f"{report.enterprises:,} enterprises in {report.seconds:.1f} s "
+            f"({report.people_per_second:,.0f} people/s)"
         )
+    with transaction(factory) as session:
+        datasets = register_demo_datasets(session, settings)
+        made = seed_demo_grants(session)
+    typer.echo(f"exchange: {datasets} datasets registered or updated, {made} role grants made")
+
+
+def _load(path: Path, model: type[BaseModel]) -> list[BaseModel]:
+    """One or several specs from a YAML or JSON file, each checked field by field."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        fail(f"cannot read {path}: {exc}")
+    items = data if isinstance(data, list) else [data]
+    specs = []
+    for index, item in enumerate(items):
+        try:
+            specs.append(model.model_validate(item))
+        except ValidationError as exc:
+            prefix = f"[{index}]." if len(items) > 1 else ""
+            problems = field_errors(exc.errors())
+            for p in problems:
+                p.field = prefix + p.field
+            fail(Invalid(N_("Some fields are not valid."), problems))
+    return specs
+
+
+@exchange_app.command("register")
+def register(
+    file: Path = typer.Argument(..., help="YAML or JSON: one dataset or a list of them."),
+) -> None:
+    """Register (or replace) datasets in the catalogue, as the system administrator."""
+    settings = settings_or_exit()
+    specs = _load(file, DatasetIn)
+    try:
+        with transaction(make_sessionmaker(make_engine(settings))) as session:
+            for spec in specs:
+                assert isinstance(spec, DatasetIn)
+                catalogue.register(session, settings, spec, actor=None)
+                typer.echo(f"registered {spec.code} ({len(spec.fields)} fields)")
     except DomainError as exc:
         fail(exc)
-    typer.echo(
-        f"{report.people:,} people in {report.households:,} households and "
-        f"{report.enterprises:,} enterprises in {report.seconds:.1f} s "
-        f"({report.people_per_second:,.0f} people/s)"
-    )
+
+
+@exchange_app.command("catalogue")
+def list_catalogue() -> None:
+    """List the datasets and their fields with their sensitivity."""
+    settings = settings_or_exit()
+    with transaction(make_sessionmaker(make_engine(settings))) as session:
+        found = catalogue.datasets(session)
+        listed = catalogue.fields_of(session, [d.code for d in found])
+        for d in found:
+            typer.echo(f"{d.code}  {d.department_code}  {d.unit}  {d.provider['kind']}")
+            for f in listed[d.code]:
+                mark = " identifier" if f.identifier else ""
+                typer.echo(f"    {f.name:<32} {f.type:<8} {f.sensitivity}{mark}")
+
+
+@exchange_app.command("grants")
+def list_grants(
+    ended: bool = typer.Option(False, help="Include revoked and expired grants."),
+) -> None:
+    """List grants: number, consumer, dataset, purpose, fields, expiry."""
+    settings = settings_or_exit()
+    with transaction(make_sessionmaker(make_engine(settings))) as session:
+        for g in grants.listing(session, include_ended=ended):
+            until = g.expires_at.date().isoformat() if g.expires_at else "-"
+            state = " revoked" if g.revoked_at else ""
+            typer.echo(
+                f"{g.id:>5} {g.consumer_kind}:{g.consumer}  {g.dataset_code}  {g.purpose}  "
+                f"until {until}{state}  {','.join(g.fields)}"
+            )
+
+
+@exchange_app.command("grant")
+def grant(
+    file: Path = typer.Argument(..., help="YAML or JSON: one grant or a list of them."),
+) -> None:
+    """Grant roles, users or peer nodes access, as the system administrator (logged)."""
+    settings = settings_or_exit()
+    specs = _load(file, GrantIn)
+    try:
+        with transaction(make_sessionmaker(make_engine(settings))) as session:
+            for spec in specs:
+                assert isinstance(spec, GrantIn)
+                made = grants.create(session, spec, actor=None)
+                typer.echo(f"grant {made.id}: {spec.consumer_kind}:{spec.consumer} {spec.dataset}")
+    except DomainError as exc:
+        fail(exc)
+
+
+@exchange_app.command("revoke")
+def revoke(grant_id: int = typer.Argument(..., help="The grant's number.")) -> None:
+    """Revoke a grant at once (logged)."""
+    settings = settings_or_exit()
+    try:
+        with transaction(make_sessionmaker(make_engine(settings))) as session:
+            grants.revoke(session, grant_id, actor=None)
+    except DomainError as exc:
+        fail(exc)
+    typer.echo(f"grant {grant_id} revoked")
+
+
+@exchange_app.command("sync-grants")
+def sync_grants() -> None:
+    """Give each published service a grant for exactly the registry fields its rules
+    read; revoke what they no longer read. Run after publishing or changing services."""
+    from smartgov.rules import service as rules  # rules builds on the exchange, not back
+
+    settings = settings_or_exit()
+    try:
+        with transaction(make_sessionmaker(make_engine(settings))) as session:
+            made = rules.sync_grants(session, settings)
+    except DomainError as exc:
+        fail(exc)
+    for service_id, count in made.items():
+        typer.echo(f"{service_id}: {'unchanged' if not count else f'{count} grants made'}")
+
+
+@exchange_app.command("keygen")
+def keygen() -> None:
+    """Print a new node key for SMARTGOV_EXCHANGE_KEY (keep it secret); the public key
+    for the peers' SMARTGOV_EXCHANGE_PEERS goes to standard error."""
+    private, public = remote.generate()
+    typer.echo(private)
+    typer.echo(f"public key: {public}", err=True)
+
+
+@exchange_app.command("node")
+def node() -> None:
+    """Print this node's name and public key, as peers enter it in their settings."""
+    settings = settings_or_exit()
+    typer.echo(json.dumps({settings.exchange_node: remote.public_text(remote.node_key(settings))}))

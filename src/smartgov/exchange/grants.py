@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import cast
 
 from sqlalchemy import ColumnElement, Table, bindparam, or_, select
@@ -262,3 +262,66 @@ def revoke_other_services(session: Session, services: Iterable[str]) -> int:
     for grant in ended:
         revoke(session, grant.id, actor=None)
     return len(ended)
+
+
+# --- The demo city's grants to people ---------------------------------------------------
+
+_YEAR = timedelta(days=365)
+DEMO_GRANTS: list[dict[str, object]] = [
+    {
+        "consumer_kind": "role", "consumer": "counter_officer",
+        "dataset": "public_security.people",
+        "fields": ["name", "birth_date", "gender", "district_code"], "reveal": True,
+        "purpose": "counter-service",
+        "legal_basis": "Regulations on Government Services, Art. 12: identify the person served "
+        "(Demo City)",
+    },
+    {
+        "consumer_kind": "role", "consumer": "department_officer@public_security",
+        "dataset": "public_security.people",
+        "fields": ["name", "birth_date", "gender", "district_code", "relation", "household_size"],
+        "reveal": True, "purpose": "registry-administration",
+        "legal_basis": "Regulations on Household Registration, Art. 3: keeping the register",
+    },
+    {
+        "consumer_kind": "role", "consumer": "reviewer@civil_affairs",
+        "dataset": "civil_affairs.people",
+        "fields": ["disability_grade", "household_savings", "household_receives_min_living",
+                   "receives_old_age_allowance", "receives_disability_subsidy"],
+        "reveal": True, "purpose": "case-review",
+        "legal_basis": "Measures on the Minimum Living Allowance, Art. 9: checking an "
+        "applicant's household (Demo City)",
+    },
+    {
+        "consumer_kind": "role", "consumer": "reviewer@civil_affairs",
+        "dataset": "taxation.people", "fields": ["monthly_income", "household_income"],
+        "reveal": True, "purpose": "case-review",
+        "legal_basis": "Measures on the Minimum Living Allowance, Art. 9: checking an "
+        "applicant's household (Demo City)",
+    },
+    {
+        "consumer_kind": "role", "consumer": "department_officer@taxation",
+        "dataset": "taxation.people", "fields": ["monthly_income", "household_income"],
+        "reveal": True, "may_hold": True, "purpose": "tax-investigation",
+        "legal_basis": "Law on the Administration of Tax Collection, Art. 54: inspection",
+    },
+]  # fmt: skip
+
+
+def seed_demo(session: Session) -> int:
+    """Grant the demo city's roles what their work needs, for a year; grants already in
+    force are kept. Returns how many were made."""
+    made = 0
+    for spec in DEMO_GRANTS:
+        grant = GrantIn.model_validate({**spec, "expires_at": now() + _YEAR})
+        exists = session.scalar(
+            select(Grant.id).where(
+                Grant.consumer_kind == grant.consumer_kind, Grant.consumer == grant.consumer,
+                Grant.dataset_code == grant.dataset, Grant.purpose == grant.purpose,
+                *_active(now()),
+            )
+        )  # fmt: skip
+        if exists is None:
+            create(session, grant, actor=None)
+            made += 1
+    return made

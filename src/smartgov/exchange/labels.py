@@ -45,3 +45,25 @@ LABELS = {
     "households": N_("Household registry"),
     "enterprises": N_("Enterprise registry"),
 }
+
+LEVEL_LABELS = {
+    "public": N_("Public"),
+    "internal": N_("Internal"),
+    "sensitive": N_("Sensitive"),
+    "secret": N_("Secret"),
+}
+LEVEL_HELP = {
+    "public": N_("Published anyway; anyone may know it."),
+    "internal": N_("For staff with a grant; shown to them as it is."),
+    "sensitive": N_("Masked on pages unless the grant says the reader needs it."),
+    "secret": N_("Never shown on a page; only a service deciding cases may read it."),
+}
+FREQUENCY_LABELS = {
+    "continuous": N_("updated continuously"),
+    "daily": N_("updated daily"),
+    "weekly": N_("updated weekly"),
+    "monthly": N_("updated monthly"),
+    "quarterly": N_("updated quarterly"),
+    "annual": N_("updated yearly"),
+    "irregular": N_("updated irregularly"),
+}

@@ -1,27 +1,35 @@
-"""Counter officers find the person in front of them (the ID number is posted, never in a URL)."""
+"""Exchange pages: the counter lookup (the ID number is posted, never in a URL), the
+data catalogue, and the citizen's "who used my data"."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse
 
+from smartgov.core import i18n
 from smartgov.core.i18n import N_
 from smartgov.core.models import User
 from smartgov.core.roles import Permission
-from smartgov.exchange import service
-from smartgov.web.deps import Lang, SessionDep, check_csrf, require
+from smartgov.exchange import catalogue, service
+from smartgov.exchange.fields import SENSITIVITIES
+from smartgov.exchange.labels import FREQUENCY_LABELS, LEVEL_HELP, LEVEL_LABELS
+from smartgov.exchange.models import Access
+from smartgov.rules import service as rules
+from smartgov.web.deps import Lang, SessionDep, SettingsDep, check_csrf, require
 from smartgov.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 Counter = Annotated[User, require(Permission.counter_lookup)]
+Public = Annotated[User | None, require(Permission.public)]
 
 
 @router.post("/counter/lookup")
 def counter_lookup(
     request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     user: Counter,
     lang: Lang,
     resident_id: Annotated[str, Form(max_length=40)] = "",
@@ -38,8 +46,52 @@ def counter_lookup(
         if person_id is None:
             error = N_("No resident with this ID number is registered in the city.")
         else:
-            person = service.counter_view(session, person_id)
+            person = service.counter_view(session, settings, user=user, person_id=person_id)
     return render(
         request, "counter.html", lang=lang, user=user, person=person, error=error,
         status_code=status,
+    )  # fmt: skip
+
+
+@router.get("/catalogue")
+def catalogue_page(request: Request, session: SessionDep, user: Public, lang: Lang) -> HTMLResponse:
+    found = catalogue.datasets(session)
+    return render(
+        request, "catalogue.html", lang=lang, user=user, datasets=found,
+        fields=catalogue.fields_of(session, [d.code for d in found]),
+        sensitivities=SENSITIVITIES, level_labels=LEVEL_LABELS, level_help=LEVEL_HELP,
+        frequency_labels=FREQUENCY_LABELS,
+    )  # fmt: skip
+
+
+@router.get("/me/accesses")
+def accesses_page(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: Annotated[User, require(Permission.own_record_read)],
+    lang: Lang,
+    before: Annotated[int | None, Query(ge=0)] = None,
+) -> HTMLResponse:
+    subject = service.subject_of(user)
+    found = (
+        [] if subject is None else service.accesses_to(session, settings, subject, before=before)
+    )
+    names = {s.id: s.definition.name for s in rules.services(settings).services.values()}
+    translate = i18n.translator(lang)
+
+    def who(access: Access) -> str:
+        kind, _, ident = access.consumer.partition(":")
+        if kind == "service":
+            name = names.get(ident)
+            service_name = (name.zh if lang == "zh-Hans" else name.en) if name else ident
+            return translate(N_("Automated decision: {service}")).format(service=service_name)
+        if kind == "node":
+            return translate(N_("Partner node {name}")).format(name=ident)
+        return translate(N_("Staff account {number}")).format(number=ident)
+
+    return render(
+        request, "accesses.html", lang=lang, user=user, accesses=found, who=who,
+        more=len(found) == service.ACCESS_PAGE,
+        field_labels=catalogue.field_labels(session, lang),
     )  # fmt: skip

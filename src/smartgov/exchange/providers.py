@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
-from sqlalchemy import Engine, Select, bindparam, column, create_engine, select, table
+from sqlalchemy import Engine, Select, bindparam, column, create_engine, inspect, select, table
 from sqlalchemy.orm import Session
 
 from smartgov.core.errors import NotFound
@@ -127,3 +127,25 @@ def provider_for(spec: Mapping[str, Any], settings: Settings) -> Provider:
     return remote.HttpProvider(
         settings, url=spec["url"], peer=spec["peer"], dataset=spec["dataset"]
     )
+
+
+def columns(spec: Mapping[str, Any], settings: Settings, session: Session) -> set[str] | None:
+    """The columns a provider offers, so registration can check the catalogue against
+    them; None when only the peer knows (HTTP). Raises NotFound if it cannot be read."""
+    kind = spec["kind"]
+    if kind == "sql":
+        if spec.get("url") is None:
+            found = inspect(session.connection()).get_columns(spec["table"])
+        else:
+            found = inspect(SqlProvider(**spec)._engine()).get_columns(spec["table"])
+        if not found:
+            raise NotFound(N_("The database has no table or view with this name."))
+        return {c["name"] for c in found}
+    if kind == "file":
+        path = registries_dir(settings.data_dir) / spec["path"]
+        if not path.is_file():
+            raise NotFound(N_("The registry file of this dataset is missing."))
+        if path.suffix == ".parquet":
+            return set(pq.read_schema(path).names)
+        return set(pacsv.read_csv(path).column_names)
+    return None

@@ -244,3 +244,14 @@ class PrivateStatisticOut(BaseModel):
     epsilon: float
     budget_left: float
     ledger_index: int
+
+
+class ProvideIn(BaseModel):
+    """What a peer node asks of one of our datasets (signed; see ``remote``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    dataset: Code
+    key: int = Field(ge=1)
+    fields: list[Name] = Field(min_length=1, max_length=200)
+    purpose: str = Field("", max_length=96)

@@ -4,24 +4,26 @@ grants, purpose-bound reads and the citizen's view of who read their data."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+from pydantic import ValidationError
 from sqlalchemy import Connection, Engine, Table, case, delete, extract, func, or_, select
 from sqlalchemy.orm import Session
 
 from smartgov.core.clock import today
 from smartgov.core.db import write_rows
-from smartgov.core.errors import Conflict, Forbidden, NotFound
+from smartgov.core.errors import Conflict, Forbidden, Invalid, NotFound, field_errors
 from smartgov.core.i18n import N_
 from smartgov.core.models import Department, District, User
 from smartgov.core.roles import Role
 from smartgov.core.settings import Settings
-from smartgov.exchange import access, catalogue, fields, grants, synth
-from smartgov.exchange.models import Access, Enterprise, Household, Person
+from smartgov.exchange import access, catalogue, fields, grants, remote, synth
+from smartgov.exchange.models import Access, Dataset, Enterprise, Household, Person
+from smartgov.exchange.schemas import ProvideIn
 
 #: Which department keeps which registry; staff read only their own department's.
 REGISTRY_OWNER = {
@@ -199,23 +201,48 @@ def _check_access(user: User, *, registry: str, own: bool, subject_role: Role) -
     raise Forbidden(N_("Your department does not keep this registry."))
 
 
-def read_person_as(session: Session, *, user: User, person_id: int) -> dict[str, Any]:
+#: What a keeper's read of a record shows, as the ledger lists it.
+_PERSON_RECORD = {"public_security.people": ["person record", "household", "members"]}
+_ENTERPRISE_RECORD = {"market_regulation.enterprises": ["enterprise record"]}
+KEEPER_PURPOSE = "registry-administration"
+KEEPER_BASIS = "The department keeps this registry"
+
+
+def read_person_as(
+    session: Session, settings: Settings, *, user: User, person_id: int
+) -> dict[str, Any]:
     """A person's record, if this user may see it: citizens only their own, staff only
-    registries their department keeps. Unknown and forbidden look the same to a citizen."""
+    registries their department keeps. Unknown and forbidden look the same to a citizen.
+    A keeper's read is recorded for the person and every member shown with them."""
     own = user.role == Role.citizen and user.person_id == person_id
     _check_access(user, registry="people", own=own, subject_role=Role.citizen)
     record = person_record(session, person_id)
     if record is None:
         raise NotFound()
+    if not own:
+        people = [person_id, *(m.id for m in record["members"])]
+        access.record_reads(
+            session, settings, consumer=grants.Consumer.user(user),
+            subjects=[Subject("person", p) for p in people], purpose=KEEPER_PURPOSE,
+            legal_basis=KEEPER_BASIS, datasets=_PERSON_RECORD,
+        )  # fmt: skip
     return record
 
 
-def read_enterprise_as(session: Session, *, user: User, enterprise_id: int) -> Enterprise:
+def read_enterprise_as(
+    session: Session, settings: Settings, *, user: User, enterprise_id: int
+) -> Enterprise:
     own = user.role == Role.enterprise and user.enterprise_id == enterprise_id
     _check_access(user, registry="enterprises", own=own, subject_role=Role.enterprise)
     enterprise = enterprise_record(session, enterprise_id)
     if enterprise is None:
         raise NotFound()
+    if not own:
+        access.record_reads(
+            session, settings, consumer=grants.Consumer.user(user),
+            subjects=[Subject("enterprise", enterprise_id)], purpose=KEEPER_PURPOSE,
+            legal_basis=KEEPER_BASIS, datasets=_ENTERPRISE_RECORD,
+        )  # fmt: skip
     return enterprise
 
 
@@ -227,15 +254,25 @@ def valid_resident_id(value: str) -> bool:
     return bool(synth.resident_id_check(body)[0] == value[17])
 
 
-def counter_view(session: Session, person_id: int) -> dict[str, Any]:
-    """The minimum a counter officer needs to serve someone: who and where, not income."""
-    person = session.get(Person, person_id)
-    assert person is not None
+COUNTER_FIELDS = ["name", "gender", "birth_date", "district_code"]
+
+
+def counter_view(
+    session: Session, settings: Settings, *, user: User, person_id: int
+) -> dict[str, Any]:
+    """The minimum a counter officer needs to serve someone: who and where, not income.
+    Read through the exchange under the officer's grant, so the person sees the read."""
+    fetched = access.fetch(
+        session, settings, consumer=grants.Consumer.user(user),
+        subject=access.Subject("person", person_id), fields=COUNTER_FIELDS,
+        purpose="counter-service",
+    )  # fmt: skip
+    values, _masked, _withheld = fetched.shown()
     return {
-        "name": person.name,
-        "gender": person.gender,
-        "birth_year": person.birth_date.year,
-        "district_code": person.district_code,
+        "name": values["name"],
+        "gender": values["gender"],
+        "birth_year": fetched.values["birth_date"].year,
+        "district_code": values["district_code"],
     }
 
 
@@ -263,6 +300,7 @@ Refused = access.Refused
 fetch = access.fetch
 register_dataset = catalogue.register
 register_demo_datasets = catalogue.register_demo
+seed_demo_grants = grants.seed_demo
 set_service_grants = grants.set_service_grants
 revoke_other_services = grants.revoke_other_services
 #: How many accesses one page of the citizen's view lists.
@@ -295,3 +333,28 @@ def accesses_to(
     if before is not None:
         query = query.where(Access.seq < before)
     return list(session.scalars(query))
+
+
+def provide(
+    session: Session,
+    settings: Settings,
+    nonces: remote.Nonces,
+    *,
+    headers: Mapping[str, str],
+    body: bytes,
+) -> tuple[int, dict[str, Any]]:
+    """Serve a peer node's signed read of one of our datasets: the peer is a consumer
+    like any other, bound by its ``node`` grants and recorded in our ledger too."""
+    peer = remote.authenticate(settings, nonces, headers, body)
+    try:
+        asked = ProvideIn.model_validate_json(body)
+    except ValidationError as exc:
+        raise Invalid(N_("The read request is malformed."), field_errors(exc.errors())) from None
+    dataset = session.get(Dataset, asked.dataset)
+    if dataset is None:
+        raise NotFound(N_("No dataset has this code."))
+    fetched = access.fetch(
+        session, settings, consumer=Consumer.node(peer), subject=Subject(dataset.unit, asked.key),
+        fields=asked.fields, purpose=asked.purpose,
+    )  # fmt: skip
+    return 200, {"values": fetched.values, "ledger_index": fetched.seq}

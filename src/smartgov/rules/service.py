@@ -34,6 +34,8 @@ __all__ = [
     "get_service",
     "services",
     "simulate_reform",
+    "purpose_of",
+    "sync_grants",
     "test_services",
 ]
 
@@ -169,3 +171,28 @@ def cached_population(state: Any, session: Session, service: Service) -> populat
     if found is None or time.monotonic() - found[0] > POPULATION_TTL:
         found = cache[unit] = (time.monotonic(), population_of(session, service))
     return found[1]
+
+
+def purpose_of(service: Service) -> str:
+    """The purpose under which a service reads registry data: deciding its cases."""
+    return f"decision:{service.id}"
+
+
+def sync_grants(session: Session, settings: Settings) -> dict[str, int]:
+    """Give every published service a grant for exactly the registry fields its rules
+    read, under its own legal basis; revoke grants of services no longer published.
+    Returns how many grants each service gained (0: unchanged)."""
+    made = {}
+    published = services(settings).services
+    for service_id, service in sorted(published.items()):
+        registry = [n for n, spec in service.definition.inputs.items() if spec.source == "registry"]
+        basis = "; ".join(
+            f"{ref.title.en}, {ref.article.en}" for ref in service.definition.legal_basis
+        )
+        grants = exchange.set_service_grants(
+            session, service=service_id, unit=service.definition.unit, fields=registry,
+            purpose=purpose_of(service), legal_basis=basis,
+        )  # fmt: skip
+        made[service_id] = len(grants)
+    exchange.revoke_other_services(session, published)
+    return made

@@ -15,6 +15,7 @@ import smartgov
 from smartgov.core.db import make_engine, make_sessionmaker
 from smartgov.core.roles import Permission
 from smartgov.core.settings import Environment, Settings
+from smartgov.exchange import remote
 from smartgov.ledger import keys
 from smartgov.web import api, errors, pages
 from smartgov.web.deps import require
@@ -55,6 +56,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.signer = keys.from_settings(settings)  # a bad key stops the start, not a request
+    app.state.nonces = remote.Nonces()  # requests from peer nodes already seen
     app.state.templates = make_environment()
     app.state.names = {}
     app.state.assets = _mount_assets(app, settings)

@@ -12,29 +12,13 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from smartgov.core import i18n
-from smartgov.core.errors import DomainError, FieldError
+from smartgov.core.errors import DomainError, FieldError, field_errors
 from smartgov.core.i18n import N_
 from smartgov.web.deps import is_api, request_language
 from smartgov.web.templating import render
 
 log = logging.getLogger("smartgov.web")
 
-# Pydantic error types mapped to messages in the catalogue; others get a generic one.
-FIELD_MESSAGES = {
-    "missing": N_("This field is required."),
-    "string_too_short": N_("This is too short."),
-    "string_too_long": N_("This is too long."),
-    "int_parsing": N_("Enter a whole number."),
-    "int_type": N_("Enter a whole number."),
-    "string_type": N_("Enter text."),
-    "greater_than_equal": N_("This number is too small."),
-    "less_than_equal": N_("This number is too large."),
-    "json_invalid": N_("The request body is not valid JSON."),
-    "model_attributes_type": N_("The request body must be a JSON object."),
-    "dict_type": N_("The request body must be a JSON object."),
-    "enum": N_("Choose one of the allowed values."),
-}
-INVALID_VALUE = N_("This value is not valid.")
 STATUS_MESSAGES = {
     400: N_("The request could not be understood."),
     401: N_("Please sign in."),
@@ -86,13 +70,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
-        fields = [
-            FieldError(
-                ".".join(str(p) for p in err["loc"] if p != "body") or "body",
-                FIELD_MESSAGES.get(err["type"], INVALID_VALUE),
-            )
-            for err in exc.errors()
-        ]
+        fields = field_errors(exc.errors(), skip="body")
         return _respond(request, 422, "invalid", STATUS_MESSAGES[422], fields)
 
     @app.exception_handler(StarletteHTTPException)

@@ -6,15 +6,18 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from smartgov.core.errors import NotAuthenticated
 from smartgov.core.models import User
 from smartgov.core.roles import Permission, Role, allows
+from smartgov.core.settings import Settings
 from smartgov.core.users import authenticate, list_users
 from smartgov.exchange import service as registries
 from smartgov.exchange.pages import router as exchange_pages
+from smartgov.ledger.pages import router as ledger_pages
 from smartgov.rules.pages import router as rules_pages
-from smartgov.web.deps import Lang, SessionDep, check_csrf, require
+from smartgov.web.deps import Lang, SessionDep, SettingsDep, check_csrf, require
 from smartgov.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -30,21 +33,27 @@ def safe_next(target: str | None) -> str:
 
 
 @router.get("/")
-def home(request: Request, session: SessionDep, user: Public, lang: Lang) -> HTMLResponse:
+def home(
+    request: Request, session: SessionDep, settings: SettingsDep, user: Public, lang: Lang
+) -> HTMLResponse:
     if user is None:
         return render(request, "landing.html", lang=lang, user=None)
-    return render(request, "home.html", lang=lang, user=user, **home_context(session, user))
+    return render(
+        request, "home.html", lang=lang, user=user, **home_context(session, settings, user)
+    )
 
 
-def home_context(session: SessionDep, user: User) -> dict[str, Any]:
+def home_context(session: Session, settings: Settings, user: User) -> dict[str, Any]:
     """What each role sees first; each part is gated by the permission behind it."""
     role = Role(user.role)
     context: dict[str, Any] = {"department": user.department_code}
     if role is Role.citizen and user.person_id is not None:
-        context["record"] = registries.read_person_as(session, user=user, person_id=user.person_id)
+        context["record"] = registries.read_person_as(
+            session, settings, user=user, person_id=user.person_id
+        )
     if role is Role.enterprise and user.enterprise_id is not None:
         context["enterprise"] = registries.read_enterprise_as(
-            session, user=user, enterprise_id=user.enterprise_id
+            session, settings, user=user, enterprise_id=user.enterprise_id
         )
     if allows(role, Permission.registry_read):
         counts = registries.registry_counts(session)
@@ -107,3 +116,4 @@ def choose_language(_user: Public, lang: str = "zh-Hans", next: str = "/") -> Re
 
 router.include_router(exchange_pages)
 router.include_router(rules_pages)
+router.include_router(ledger_pages)

@@ -152,7 +152,8 @@ def test_it_says_when_a_grant_expired(session: Session, settings: Settings) -> N
 
 def test_it_pseudonymises_identifiers_per_purpose(session: Session, settings: Settings) -> None:
     spec = dict(consumer_kind="node", consumer="peer.test", dataset="public_security.people",
-                fields=["resident_id"], legal_basis="test", expires_at=now() + timedelta(days=1))  # fmt: skip
+                fields=["resident_id"], legal_basis="test",
+                expires_at=now() + timedelta(days=1))  # fmt: skip
     for purpose in ("one", "two"):
         grants.create(session, GrantIn(**spec, purpose=purpose), actor=None)  # type: ignore[arg-type]
     grants.create(session, GrantIn(**spec, purpose="three", identified=True), actor=None)  # type: ignore[arg-type]
@@ -258,7 +259,8 @@ def test_it_checks_a_dataset_against_its_source(
 ) -> None:
     base = catalogue.demo_datasets()[0].model_dump()
     wrong = DatasetIn.model_validate(
-        {**base, "code": "test.wrong", "fields": [*base["fields"], {**base["fields"][0], "name": "nope"}]}
+        {**base, "code": "test.wrong",
+         "fields": [*base["fields"], {**base["fields"][0], "name": "nope"}]}
     )  # fmt: skip
     with pytest.raises(Invalid) as invalid:
         catalogue.register(session, settings, wrong, actor=None)

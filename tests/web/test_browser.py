@@ -109,3 +109,36 @@ def test_it_runs_a_reform_from_the_simulation_page(browser, server, lang) -> Non
     assert chart.evaluate("img => img.complete && img.naturalWidth > 0")
     assert axe_violations(page) == []
     page.context.close()
+
+
+@pytest.mark.parametrize("lang", ["zh-Hans", "en"])
+def test_it_shows_the_citizen_who_read_their_data_with_a_proof(  # type: ignore[no-untyped-def]
+    browser, server, lang, cast, factory
+) -> None:
+    from smartgov.core.db import transaction
+    from smartgov.exchange.service import person_record
+
+    with transaction(factory) as session:
+        record = person_record(session, cast["citizen"].person_id)
+        assert record is not None
+        resident_id = record["person"].resident_id
+    # A counter officer serves the citizen: the read goes through the exchange.
+    counter = open_as(browser, server, lang, "counter")
+    counter.fill("#resident_id", resident_id)
+    counter.click("form[action='/counter/lookup'] button[type=submit]")
+    counter.wait_for_load_state()
+    assert counter.locator("dl.sg-facts").count() == 1
+    counter.context.close()
+    page = open_as(browser, server, lang, "citizen")
+    page.goto(f"{server}/me/accesses")
+    assert axe_violations(page) == []
+    assert "counter-service" in page.content()
+    page.locator("table a[href^='/ledger/entries/']").first.click()
+    page.wait_for_load_state()
+    assert page.locator(".usa-alert--success").count() == 1
+    assert "python -m smartgov.ledger.verify" in page.content()
+    assert axe_violations(page) == []
+    page.goto(f"{server}/catalogue")
+    assert page.locator("table").count() >= 10
+    assert axe_violations(page) == []
+    page.context.close()

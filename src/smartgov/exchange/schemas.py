@@ -65,6 +65,8 @@ class DistrictFigures(BaseModel):
 
 Name = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 Code = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_.-]{0,63}$")]
+#: Why data is read, as grants and the ledger name it: "case-review", "decision:<service>".
+Purpose = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_.:-]{0,95}$")]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 Frequency = Literal[
     "continuous", "daily", "weekly", "monthly", "quarterly", "annual", "irregular"
@@ -152,7 +154,7 @@ class GrantIn(BaseModel):
     consumer: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_.@-]{0,95}$")]
     dataset: Code
     fields: list[Name] = Field(min_length=1, max_length=200)
-    purpose: Code
+    purpose: Purpose
     legal_basis: Text
     expires_at: datetime
     identified: bool = False

@@ -1,0 +1,151 @@
+"""The exchange over HTTP: the DCAT catalogue, registering and granting with field
+messages, a masked fetch, refusals that stay recorded, and the citizen's view with a
+proof that verifies against the signed checkpoint."""
+
+from __future__ import annotations
+
+import base64
+from datetime import timedelta
+
+from fastapi.testclient import TestClient
+
+from smartgov.core.clock import now
+from smartgov.core.models import User
+from smartgov.ledger.verify import leaf_hash, verify_inclusion
+from tests.conftest import bearer, login
+
+
+def test_it_publishes_the_catalogue_as_dcat(client: TestClient) -> None:
+    body = client.get("/api/v1/catalogue").json()
+    assert body["@type"] == "dcat:Catalog"
+    datasets = {d["dct:identifier"]: d for d in body["dcat:dataset"]}
+    taxation = datasets["taxation.people"]
+    assert taxation["dct:publisher"]["dct:identifier"] == "taxation"
+    assert taxation["dct:accrualPeriodicity"]["@id"].endswith("/DAILY")
+    levels = {f["smartgov:name"]: f["smartgov:sensitivity"] for f in taxation["smartgov:fields"]}
+    assert levels["monthly_income"] == "sensitive"
+    assert "provider" not in str(taxation)  # where rows live is not published
+    one = client.get("/api/v1/catalogue/taxation.people").json()
+    assert one["dct:identifier"] == "taxation.people"
+    assert client.get("/api/v1/catalogue/nope").status_code == 404
+    page = client.get("/catalogue", headers={"accept-language": "en"})
+    assert page.status_code == 200 and "taxation.people" in page.text
+
+
+def test_it_registers_only_for_the_own_department_with_field_messages(
+    client: TestClient,
+) -> None:
+    spec = client.get("/api/v1/catalogue/market_regulation.enterprises").json()
+    body = {
+        "code": "market_regulation.extra", "department": "market_regulation",
+        "unit": "enterprise", "title": {"zh": "测试", "en": "Test"},
+        "description": {"zh": "测试", "en": "Test"}, "frequency": "monthly",
+        "fields": [{"name": "industry", "type": "text", "sensitivity": "public",
+                    "label": {"zh": "行业", "en": "Industry"}}],
+        "provider": {"kind": "sql", "table": "registry_market_regulation_enterprises",
+                     "key": "enterprise_id"},
+    }  # fmt: skip
+    assert spec["dct:identifier"]
+    officer = bearer(client, "officer")  # public security: not the keeper
+    assert client.post("/api/v1/catalogue", json=body, headers=officer).status_code == 403
+    market = bearer(client, "market")
+    bad = {**body, "provider": {**body["provider"], "table": "nope"}}  # type: ignore[dict-item]
+    refused = client.post("/api/v1/catalogue", json=bad, headers=market)
+    assert refused.status_code == 422
+    assert refused.json()["error"]["fields"][0]["field"] == "provider"
+    wrong_kind = client.post(
+        "/api/v1/catalogue", json={**body, "frequency": "hourly"}, headers=market
+    )
+    assert wrong_kind.status_code == 422
+    assert wrong_kind.json()["error"]["fields"][0]["field"] == "frequency"
+    made = client.post("/api/v1/catalogue", json=body, headers=market)
+    assert made.status_code == 201, made.text
+
+
+def test_it_grants_and_revokes_with_reasons(client: TestClient) -> None:
+    admin = bearer(client, "admin")
+    body = {
+        "consumer_kind": "role", "consumer": "reviewer@civil_affairs",
+        "dataset": "hrss.people", "fields": ["employment"], "purpose": "case-review",
+        "legal_basis": "test", "expires_at": (now() + timedelta(days=30)).isoformat(),
+    }  # fmt: skip
+    made = client.post("/api/v1/grants", json=body, headers=admin)
+    assert made.status_code == 201, made.text
+    listed = client.get("/api/v1/grants", headers=bearer(client, "auditor")).json()
+    assert made.json()["id"] in [g["id"] for g in listed]
+    bad = client.post(
+        "/api/v1/grants",
+        json={**body, "fields": ["employment", "shoe_size"], "consumer": "wizard"},
+        headers=admin,
+    )
+    assert bad.status_code == 422
+    assert {f["field"] for f in bad.json()["error"]["fields"]} == {"fields.1", "consumer"}
+    revoked = client.delete(f"/api/v1/grants/{made.json()['id']}", headers=admin)
+    assert revoked.json()["revoked_at"] is not None
+    assert client.get("/api/v1/grants", headers=bearer(client, "citizen")).status_code == 403
+
+
+def test_it_fetches_masked_and_records_refusals(client: TestClient, cast: dict[str, User]) -> None:
+    reviewer = bearer(client, "reviewer")
+    person = cast["citizen"].person_id
+    asked = {
+        "subject": {"unit": "person", "id": person},
+        "fields": ["monthly_income", "disability_grade"],
+        "purpose": "case-review", "case": "case-77",
+    }  # fmt: skip
+    got = client.post("/api/v1/exchange/fetch", json=asked, headers=reviewer)
+    assert got.status_code == 200, got.text
+    assert got.json()["masked"] == []  # the review grant reveals what it covers
+    counter = bearer(client, "counter")
+    names = {**asked, "fields": ["name", "birth_date"], "purpose": "counter-service"}
+    shown = client.post("/api/v1/exchange/fetch", json=names, headers=counter).json()
+    assert shown["values"]["name"] != "••••"
+    no_purpose = client.post("/api/v1/exchange/fetch", json={**asked, "purpose": ""},
+                             headers=reviewer)  # fmt: skip
+    assert no_purpose.status_code == 422
+    assert no_purpose.json()["error"]["fields"][0]["field"] == "purpose"
+    outside = client.post(
+        "/api/v1/exchange/fetch", json={**asked, "fields": ["employment"]}, headers=reviewer
+    )
+    assert outside.status_code == 403
+    assert "employment" in outside.json()["error"]["fields"][0]["message"]
+    mine = client.get("/api/v1/me/accesses", headers=bearer(client, "citizen")).json()
+    outcomes = [(a["purpose"], a["outcome"]) for a in mine[:4]]
+    assert ("case-review", "refused") in outcomes and ("case-review", "granted") in outcomes
+    assert client.get("/api/v1/me/accesses", headers=reviewer).status_code == 403
+
+
+def test_it_gives_the_citizen_a_proof_for_each_read(
+    client: TestClient, cast: dict[str, User]
+) -> None:
+    reviewer = bearer(client, "reviewer")
+    asked = {"subject": {"unit": "person", "id": cast["citizen"].person_id},
+             "fields": ["monthly_income"], "purpose": "case-review"}  # fmt: skip
+    assert client.post("/api/v1/exchange/fetch", json=asked, headers=reviewer).status_code == 200
+    latest = client.get("/api/v1/me/accesses", headers=bearer(client, "citizen")).json()[0]
+    checkpoint = client.get("/api/v1/ledger/checkpoint").text
+    size = int(checkpoint.split("\n")[1])
+    root = base64.b64decode(checkpoint.split("\n")[2])
+    proof = client.get(latest["proof"] + f"&size={size}").json()
+    entry = client.get(f"/api/v1/ledger/entries/{latest['seq']}").json()
+    assert '"outcome":"granted"' in entry["body"]
+    verify_inclusion(
+        latest["seq"], size, leaf_hash(entry["body"].encode()),
+        [base64.b64decode(h) for h in proof["proof"]], root,
+    )  # fmt: skip
+    page = login(client, "citizen").get(f"/ledger/entries/{latest['seq']}")
+    assert page.status_code == 200 and "usa-alert--success" in page.text
+    mine = client.get("/me/accesses")
+    assert mine.status_code == 200 and f"/ledger/entries/{latest['seq']}" in mine.text
+
+
+def test_it_records_a_keepers_read_for_everyone_shown(
+    client: TestClient, cast: dict[str, User]
+) -> None:
+    officer = bearer(client, "officer")
+    person = cast["citizen"].person_id
+    record = client.get(f"/api/v1/registry/people/{person}", headers=officer)
+    assert record.status_code == 200
+    mine = client.get("/api/v1/me/accesses", headers=bearer(client, "citizen")).json()
+    assert mine[0]["purpose"] == "registry-administration"
+    assert mine[0]["consumer"] == f"user:{cast['officer'].id}"

@@ -25,6 +25,8 @@ from smartgov.exchange.schemas import (
     GrantIn,
     GrantOut,
     PersonRecordOut,
+    PrivateStatisticIn,
+    PrivateStatisticOut,
 )
 from smartgov.web.deps import SessionDep, SettingsDep, require
 
@@ -216,4 +218,25 @@ def access_out(access: Access) -> AccessOut:
         department_code=access.department_code, purpose=access.purpose,
         legal_basis=access.legal_basis, case_ref=access.case_ref, fields=access.fields,
         reason=access.reason, proof=f"/api/v1/ledger/proof/inclusion?index={access.seq}",
+    )  # fmt: skip
+
+
+@router.post("/statistics/private", tags=["exchange"])
+def private_statistic(
+    body: PrivateStatisticIn,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: Annotated[User, require(Permission.statistics_read)],
+) -> PrivateStatisticOut:
+    """A count or mean over a whole dataset with differential privacy (OpenDP). Its
+    epsilon is charged to the dataset's budget and the release is logged; a release
+    beyond the budget is refused (409)."""
+    bounds = None if body.lower is None or body.upper is None else (body.lower, body.upper)
+    made = service.release_statistic(
+        session, settings, dataset_code=body.dataset, statistic=body.statistic,
+        field=body.field, epsilon=body.epsilon, bounds=bounds, by=f"user:{user.id}",
+    )  # fmt: skip
+    return PrivateStatisticOut(
+        dataset=made.dataset, statistic=made.statistic, field=made.field, value=made.value,
+        epsilon=made.epsilon, budget_left=made.budget_left, ledger_index=made.seq,
     )  # fmt: skip

@@ -93,6 +93,7 @@ class Dataset(Base):
     provider: Mapped[dict[str, Any]] = mapped_column(JSON)
     # Total epsilon that published statistics over this dataset may spend.
     privacy_budget: Mapped[float] = mapped_column(Float)
+    privacy_spent: Mapped[float] = mapped_column(Float, default=0.0)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
 
 

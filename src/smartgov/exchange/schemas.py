@@ -232,7 +232,7 @@ class PrivateStatisticIn(BaseModel):
 
     dataset: Code
     statistic: Literal["count", "mean"]
-    field: Name | None = None
+    field: Name
     lower: float | None = None
     upper: float | None = None
     epsilon: float = Field(gt=0, le=10)

@@ -21,7 +21,7 @@ from smartgov.core.i18n import N_
 from smartgov.core.models import Department, District, User
 from smartgov.core.roles import Role
 from smartgov.core.settings import Settings
-from smartgov.exchange import access, catalogue, fields, grants, remote, synth
+from smartgov.exchange import access, catalogue, fields, grants, privacy, remote, synth
 from smartgov.exchange.models import Access, Dataset, Enterprise, Household, Person
 from smartgov.exchange.schemas import ProvideIn
 
@@ -302,6 +302,7 @@ register_dataset = catalogue.register
 register_demo_datasets = catalogue.register_demo
 seed_demo_grants = grants.seed_demo
 set_service_grants = grants.set_service_grants
+release_statistic = privacy.release
 revoke_other_services = grants.revoke_other_services
 #: How many accesses one page of the citizen's view lists.
 ACCESS_PAGE = 100

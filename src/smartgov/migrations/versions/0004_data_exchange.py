@@ -82,6 +82,7 @@ def upgrade() -> None:
         sa.Column("frequency", sa.String(length=16), nullable=False),
         sa.Column("provider", sa.JSON(), nullable=False),
         sa.Column("privacy_budget", sa.Float(), nullable=False),
+        sa.Column("privacy_spent", sa.Float(), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["department_code"],

@@ -368,4 +368,5 @@ def dcat_catalogue(session: Session, base: str) -> dict[str, Any]:
 def field_labels(session: Session, language: str) -> dict[str, str]:
     """Every field name of the catalogue with its label in ``language``."""
     column = _FIELDS.c.label_zh if language == "zh-Hans" else _FIELDS.c.label_en
-    return dict(session.connection().execute(select(_FIELDS.c.name, column)).tuples().all())
+    rows = session.connection().execute(select(_FIELDS.c.name, column))
+    return {name: label for name, label in rows}

@@ -97,3 +97,10 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(api.router, prefix="/api/v1")
     app.include_router(pages.router)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """For server processes started by uvicorn itself (``smartgov serve --workers N``)."""
+    from smartgov.core.settings import load_settings
+
+    return create_app(load_settings())

@@ -1,0 +1,272 @@
+"""Benchmark: purpose-bound reads through the exchange, in process and over HTTP.
+
+    python bench/exchange.py [--people 100000] [--samples 3000] [--http-seconds 10]
+                             [--clients 16] [--workers 2] [--postgres URL]
+
+* In process, the decision worker's read: `exchange.service.fetch` of the
+  minimum-living-allowance's registry inputs for one household (grant check, three
+  department providers, per-purpose pseudonym, ledger append, access index),
+  one transaction per fetch, committed durably (SQLite WAL with synchronous=FULL,
+  then PostgreSQL). Against the limit: the same provider reads alone, with no grant,
+  no ledger and no commit.
+* Over HTTP: `POST /api/v1/exchange/fetch` by a reviewer (bearer token) against
+  `smartgov serve`, `--clients` concurrent keep-alive clients for `--http-seconds`;
+  every answer is checked to be a 200 with the values.
+
+Afterwards the whole ledger is re-verified, so no read was lost or half-written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from smartgov.core import migrate
+from smartgov.core.db import make_engine, make_sessionmaker, transaction
+from smartgov.core.roles import Role
+from smartgov.core.settings import Settings
+from smartgov.core.users import create_user, issue_token
+from smartgov.exchange import catalogue, providers
+from smartgov.exchange import service as exchange
+from smartgov.ledger import keys
+from smartgov.ledger import service as ledger
+from smartgov.rules import service as rules
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVICE = "minimum-living-allowance"
+
+
+def build(settings: Settings, people: int) -> tuple[Any, list[str]]:
+    """A migrated city with its catalogue, grants and a reviewer; the service's fields."""
+    engine = make_engine(settings)
+    migrate.upgrade(engine)
+    exchange.generate_city(engine, people=people, enterprises=people // 10, seed=1, replace=True)
+    factory = make_sessionmaker(engine)
+    with transaction(factory) as session:
+        exchange.register_demo_datasets(session, settings)
+        exchange.seed_demo_grants(session)
+        rules.sync_grants(session, settings)
+    service = rules.get_service(settings, SERVICE)
+    names = [n for n, spec in service.definition.inputs.items() if spec.source == "registry"]
+    return factory, names
+
+
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    return float(np.percentile(samples, 50)), float(np.percentile(samples, 99))
+
+
+def timed(run: Callable[[int], Any], keys_: list[int]) -> list[float]:
+    took = []
+    for key in keys_:
+        started = time.perf_counter()
+        run(key)
+        took.append((time.perf_counter() - started) * 1000)
+    return took
+
+
+def in_process(settings: Settings, factory: Any, names: list[str], samples: int,
+               households: int) -> dict[str, float]:  # fmt: skip
+    purpose = f"decision:{SERVICE}"
+    consumer = exchange.Consumer.service(SERVICE)
+    subjects = [random.randint(1, households) for _ in range(samples)]
+
+    def fetch(key: int) -> None:
+        with transaction(factory) as session:
+            got = exchange.fetch(
+                session, settings, consumer=consumer, subject=exchange.Subject("household", key),
+                fields=names, purpose=purpose, case=f"C-{key}",
+            )  # fmt: skip
+            assert len(got.values) == len(names)
+
+    with transaction(factory) as session:
+        located = catalogue.locate(session, "household", names)
+    by_dataset: dict[str, list[str]] = {}
+    for name, where in located.items():
+        by_dataset.setdefault(where.dataset, []).append(name)
+    sources = [
+        (providers.provider_for(located[fields_[0]].provider, settings), fields_)
+        for fields_ in by_dataset.values()
+    ]
+
+    def bare(key: int) -> None:
+        with factory() as session:
+            for provider, fields_ in sources:
+                provider.read(session, key, fields_)
+
+    for run in (fetch, bare):  # warm caches and statement compilation
+        timed(run, subjects[:200])
+    fetched = timed(fetch, subjects)
+    read = timed(bare, subjects)
+    f50, f99 = percentiles(fetched)
+    b50, b99 = percentiles(read)
+    return {"fetch_p50_ms": f50, "fetch_p99_ms": f99, "bare_read_p50_ms": b50,
+            "bare_read_p99_ms": b99, "datasets_per_fetch": len(sources)}  # fmt: skip
+
+
+def serve(settings: Settings, workers: int) -> tuple[subprocess.Popen[bytes], str]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        **os.environ,
+        "SMARTGOV_ENVIRONMENT": "development",
+        "SMARTGOV_DATABASE_URL": settings.database_url,
+        "SMARTGOV_DATA_DIR": str(settings.data_dir),
+        "SMARTGOV_SECRET_KEY": settings.secret_key.get_secret_value(),
+        "SMARTGOV_SERVICES_DIR": str(settings.services_dir),
+    }
+    command = [sys.executable, "-m", "smartgov", "serve", "--port", str(port),
+               "--workers", str(workers)]  # fmt: skip
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(base + "/api/v1/health").status_code == 200:
+                return process, base
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    process.kill()
+    raise SystemExit("smartgov serve did not start")
+
+
+def over_http(base: str, token: str, seconds: float, clients: int, people: int) -> dict[str, float]:
+    stop = time.monotonic() + seconds
+    counts = [0] * clients
+    latencies: list[list[float]] = [[] for _ in range(clients)]
+    errors: list[str] = []
+
+    def client(slot: int) -> None:
+        headers = {"Authorization": f"Bearer {token}"}
+        with httpx.Client(base_url=base, headers=headers, timeout=30) as http:
+            while time.monotonic() < stop:
+                body = {"subject": {"unit": "person", "id": random.randint(1, people)},
+                        "fields": ["monthly_income", "household_income", "disability_grade"],
+                        "purpose": "case-review", "case": f"R-{slot}"}  # fmt: skip
+                started = time.perf_counter()
+                answer = http.post("/api/v1/exchange/fetch", json=body)
+                latencies[slot].append((time.perf_counter() - started) * 1000)
+                if answer.status_code != 200 or len(answer.json()["values"]) != 3:
+                    errors.append(f"{answer.status_code} {answer.text[:200]}")
+                    return
+                counts[slot] += 1
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    took = time.monotonic() - started
+    if errors:
+        raise SystemExit(f"HTTP fetch failed: {errors[0]}")
+    p50, p99 = percentiles([x for slot in latencies for x in slot])
+    return {"http_fetches_per_s": sum(counts) / took, "http_p50_ms": p50, "http_p99_ms": p99,
+            "http_fetches": sum(counts)}  # fmt: skip
+
+
+def fresh_postgres(url: str) -> str | None:
+    from sqlalchemy import create_engine
+
+    try:
+        admin = create_engine(url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text("DROP DATABASE IF EXISTS smartgov_bench_exchange"))
+            conn.execute(text("CREATE DATABASE smartgov_bench_exchange"))
+        admin.dispose()
+    except Exception as exc:  # noqa: BLE001 - any failure means: no PostgreSQL run
+        print(f"PostgreSQL skipped: {exc.__class__.__name__}: {exc}")
+        return None
+    return (
+        make_url(url).set(database="smartgov_bench_exchange").render_as_string(hide_password=False)
+    )
+
+
+def run(settings: Settings, args: argparse.Namespace) -> dict[str, float]:
+    factory, names = build(settings, args.people)
+    with transaction(factory) as session:
+        households = exchange.registry_counts(session)["households"]
+        reviewer = create_user(session, username="bench-reviewer", password="bench-password-1",
+                               role=Role.reviewer, display_name="Bench reviewer",
+                               department_code="civil_affairs")  # fmt: skip
+        token, _record = issue_token(session, user=reviewer, name="bench", days=1)
+    figures = in_process(settings, factory, names, args.samples, households)
+    process, base = serve(settings, args.workers)
+    try:
+        over_http(base, token, 2, args.clients, args.people)  # warm up every worker
+        figures |= over_http(base, token, args.http_seconds, args.clients, args.people)
+    finally:
+        process.terminate()
+        process.wait(10)
+    with transaction(factory) as session:
+        signer = keys.from_settings(settings)
+        ledger.checkpoint(session, signer)
+        report = ledger.verify_log(session, signer.verifier)
+    if report.problems:
+        raise SystemExit(f"the ledger does not verify: {report.problems[:3]}")
+    figures["ledger_entries_verified"] = report.size
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--people", type=int, default=100_000)
+    parser.add_argument("--samples", type=int, default=3000)
+    parser.add_argument("--http-seconds", type=float, default=10)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+    )
+    args = parser.parse_args()
+    random.seed(7)
+    results: dict[str, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        base = {"environment": "test", "secret_key": "bench-secret-key-long-enough-000000",
+                "data_dir": Path(folder), "services_dir": ROOT / "services"}  # fmt: skip
+        results["sqlite"] = run(Settings(**base), args)  # type: ignore[arg-type]
+        url = fresh_postgres(args.postgres)
+        if url:
+            results["postgres"] = run(Settings(**base, database_url=url), args)  # type: ignore[arg-type]
+    print(f"\n{args.people:,} people; {args.samples:,} fetches in process; "
+          f"{args.clients} HTTP clients, {args.workers} server workers\n")  # fmt: skip
+    print(f"{'':40} {'SQLite':>12} {'PostgreSQL':>12}")
+    rows = [
+        ("fetch with ledger, committed, p50 ms", "fetch_p50_ms"),
+        ("fetch with ledger, committed, p99 ms", "fetch_p99_ms"),
+        ("provider reads alone, p50 ms", "bare_read_p50_ms"),
+        ("HTTP fetches/s", "http_fetches_per_s"),
+        ("HTTP latency p50 ms", "http_p50_ms"),
+        ("HTTP latency p99 ms", "http_p99_ms"),
+    ]
+    for label, key in rows:
+        cells = [f"{results[db][key]:>12.3f}" if db in results else f"{'-':>12}"
+                 for db in ("sqlite", "postgres")]  # fmt: skip
+        print(f"{label:40} {' '.join(cells)}")
+    line: dict[str, Any] = {"bench": "exchange", "people": args.people}
+    for db, figures in results.items():
+        line |= {f"{db}_{k}": round(v, 4) for k, v in figures.items()}
+    line["ratio_vs_bare_read"] = round(
+        results["sqlite"]["fetch_p50_ms"] / results["sqlite"]["bare_read_p50_ms"], 2
+    )
+    print(json.dumps(line))
+
+
+if __name__ == "__main__":
+    main()

@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
@@ -110,6 +110,31 @@ def _coerce(value: Any, type_: str) -> Any:
     return str(value)
 
 
+class Recorder(Protocol):
+    def __call__(
+        self, session: Session, kind: str, body: dict[str, Any], after: ledger.After
+    ) -> int:
+        """Append ``body`` to the ledger, run ``after`` with its position in the same
+        transaction, and return the position."""
+
+
+def in_transaction(session: Session, kind: str, body: dict[str, Any], after: ledger.After) -> int:
+    """The default: the record commits with the caller's transaction."""
+    seq = ledger.record(session, kind, body)
+    after(session, seq)
+    return seq
+
+
+def group_commit(writer: ledger.Writer) -> Recorder:
+    """Records committed by ``writer`` in batches, before the read's data is returned;
+    the API's fetches use it, so concurrent reads share one flush to disk."""
+
+    def record(session: Session, kind: str, body: dict[str, Any], after: ledger.After) -> int:
+        return writer.write(kind, body, after)
+
+    return record
+
+
 @dataclass
 class _Read:
     """One fetch in progress: what the ledger and the index will say about it."""
@@ -124,6 +149,7 @@ class _Read:
     hold_until: date | None
     datasets: dict[str, list[str]] = field(default_factory=dict)
     legal_basis: str = ""
+    recorder: Recorder = in_transaction
 
     def record(self, outcome: str, reason: str | None = None) -> int:
         body = {
@@ -141,17 +167,18 @@ class _Read:
             "hold_until": self.hold_until.isoformat() if self.hold_until else None,
             "reason": reason,
         }
-        seq = ledger.record(self.session, "access", body)
-        self.session.connection().execute(
-            _INDEX,
-            dict(
-                seq=seq, subject=subject_index(self.key, self.subject), at=now(),
-                outcome=outcome, consumer_kind=self.consumer.kind, consumer=self.consumer.ref,
-                department_code=self.consumer.department, purpose=self.purpose or "-",
-                legal_basis=self.legal_basis, case_ref=self.case, fields=self.datasets,
-                reason=reason, hold_until=self.hold_until,
-            ),
+        index = dict(
+            subject=subject_index(self.key, self.subject), at=now(), outcome=outcome,
+            consumer_kind=self.consumer.kind, consumer=self.consumer.ref,
+            department_code=self.consumer.department, purpose=self.purpose or "-",
+            legal_basis=self.legal_basis, case_ref=self.case, fields=self.datasets,
+            reason=reason, hold_until=self.hold_until,
         )  # fmt: skip
+
+        def add_index(session: Session, seq: int) -> None:
+            session.connection().execute(_INDEX, {**index, "seq": seq})
+
+        seq = self.recorder(self.session, "access", body, add_index)
         return seq
 
     def refuse(self, message: str, problems: list[FieldError], status: int) -> Refused:
@@ -172,11 +199,13 @@ def fetch(
     case: str | None = None,
     on_behalf_of: str | None = None,
     hold_until: date | None = None,
+    recorder: Recorder = in_transaction,
 ) -> Fetched:
-    """Read ``fields`` of ``subject`` for ``purpose``, or raise ``Refused`` (recorded)."""
+    """Read ``fields`` of ``subject`` for ``purpose``, or raise ``Refused`` (recorded).
+    The record goes through ``recorder``: by default it commits with ``session``."""
     read = _Read(
         session, pseudonym_key(settings), consumer, subject, purpose.strip(), case,
-        on_behalf_of, hold_until,
+        on_behalf_of, hold_until, recorder=recorder,
     )  # fmt: skip
     if not read.purpose:
         raise read.refuse(

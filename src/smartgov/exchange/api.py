@@ -150,6 +150,7 @@ def revoke_grant(
 @router.post("/exchange/fetch", tags=["exchange"])
 def fetch(
     body: FetchIn,
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     user: Annotated[User, require(Permission.exchange_fetch)],
@@ -160,6 +161,7 @@ def fetch(
         session, settings, consumer=service.Consumer.user(user),
         subject=service.Subject(body.subject.unit, body.subject.id), fields=body.fields,
         purpose=body.purpose, case=body.case, hold_until=body.hold_until,
+        recorder=request.app.state.recorder,
     )  # fmt: skip
     values, masked, withheld = fetched.shown()
     return FetchOut(
@@ -183,8 +185,9 @@ def provide(
     is checked by the peer's signature and its ``node`` grants, not by a login."""
     try:
         status, payload = service.provide(
-            session, settings, request.app.state.nonces, headers=request.headers, body=body
-        )
+            session, settings, request.app.state.nonces, headers=request.headers, body=body,
+            recorder=request.app.state.recorder,
+        )  # fmt: skip
     except DomainError as exc:  # answered signed too, so the peer can trust the refusal
         status = exc.status
         fields = [{"field": f.field, "message": f.text()} for f in exc.fields]

@@ -298,6 +298,8 @@ Subject = access.Subject
 Fetched = access.Fetched
 Refused = access.Refused
 fetch = access.fetch
+group_commit = access.group_commit
+Recorder = access.Recorder
 register_dataset = catalogue.register
 register_demo_datasets = catalogue.register_demo
 seed_demo_grants = grants.seed_demo
@@ -343,6 +345,7 @@ def provide(
     *,
     headers: Mapping[str, str],
     body: bytes,
+    recorder: access.Recorder = access.in_transaction,
 ) -> tuple[int, dict[str, Any]]:
     """Serve a peer node's signed read of one of our datasets: the peer is a consumer
     like any other, bound by its ``node`` grants and recorded in our ledger too."""
@@ -356,6 +359,6 @@ def provide(
         raise NotFound(N_("No dataset has this code."))
     fetched = access.fetch(
         session, settings, consumer=Consumer.node(peer), subject=Subject(dataset.unit, asked.key),
-        fields=asked.fields, purpose=asked.purpose,
+        fields=asked.fields, purpose=asked.purpose, recorder=recorder,
     )  # fmt: skip
     return 200, {"values": fetched.values, "ledger_index": fetched.seq}

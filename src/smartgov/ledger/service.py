@@ -22,7 +22,7 @@ from smartgov.core.clock import now
 from smartgov.core.db import write_rows
 from smartgov.core.errors import FieldError, Invalid
 from smartgov.core.i18n import N_
-from smartgov.ledger import merkle
+from smartgov.ledger import batch, merkle
 from smartgov.ledger.keys import Signer
 from smartgov.ledger.merkle import Node
 from smartgov.ledger.models import LedgerCheckpoint, LedgerEntry, LedgerHead, LedgerNode
@@ -73,6 +73,11 @@ def b64(value: bytes) -> str:
 def record(session: Session, kind: str, body: Mapping[str, Any]) -> int:
     """Append one record of ``kind`` in this transaction; its position in the log."""
     return append(session, [{**body, "kind": kind}])[0]
+
+
+#: Appends records from many requests in batches (group commit); see ``batch``.
+Writer = batch.Writer
+After = batch.After
 
 
 def append(session: Session, records: Sequence[Mapping[str, Any]]) -> list[int]:

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import MutableHeaders
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import smartgov
 from smartgov.core.db import make_engine, make_sessionmaker
 from smartgov.core.roles import Permission
 from smartgov.core.settings import Environment, Settings
 from smartgov.exchange import remote
+from smartgov.exchange import service as exchange
 from smartgov.ledger import keys
+from smartgov.ledger import service as ledger
 from smartgov.web import api, errors, pages
 from smartgov.web.deps import require
 from smartgov.web.templating import make_environment
@@ -42,6 +45,31 @@ def _mount_assets(app: FastAPI, settings: Settings) -> dict[str, bool]:
     return found
 
 
+class SecurityHeaders:
+    """Headers every response carries; plain ASGI, cheaper than an HTTP middleware."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        # Swagger UI starts itself with an inline script, so /docs has no CSP.
+        strict = scope["path"] != "/docs"
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+                headers.setdefault("Referrer-Policy", "same-origin")
+                if strict:
+                    headers.setdefault("Content-Security-Policy", CSP)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
 def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(
         title="smartgov",
@@ -57,6 +85,10 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.signer = keys.from_settings(settings)  # a bad key stops the start, not a request
     app.state.nonces = remote.Nonces()  # requests from peer nodes already seen
+    # Reads through the API record their access by group commit (see ledger/batch.py).
+    # The writer has its own engine: requests waiting for it hold pooled connections.
+    writer = ledger.Writer(make_sessionmaker(make_engine(settings)))
+    app.state.recorder = exchange.group_commit(writer)
     app.state.templates = make_environment()
     app.state.names = {}
     app.state.assets = _mount_assets(app, settings)
@@ -70,16 +102,7 @@ def create_app(settings: Settings) -> FastAPI:
         https_only=settings.environment is Environment.production,
     )
 
-    @app.middleware("http")
-    async def security_headers(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        if request.url.path != "/docs":  # Swagger UI starts itself with an inline script
-            response.headers.setdefault("Content-Security-Policy", CSP)
-        return response
+    app.add_middleware(SecurityHeaders)
 
     @app.get("/docs", include_in_schema=False, dependencies=[require(Permission.public)])
     def docs() -> HTMLResponse:

@@ -23,8 +23,11 @@ from smartgov.core.settings import Settings
 from smartgov.core.users import get_user, user_for_token
 from smartgov.ledger.keys import Signer
 
+# Dependencies that do no I/O are ``async``: FastAPI runs sync ones in a thread pool,
+# and that hand-off costs more than the work itself.
 
-def get_settings(request: Request) -> Settings:
+
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -32,7 +35,7 @@ def get_settings(request: Request) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def get_signer(request: Request) -> Signer:
+async def get_signer(request: Request) -> Signer:
     signer: Signer = request.app.state.signer
     return signer
 
@@ -73,7 +76,7 @@ OptionalUser = Annotated[User | None, Depends(current_user_or_none)]
 
 
 def request_language(request: Request, user: User | None = None) -> str:
-    settings = get_settings(request)
+    settings: Settings = request.app.state.settings
     return i18n.choose(
         chosen=request.cookies.get("lang"),
         account=user.language if user is not None else None,
@@ -82,7 +85,7 @@ def request_language(request: Request, user: User | None = None) -> str:
     )
 
 
-def language(request: Request, user: OptionalUser) -> str:
+async def language(request: Request, user: OptionalUser) -> str:
     return request_language(request, user)
 
 
@@ -92,7 +95,7 @@ Lang = Annotated[str, Depends(language)]
 def require(permission: Permission) -> Any:
     """Declare the permission a route needs; returns the user (None for public routes)."""
 
-    def check(user: OptionalUser) -> User | None:
+    async def check(user: OptionalUser) -> User | None:
         if permission is Permission.public:
             return user
         if user is None:

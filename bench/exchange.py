@@ -36,8 +36,7 @@ from typing import Any
 
 import httpx
 import numpy as np
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
+from common import fresh_postgres
 
 from smartgov.core import migrate
 from smartgov.core.db import make_engine, make_sessionmaker, transaction
@@ -196,23 +195,6 @@ def over_http(base: str, token: str, seconds: float, clients: int, people: int) 
     }
 
 
-def fresh_postgres(url: str) -> str | None:
-    from sqlalchemy import create_engine
-
-    try:
-        admin = create_engine(url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text("DROP DATABASE IF EXISTS smartgov_bench_exchange"))
-            conn.execute(text("CREATE DATABASE smartgov_bench_exchange"))
-        admin.dispose()
-    except Exception as exc:  # noqa: BLE001 - any failure means: no PostgreSQL run
-        print(f"PostgreSQL skipped: {exc.__class__.__name__}: {exc}")
-        return None
-    return (
-        make_url(url).set(database="smartgov_bench_exchange").render_as_string(hide_password=False)
-    )
-
-
 def run(settings: Settings, args: argparse.Namespace) -> dict[str, float]:
     factory, names = build(settings, args.people)
     with transaction(factory) as session:
@@ -256,7 +238,7 @@ def main() -> None:
         base = {"environment": "test", "secret_key": "bench-secret-key-long-enough-000000",
                 "data_dir": Path(folder), "services_dir": ROOT / "services"}  # fmt: skip
         results["sqlite"] = run(Settings(**base), args)  # type: ignore[arg-type]
-        url = fresh_postgres(args.postgres)
+        url = fresh_postgres(args.postgres, "smartgov_bench_exchange")
         if url:
             results["postgres"] = run(Settings(**base, database_url=url), args)  # type: ignore[arg-type]
     print(f"\n{args.people:,} people; {args.samples:,} fetches in process; "

@@ -28,8 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
+from common import fresh_postgres
 
 from smartgov.core import migrate
 from smartgov.core.db import make_engine, make_sessionmaker, transaction
@@ -145,21 +144,6 @@ def pymerkle_proofs(tree: Any, size: int, samples: int) -> dict[str, float]:
     }
 
 
-def fresh_postgres(url: str) -> str | None:
-    from sqlalchemy import create_engine
-
-    try:
-        admin = create_engine(url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text("DROP DATABASE IF EXISTS smartgov_bench_ledger"))
-            conn.execute(text("CREATE DATABASE smartgov_bench_ledger"))
-        admin.dispose()
-    except Exception as exc:  # noqa: BLE001 - any failure means: no PostgreSQL run
-        print(f"PostgreSQL skipped: {exc.__class__.__name__}: {exc}")
-        return None
-    return make_url(url).set(database="smartgov_bench_ledger").render_as_string(hide_password=False)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--appends", type=int, default=200_000)
@@ -180,7 +164,7 @@ def main() -> None:
           f"pymerkle SQLite {theirs:,.0f} ({ours / theirs:.1f}x)")  # fmt: skip
     figures |= {"sqlite_appends_per_s": round(ours), "pymerkle_appends_per_s": round(theirs)}
     figures["ratio_vs_pymerkle_appends"] = round(ours / theirs, 2)
-    url = fresh_postgres(args.postgres)
+    url = fresh_postgres(args.postgres, "smartgov_bench_ledger")
     if url:
         pg = open_log(Settings(environment="test", database_url=url, secret_key="b" * 40))
         pg_rate = smartgov_appends(pg, args.appends, args.batch)

@@ -10,6 +10,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -317,3 +318,10 @@ def test_it_serves_a_dataset_from_a_file(session: Session, settings: Settings, s
     with pytest.raises(exchange.Refused) as refused:  # in the registry, not in this file
         read(session, settings, "vacc", exchange.Subject("person", 9), ["vaccinated"])
     assert refused.value.status == 404
+
+
+def test_it_keeps_file_sources_inside_the_registries_folder() -> None:
+    base = catalogue.demo_datasets()[0].model_dump()
+    escape = {**base, "provider": {"kind": "file", "path": "a/../../secrets.csv", "key": "id"}}
+    with pytest.raises(ValidationError, match="registries folder"):
+        DatasetIn.model_validate(escape)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 
 class PersonOut(BaseModel):
@@ -103,6 +103,14 @@ class FileSource(BaseModel):
         str, StringConstraints(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_./-]*\.(parquet|csv)$")
     ]
     key: Name
+
+    @field_validator("path")
+    @classmethod
+    def _inside(cls, value: str) -> str:
+        """A path inside the registries folder: no way out of it."""
+        if ".." in value.split("/"):
+            raise ValueError("the path must stay inside the registries folder")
+        return value
 
 
 class HttpSource(BaseModel):

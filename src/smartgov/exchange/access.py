@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Row, Table, insert
 from sqlalchemy.orm import Session
 
 from smartgov.core.clock import now, today
@@ -23,7 +23,7 @@ from smartgov.core.i18n import N_
 from smartgov.core.settings import Settings
 from smartgov.exchange import catalogue, grants, providers, remote
 from smartgov.exchange.grants import Consumer
-from smartgov.exchange.models import Access, Grant
+from smartgov.exchange.models import Access
 from smartgov.ledger import service as ledger
 
 MASK = "••••"
@@ -266,7 +266,7 @@ def fetch(
     )
 
 
-def _check_grants(read: _Read, wanted: set[str]) -> list[Grant]:
+def _check_grants(read: _Read, wanted: set[str]) -> list[Row[Any]]:
     """The active grants that cover the read; refuse, saying why, when they do not."""
     at = now()
     found = grants.applicable(read.session, read.consumer, read.purpose, read.datasets)

@@ -70,6 +70,25 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+class PageSessions:
+    """Cookie sessions for pages only. The API takes bearer tokens and never reads the
+    session, so its requests skip decoding and re-signing a cookie."""
+
+    def __init__(self, app: ASGIApp, *, secret_key: str, max_age: int, https_only: bool) -> None:
+        self.app = app
+        self.with_session = SessionMiddleware(
+            app, secret_key=secret_key, session_cookie="smartgov_session", max_age=max_age,
+            same_site="lax", https_only=https_only,
+        )  # fmt: skip
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/api/"):
+            scope["session"] = {}  # an empty session that is never sent back
+            await self.app(scope, receive, send)
+        else:
+            await self.with_session(scope, receive, send)
+
+
 def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(
         title="smartgov",
@@ -94,11 +113,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.assets = _mount_assets(app, settings)
 
     app.add_middleware(
-        SessionMiddleware,
+        PageSessions,
         secret_key=settings.secret_key.get_secret_value(),
-        session_cookie="smartgov_session",
         max_age=settings.session_max_age,
-        same_site="lax",
         https_only=settings.environment is Environment.production,
     )
 

@@ -5,14 +5,22 @@ proof that verifies against the signed checkpoint."""
 from __future__ import annotations
 
 import base64
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
+import httpx
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
 
 from smartgov.core.clock import now
+from smartgov.core.db import transaction
 from smartgov.core.models import User
+from smartgov.core.settings import Settings
+from smartgov.exchange import service as exchange
+from smartgov.ledger import keys
+from smartgov.ledger import service as ledger
 from smartgov.ledger.verify import leaf_hash, verify_inclusion
-from tests.conftest import bearer, login
+from tests.conftest import PASSWORD, bearer, login
 
 
 def test_it_publishes_the_catalogue_as_dcat(client: TestClient) -> None:
@@ -149,3 +157,36 @@ def test_it_records_a_keepers_read_for_everyone_shown(
     mine = client.get("/api/v1/me/accesses", headers=bearer(client, "citizen")).json()
     assert mine[0]["purpose"] == "registry-administration"
     assert mine[0]["consumer"] == f"user:{cast['officer'].id}"
+
+
+def test_it_records_every_one_of_many_concurrent_reads(
+    server: str, settings: Settings, factory: sessionmaker[Session], cast: dict[str, User]
+) -> None:
+    """Sixteen clients at once on the live server: every read answers 200 and has its
+    own committed record (group commit), and the log still verifies."""
+    token = httpx.post(
+        f"{server}/api/v1/auth/token", json={"username": "reviewer", "password": PASSWORD}
+    ).json()["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    person = cast["citizen"].person_id
+    assert person is not None
+    subject = exchange.Subject("person", person)
+    with transaction(factory) as session:
+        before = len(exchange.accesses_to(session, settings, subject))
+
+    def reads(_: int) -> list[int]:
+        with httpx.Client(base_url=server, headers=headers) as http:
+            asked = {"subject": {"unit": "person", "id": person},
+                     "fields": ["monthly_income"], "purpose": "case-review"}  # fmt: skip
+            answers = [http.post("/api/v1/exchange/fetch", json=asked) for _ in range(5)]
+        assert [a.status_code for a in answers] == [200] * 5
+        return [a.json()["ledger_index"] for a in answers]
+
+    with ThreadPoolExecutor(16) as pool:
+        positions = [p for batch in pool.map(reads, range(16)) for p in batch]
+    assert len(set(positions)) == 80
+    with transaction(factory) as session:
+        assert len(exchange.accesses_to(session, settings, subject)) == min(before + 80, 100)
+        signer = keys.from_settings(settings)
+        ledger.checkpoint(session, signer)
+        assert ledger.verify_log(session, signer.verifier).problems == []

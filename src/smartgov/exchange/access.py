@@ -322,12 +322,13 @@ def record_reads(
     purpose: str,
     legal_basis: str,
     datasets: dict[str, list[str]],
+    recorder: Recorder = in_transaction,
 ) -> list[int]:
     """Record reads made outside ``fetch`` (a registry's keeper reading its own
     register), one entry per subject, so each subject sees theirs."""
     key = pseudonym_key(settings)
     return [
         _Read(session, key, consumer, subject, purpose, None, None, None, dict(datasets),
-              legal_basis).record("granted")
+              legal_basis, recorder).record("granted")
         for subject in subjects
     ]  # fmt: skip

@@ -60,22 +60,38 @@ def my_record(
 @router.get("/registry/people/{person_id}")
 def person(
     person_id: int,
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     user: Annotated[User, require(Permission.registry_read)],
 ) -> PersonRecordOut:
-    return _person_out(service.read_person_as(session, settings, user=user, person_id=person_id))
+    return _person_out(
+        service.read_person_as(
+            session,
+            settings,
+            user=user,
+            person_id=person_id,
+            recorder=request.app.state.recorder,
+        )
+    )
 
 
 @router.get("/registry/enterprises/{enterprise_id}")
 def enterprise(
     enterprise_id: int,
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     user: Annotated[User, require(Permission.registry_read)],
 ) -> EnterpriseOut:
     return EnterpriseOut.model_validate(
-        service.read_enterprise_as(session, settings, user=user, enterprise_id=enterprise_id)
+        service.read_enterprise_as(
+            session,
+            settings,
+            user=user,
+            enterprise_id=enterprise_id,
+            recorder=request.app.state.recorder,
+        )
     )
 
 

@@ -46,7 +46,13 @@ def counter_lookup(
         if person_id is None:
             error = N_("No resident with this ID number is registered in the city.")
         else:
-            person = service.counter_view(session, settings, user=user, person_id=person_id)
+            person = service.counter_view(
+                session,
+                settings,
+                user=user,
+                person_id=person_id,
+                recorder=request.app.state.recorder,
+            )
     return render(
         request, "counter.html", lang=lang, user=user, person=person, error=error,
         status_code=status,

@@ -209,7 +209,12 @@ KEEPER_BASIS = "The department keeps this registry"
 
 
 def read_person_as(
-    session: Session, settings: Settings, *, user: User, person_id: int
+    session: Session,
+    settings: Settings,
+    *,
+    user: User,
+    person_id: int,
+    recorder: access.Recorder = access.in_transaction,
 ) -> dict[str, Any]:
     """A person's record, if this user may see it: citizens only their own, staff only
     registries their department keeps. Unknown and forbidden look the same to a citizen.
@@ -224,13 +229,18 @@ def read_person_as(
         access.record_reads(
             session, settings, consumer=grants.Consumer.user(user),
             subjects=[Subject("person", p) for p in people], purpose=KEEPER_PURPOSE,
-            legal_basis=KEEPER_BASIS, datasets=_PERSON_RECORD,
+            legal_basis=KEEPER_BASIS, datasets=_PERSON_RECORD, recorder=recorder,
         )  # fmt: skip
     return record
 
 
 def read_enterprise_as(
-    session: Session, settings: Settings, *, user: User, enterprise_id: int
+    session: Session,
+    settings: Settings,
+    *,
+    user: User,
+    enterprise_id: int,
+    recorder: access.Recorder = access.in_transaction,
 ) -> Enterprise:
     own = user.role == Role.enterprise and user.enterprise_id == enterprise_id
     _check_access(user, registry="enterprises", own=own, subject_role=Role.enterprise)
@@ -241,7 +251,7 @@ def read_enterprise_as(
         access.record_reads(
             session, settings, consumer=grants.Consumer.user(user),
             subjects=[Subject("enterprise", enterprise_id)], purpose=KEEPER_PURPOSE,
-            legal_basis=KEEPER_BASIS, datasets=_ENTERPRISE_RECORD,
+            legal_basis=KEEPER_BASIS, datasets=_ENTERPRISE_RECORD, recorder=recorder,
         )  # fmt: skip
     return enterprise
 
@@ -258,14 +268,19 @@ COUNTER_FIELDS = ["name", "gender", "birth_date", "district_code"]
 
 
 def counter_view(
-    session: Session, settings: Settings, *, user: User, person_id: int
+    session: Session,
+    settings: Settings,
+    *,
+    user: User,
+    person_id: int,
+    recorder: access.Recorder = access.in_transaction,
 ) -> dict[str, Any]:
     """The minimum a counter officer needs to serve someone: who and where, not income.
     Read through the exchange under the officer's grant, so the person sees the read."""
     fetched = access.fetch(
         session, settings, consumer=grants.Consumer.user(user),
         subject=access.Subject("person", person_id), fields=COUNTER_FIELDS,
-        purpose="counter-service",
+        purpose="counter-service", recorder=recorder,
     )  # fmt: skip
     values, _masked, _withheld = fetched.shown()
     return {

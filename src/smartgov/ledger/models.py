@@ -20,7 +20,7 @@ class LedgerEntry(Base):
     __tablename__ = "ledger_entry"
 
     seq: Mapped[int] = mapped_column(Position, primary_key=True, autoincrement=False)
-    kind: Mapped[str] = mapped_column(String(32), index=True)
+    kind: Mapped[str] = mapped_column(String(32))  # in the body too; nothing looks up by it
     # Canonical JSON; the leaf is its UTF-8 bytes. Personal data in it is pseudonymised.
     body: Mapped[str] = mapped_column(Text)
     # SHA-256(0x00 || body): the tree's level 0, kept in the entry's own row.

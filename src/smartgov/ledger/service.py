@@ -61,11 +61,15 @@ _NODES = union_all(
 )
 
 
+#: One encoder for every record: building one per call costs a fifth of an append.
+_CANONICAL = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+)
+
+
 def canonical(record: Mapping[str, Any]) -> str:
     """One spelling per record: sorted keys, no spaces, UTF-8 text, no NaN."""
-    return json.dumps(
-        record, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    )
+    return _CANONICAL.encode(record)
 
 
 def b64(value: bytes) -> str:

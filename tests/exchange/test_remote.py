@@ -17,7 +17,7 @@ from smartgov.core import migrate
 from smartgov.core.clock import now
 from smartgov.core.db import make_engine, make_sessionmaker, transaction
 from smartgov.core.settings import Settings
-from smartgov.exchange import grants, remote
+from smartgov.exchange import fields, grants, remote
 from smartgov.exchange import service as exchange
 from smartgov.exchange.schemas import DatasetIn, GrantIn
 from smartgov.ledger import service as ledger
@@ -87,7 +87,7 @@ def test_it_reads_from_a_peer_and_both_nodes_log_it(
     node, local = consumer
     with transaction(factory) as session:
         served_before = ledger.size(session)
-        expected = exchange.subject_facts(session, "person", 3)
+        expected = fields.subject_facts(session, "person", 3)
     got = _read(node, local, 3)
     assert expected is not None and got.values == {"monthly_income": expected["monthly_income"]}
     with transaction(factory) as session:  # the served node logged the node's read

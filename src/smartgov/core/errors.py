@@ -89,3 +89,16 @@ def field_errors(errors: Iterable[Mapping[str, Any]], skip: str = "") -> list[Fi
         )
         for err in errors
     ]
+
+
+def error_body(
+    code: str, message: str, fields: list[FieldError], translate: Callable[[str], str] = str
+) -> dict[str, Any]:
+    """The JSON every API error answers with: ``{"error": {code, message, fields}}``."""
+    return {
+        "error": {
+            "code": code,
+            "message": translate(message),
+            "fields": [{"field": f.field, "message": f.text(translate)} for f in fields],
+        }
+    }

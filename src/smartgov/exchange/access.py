@@ -151,6 +151,11 @@ class _Read:
     legal_basis: str = ""
     recorder: Recorder = in_transaction
 
+    @property
+    def pseudonym(self) -> str:
+        """The subject as this purpose sees it."""
+        return pseudonym(self.key, self.purpose, self.subject.ref)
+
     def record(self, outcome: str, reason: str | None = None) -> int:
         body = {
             "outcome": outcome,
@@ -161,7 +166,7 @@ class _Read:
             "purpose": self.purpose,
             "legal_basis": self.legal_basis,
             "case": self.case,
-            "subject": pseudonym(self.key, self.purpose, self.subject.ref),
+            "subject": self.pseudonym,
             "unit": self.subject.unit,
             "fields": self.datasets,
             "hold_until": self.hold_until.isoformat() if self.hold_until else None,
@@ -184,7 +189,6 @@ class _Read:
     def refuse(self, message: str, problems: list[FieldError], status: int) -> Refused:
         reason = "; ".join(p.text() for p in problems) or message
         self.record("refused", reason)
-        self.session.flush()
         return Refused(message, problems, status)
 
 
@@ -258,7 +262,7 @@ def fetch(
     seq = read.record("granted")
     return Fetched(
         seq=seq,
-        subject=pseudonym(read.key, read.purpose, subject.ref),
+        subject=read.pseudonym,
         values={n: values[n] for n in fields},
         datasets=read.datasets,
         sensitivity={n: w.sensitivity for n, w in located.items()},

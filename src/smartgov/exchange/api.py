@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
-from smartgov.core.errors import DomainError, NotFound
+from smartgov.core.errors import DomainError, NotFound, error_body
 from smartgov.core.i18n import N_
 from smartgov.core.models import User
 from smartgov.core.roles import Permission
@@ -199,15 +199,14 @@ def provide(
 ) -> Response:
     """For peer nodes: a signed read of one of our datasets, answered signed. Access
     is checked by the peer's signature and its ``node`` grants, not by a login."""
+    status = 200
     try:
-        status, payload = service.provide(
+        payload = service.provide(
             session, settings, request.app.state.nonces, headers=request.headers, body=body,
             recorder=request.app.state.recorder,
         )  # fmt: skip
     except DomainError as exc:  # answered signed too, so the peer can trust the refusal
-        status = exc.status
-        fields = [{"field": f.field, "message": f.text()} for f in exc.fields]
-        payload = {"error": {"code": exc.code, "message": exc.message, "fields": fields}}
+        status, payload = exc.status, error_body(exc.code, exc.message, exc.fields)
     content = json.dumps(payload, default=str, separators=(",", ":")).encode()
     nonce = request.headers.get(remote.NONCE, "")
     headers = remote.sign_response(settings, nonce, content)

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import typer
 import yaml
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.orm import Session
 
 from smartgov.core.db import make_engine, make_sessionmaker, transaction
 from smartgov.core.errors import DomainError, Invalid, field_errors
 from smartgov.core.i18n import N_
+from smartgov.core.settings import Settings
 from smartgov.exchange import catalogue, grants, remote
 from smartgov.exchange.schemas import DatasetIn, GrantIn
 from smartgov.exchange.service import (
@@ -22,6 +26,7 @@ from smartgov.exchange.service import (
 )
 from smartgov.runtime import fail, settings_or_exit
 
+Spec = TypeVar("Spec", bound=BaseModel)
 exchange_app = typer.Typer(
     help="The data exchange: catalogue, grants, node keys.", no_args_is_help=True
 )
@@ -61,7 +66,7 @@ def demo_city(
     typer.echo(f"exchange: {datasets} datasets registered or updated, {made} role grants made")
 
 
-def _load(path: Path, model: type[BaseModel]) -> list[BaseModel]:
+def _load(path: Path, model: type[Spec]) -> list[Spec]:
     """One or several specs from a YAML or JSON file, each checked field by field."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -81,21 +86,29 @@ def _load(path: Path, model: type[BaseModel]) -> list[BaseModel]:
     return specs
 
 
+def _apply(path: Path, model: type[Spec], apply: Callable[[Session, Settings, Spec], str]) -> None:
+    """Apply every spec of a file in one transaction, as the system: all or none."""
+    settings = settings_or_exit()
+    specs = _load(path, model)
+    try:
+        with transaction(make_sessionmaker(make_engine(settings))) as session:
+            for spec in specs:
+                typer.echo(apply(session, settings, spec))
+    except DomainError as exc:
+        fail(exc)
+
+
 @exchange_app.command("register")
 def register(
     file: Path = typer.Argument(..., help="YAML or JSON: one dataset or a list of them."),
 ) -> None:
     """Register (or replace) datasets in the catalogue, as the system administrator."""
-    settings = settings_or_exit()
-    specs = _load(file, DatasetIn)
-    try:
-        with transaction(make_sessionmaker(make_engine(settings))) as session:
-            for spec in specs:
-                assert isinstance(spec, DatasetIn)
-                catalogue.register(session, settings, spec, actor=None)
-                typer.echo(f"registered {spec.code} ({len(spec.fields)} fields)")
-    except DomainError as exc:
-        fail(exc)
+
+    def one(session: Session, settings: Settings, spec: DatasetIn) -> str:
+        catalogue.register(session, settings, spec, actor=None)
+        return f"registered {spec.code} ({len(spec.fields)} fields)"
+
+    _apply(file, DatasetIn, one)
 
 
 @exchange_app.command("catalogue")
@@ -133,16 +146,12 @@ def grant(
     file: Path = typer.Argument(..., help="YAML or JSON: one grant or a list of them."),
 ) -> None:
     """Grant roles, users or peer nodes access, as the system administrator (logged)."""
-    settings = settings_or_exit()
-    specs = _load(file, GrantIn)
-    try:
-        with transaction(make_sessionmaker(make_engine(settings))) as session:
-            for spec in specs:
-                assert isinstance(spec, GrantIn)
-                made = grants.create(session, spec, actor=None)
-                typer.echo(f"grant {made.id}: {spec.consumer_kind}:{spec.consumer} {spec.dataset}")
-    except DomainError as exc:
-        fail(exc)
+
+    def one(session: Session, settings: Settings, spec: GrantIn) -> str:
+        made = grants.create(session, spec, actor=None)
+        return f"grant {made.id}: {spec.consumer_kind}:{spec.consumer} {spec.dataset}"
+
+    _apply(file, GrantIn, one)
 
 
 @exchange_app.command("revoke")

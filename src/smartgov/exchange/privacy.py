@@ -12,7 +12,9 @@ from typing import Any, cast
 
 import numpy as np
 import opendp.prelude as dp
-from sqlalchemy import Select, Table, column, select, table, update
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlalchemy import Table, update
 from sqlalchemy.orm import Session
 
 from smartgov.core.errors import FieldError, Invalid, NotFound
@@ -32,32 +34,24 @@ NUMERIC = ("integer", "number", "boolean")
 class Release:
     dataset: str
     statistic: str
-    field: str | None
+    field: str
     value: float
     epsilon: float
     budget_left: float
-    seq: int
+    seq: int  # its ledger entry
 
 
-def _values(
-    session: Session, settings: Settings, dataset: Dataset, name: str
-) -> np.ndarray[Any, Any]:
-    """One column of the whole dataset, as floats, missing values dropped."""
-    spec = dataset.provider
-    if spec["kind"] == "sql" and spec.get("url") is None:
-        query: Select[Any] = select(column(name)).select_from(table(spec["table"]))
-        raw: list[Any] = list(session.connection().execute(query).scalars())
-    elif spec["kind"] == "file":
-        data, _index = providers.FileProvider(
-            path=providers.registries_dir(settings.data_dir) / spec["path"], key=spec["key"]
-        )._load()
-        raw = data.column(name).to_pylist()
-    else:
+def _values(session: Session, settings: Settings, dataset: Dataset, name: str) -> list[float]:
+    """One field of the whole dataset as floats, missing values dropped; a list, as
+    OpenDP takes it. Arrow converts and filters, not a Python loop."""
+    provider = providers.provider_for(dataset.provider, settings)
+    if not isinstance(provider, providers.SqlProvider | providers.FileProvider):
         raise Invalid(
             N_("Statistics over this dataset are made by the node that keeps it."),
             [FieldError("dataset", N_("Only datasets kept here can be counted here."))],
         )
-    values = np.array([float(v) for v in raw if v is not None], dtype=np.float64)
+    known = pc.drop_null(provider.column(session, name)).cast(pa.float64())
+    values: list[float] = known.to_pylist()
     return values
 
 
@@ -130,11 +124,11 @@ def release(
         )  # fmt: skip
     values = _values(session, settings, dataset, field)
     if statistic == "count":
-        value = float(_measure("count", epsilon, (0.0, 1.0))(values.tolist()))
+        value = float(_measure("count", epsilon, (0.0, 1.0))(values))
     else:
         assert bounds is not None
-        noisy_sum = _measure("sum", epsilon / 2, bounds)(values.tolist())
-        noisy_count = _measure("count", epsilon / 2, bounds)(values.tolist())
+        noisy_sum = _measure("sum", epsilon / 2, bounds)(values)
+        noisy_count = _measure("count", epsilon / 2, bounds)(values)
         value = float(np.clip(noisy_sum / max(noisy_count, 1), *bounds))
     left = float(charged[1] - charged[0])
     seq = ledger.record(

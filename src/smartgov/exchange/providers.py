@@ -55,6 +55,14 @@ class SqlProvider:
                 self._statements[cache_key] = query
         return query
 
+    def column(self, session: Session, name: str) -> pa.Array:
+        """Every row's value of one field (for published statistics)."""
+        query: Select[Any] = select(column(name)).select_from(table(self.table))
+        if self.url is None:
+            return pa.array(session.connection().execute(query).scalars().all())
+        with self._engine().connect() as conn:
+            return pa.array(conn.execute(query).scalars().all())
+
     def _engine(self) -> Engine:
         assert self.url is not None
         with self._lock:
@@ -83,7 +91,8 @@ class FileProvider:
     def __init__(self, *, path: Path, key: str) -> None:
         self.path, self.key = path, key
 
-    def _load(self) -> tuple[pa.Table, dict[int, int]]:
+    def load(self) -> tuple[pa.Table, dict[int, int]]:
+        """The file's rows and the row of each key, cached until the file changes."""
         try:
             stamp = self.path.stat().st_mtime
         except FileNotFoundError:
@@ -104,11 +113,15 @@ class FileProvider:
     def read(
         self, session: Session, key: int, names: Sequence[str], purpose: str = ""
     ) -> dict[str, Any] | None:
-        data, index = self._load()
+        data, index = self.load()
         row = index.get(key)
         if row is None:
             return None
         return {n: data.column(n)[row].as_py() for n in names}
+
+    def column(self, session: Session, name: str) -> pa.ChunkedArray:
+        """Every row's value of one field (for published statistics)."""
+        return self.load()[0].column(name)
 
 
 def registries_dir(data_dir: Path) -> Path:
@@ -147,5 +160,5 @@ def columns(spec: Mapping[str, Any], settings: Settings, session: Session) -> se
             raise NotFound(N_("The registry file of this dataset is missing."))
         if path.suffix == ".parquet":
             return set(pq.read_schema(path).names)
-        return set(pacsv.read_csv(path).column_names)
+        return set(pacsv.open_csv(path).schema.names)  # the header, not the whole file
     return None

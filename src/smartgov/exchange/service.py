@@ -208,6 +208,20 @@ KEEPER_PURPOSE = "registry-administration"
 KEEPER_BASIS = "The department keeps this registry"
 
 
+def _record_keeper_read(
+    session: Session,
+    settings: Settings,
+    user: User,
+    subjects: list[access.Subject],
+    datasets: dict[str, list[str]],
+    recorder: access.Recorder,
+) -> None:
+    access.record_reads(
+        session, settings, consumer=grants.Consumer.user(user), subjects=subjects,
+        purpose=KEEPER_PURPOSE, legal_basis=KEEPER_BASIS, datasets=datasets, recorder=recorder,
+    )  # fmt: skip
+
+
 def read_person_as(
     session: Session,
     settings: Settings,
@@ -226,10 +240,9 @@ def read_person_as(
         raise NotFound()
     if not own:
         people = [person_id, *(m.id for m in record["members"])]
-        access.record_reads(
-            session, settings, consumer=grants.Consumer.user(user),
-            subjects=[Subject("person", p) for p in people], purpose=KEEPER_PURPOSE,
-            legal_basis=KEEPER_BASIS, datasets=_PERSON_RECORD, recorder=recorder,
+        _record_keeper_read(
+            session, settings, user, [Subject("person", p) for p in people], _PERSON_RECORD,
+            recorder,
         )  # fmt: skip
     return record
 
@@ -248,10 +261,9 @@ def read_enterprise_as(
     if enterprise is None:
         raise NotFound()
     if not own:
-        access.record_reads(
-            session, settings, consumer=grants.Consumer.user(user),
-            subjects=[Subject("enterprise", enterprise_id)], purpose=KEEPER_PURPOSE,
-            legal_basis=KEEPER_BASIS, datasets=_ENTERPRISE_RECORD, recorder=recorder,
+        _record_keeper_read(
+            session, settings, user, [Subject("enterprise", enterprise_id)],
+            _ENTERPRISE_RECORD, recorder,
         )  # fmt: skip
     return enterprise
 
@@ -301,10 +313,6 @@ def population(session: Session, unit: str) -> pa.Table:
     return fields.population(session, unit)  # type: ignore[arg-type]
 
 
-def subject_facts(session: Session, unit: str, key: int) -> dict[str, Any] | None:
-    return fields.subject_facts(session, unit, key)  # type: ignore[arg-type]
-
-
 # --- The exchange: catalogue, grants, purpose-bound reads, the citizen's view ----------
 # Other capabilities use these; the modules behind them are the exchange's own.
 
@@ -314,7 +322,6 @@ Fetched = access.Fetched
 Refused = access.Refused
 fetch = access.fetch
 group_commit = access.group_commit
-Recorder = access.Recorder
 register_dataset = catalogue.register
 register_demo_datasets = catalogue.register_demo
 seed_demo_grants = grants.seed_demo
@@ -361,7 +368,7 @@ def provide(
     headers: Mapping[str, str],
     body: bytes,
     recorder: access.Recorder = access.in_transaction,
-) -> tuple[int, dict[str, Any]]:
+) -> dict[str, Any]:
     """Serve a peer node's signed read of one of our datasets: the peer is a consumer
     like any other, bound by its ``node`` grants and recorded in our ledger too."""
     peer = remote.authenticate(settings, nonces, headers, body)
@@ -376,4 +383,4 @@ def provide(
         session, settings, consumer=Consumer.node(peer), subject=Subject(dataset.unit, asked.key),
         fields=asked.fields, purpose=asked.purpose, recorder=recorder,
     )  # fmt: skip
-    return 200, {"values": fetched.values, "ledger_index": fetched.seq}
+    return {"values": fetched.values, "ledger_index": fetched.seq}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
@@ -12,7 +11,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from smartgov.core import i18n
-from smartgov.core.errors import DomainError, FieldError, field_errors
+from smartgov.core.errors import DomainError, FieldError, error_body, field_errors
 from smartgov.core.i18n import N_
 from smartgov.web.deps import is_api, request_language
 from smartgov.web.templating import render
@@ -37,14 +36,8 @@ def _respond(request: Request, status: int, code: str, message: str,
     lang = request_language(request)
     _ = i18n.translator(lang)
     if is_api(request):
-        body: dict[str, Any] = {
-            "error": {
-                "code": code,
-                "message": _(message),
-                "fields": [{"field": f.field, "message": f.text(_)} for f in fields],
-            }
-        }
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        body = error_body(code, message, fields, _)
         return JSONResponse(body, status_code=status, headers=headers)
     if status == 401:
         target = request.url.path

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from smartgov.cases.cli import cases_app, worker
 from smartgov.core.cli import check, db_app, users_app
 from smartgov.exchange.cli import demo_city, exchange_app
 from smartgov.ledger.cli import ledger_app
@@ -22,11 +23,13 @@ app.command("serve")(serve)
 app.command("check")(check)
 app.command("demo-city")(demo_city)
 app.command("simulate")(simulate)
+app.command("worker")(worker)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(rules_app, name="rules")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(exchange_app, name="exchange")
+app.add_typer(cases_app, name="cases")
 
 
 def main() -> None:

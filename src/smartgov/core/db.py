@@ -39,17 +39,22 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 def make_engine(settings: Settings) -> Engine:
+    # hide_parameters: a failed statement's error (and its log line) names the SQL but
+    # not the values, which may be personal data.
     url = settings.effective_database_url
     if settings.is_sqlite:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         # A pool as large as the busiest moment: a connection closed on return costs a
         # reconnect and its pragmas on the next request.
         engine = create_engine(
-            url, connect_args={"check_same_thread": False}, pool_size=20, max_overflow=20
-        )
+            url, connect_args={"check_same_thread": False}, pool_size=20, max_overflow=20,
+            hide_parameters=True,
+        )  # fmt: skip
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_engine(
+        url, pool_pre_ping=True, pool_size=10, max_overflow=10, hide_parameters=True
+    )
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
@@ -60,17 +65,26 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """The one place that commits: everything inside is written, or nothing is, except
     that an error which records itself (``keep_writes``) commits its record."""
-    with factory() as session:
-        outer = session.begin()
-        try:
-            yield session
-        except DomainError as exc:
-            (outer.commit if exc.keep_writes else outer.rollback)()
-            raise
-        except BaseException:
-            outer.rollback()
-            raise
-        outer.commit()
+    session = factory()
+    session.begin()
+    error: BaseException | None = None
+    try:
+        yield session
+    except BaseException as exc:
+        error = exc
+        raise
+    finally:
+        finish(session, error)
+
+
+def finish(session: Session, error: BaseException | None) -> None:
+    """End a session's transaction: commit if no error, or if the error records itself;
+    otherwise roll back. The session is closed either way."""
+    try:
+        keep = error is None or (isinstance(error, DomainError) and error.keep_writes)
+        (session.commit if keep else session.rollback)()
+    finally:
+        session.close()
 
 
 def write_rows(

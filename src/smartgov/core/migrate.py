@@ -14,6 +14,7 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 def all_models_metadata() -> MetaData:
     """Import every capability's tables so the metadata is complete."""
+    import smartgov.cases.models
     import smartgov.core.models
     import smartgov.exchange.models
     import smartgov.ledger.models  # noqa: F401

@@ -31,6 +31,11 @@ class Permission(StrEnum):
     grants_read = "grants.read"  # see who may read which registry fields
     grants_manage = "grants.manage"  # grant or revoke access to a department's datasets
     exchange_fetch = "exchange.fetch"  # read a subject's fields, within one's grants
+    cases_apply = "cases.apply"  # apply for a service, for oneself or (counter) others
+    cases_read = "cases.read"  # see cases one applied for, submitted, or one's department's
+    cases_review = "cases.review"  # decide cases of one's department waiting for a person
+    cases_metrics = "cases.metrics"  # case figures: automation, times, overrides, appeals
+    cases_manage = "cases.manage"  # train check models, open alerts, run sweeps
     users_read = "users.read"
     users_manage = "users.manage"
 
@@ -41,10 +46,20 @@ STAFF_ROLES = frozenset(
 )
 
 GRANTS: dict[Role, frozenset[Permission]] = {
-    Role.citizen: frozenset({Permission.own_record_read}),
-    Role.enterprise: frozenset({Permission.own_record_read}),
+    Role.citizen: frozenset(
+        {Permission.own_record_read, Permission.cases_apply, Permission.cases_read}
+    ),
+    Role.enterprise: frozenset(
+        {Permission.own_record_read, Permission.cases_apply, Permission.cases_read}
+    ),
     Role.counter_officer: frozenset(
-        {Permission.counter_lookup, Permission.rules_decide, Permission.exchange_fetch}
+        {
+            Permission.counter_lookup,
+            Permission.rules_decide,
+            Permission.exchange_fetch,
+            Permission.cases_apply,
+            Permission.cases_read,
+        }
     ),
     Role.department_officer: frozenset(
         {
@@ -55,14 +70,35 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             Permission.grants_read,
             Permission.grants_manage,
             Permission.exchange_fetch,
+            Permission.cases_read,
+            Permission.cases_metrics,
+            Permission.cases_manage,
         }
     ),  # fmt: skip
-    Role.reviewer: frozenset({Permission.registry_read, Permission.exchange_fetch}),
+    Role.reviewer: frozenset(
+        {
+            Permission.registry_read,
+            Permission.exchange_fetch,
+            Permission.cases_read,
+            Permission.cases_review,
+            Permission.cases_metrics,
+        }
+    ),
     Role.auditor: frozenset(
-        {Permission.users_read, Permission.statistics_read, Permission.grants_read}
+        {
+            Permission.users_read,
+            Permission.statistics_read,
+            Permission.grants_read,
+            Permission.cases_metrics,
+        }
     ),
     Role.analyst: frozenset(
-        {Permission.statistics_read, Permission.rules_decide, Permission.rules_simulate}
+        {
+            Permission.statistics_read,
+            Permission.rules_decide,
+            Permission.rules_simulate,
+            Permission.cases_metrics,
+        }
     ),
     Role.administrator: frozenset(
         {
@@ -72,6 +108,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             Permission.catalogue_manage,
             Permission.grants_read,
             Permission.grants_manage,
+            Permission.cases_metrics,
         }
     ),  # fmt: skip
 }

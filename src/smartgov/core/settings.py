@@ -10,7 +10,7 @@ import base64
 import os
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -82,6 +82,14 @@ class Settings(BaseSettings):
     llm_model: str = Field("", description="Model name at the LLM endpoint.")
     session_max_age: int = Field(
         8 * 3600, ge=300, description="Seconds a login session stays valid."
+    )
+    case_worker: Literal["auto", "on", "off"] = Field(
+        "auto",
+        description="Run the decision worker inside `smartgov serve`: auto means on the "
+        "embedded SQLite default (outside tests); with PostgreSQL run `smartgov worker`.",
+    )
+    max_upload_bytes: int = Field(
+        10 * 1024 * 1024, ge=1024, description="Largest document an applicant may upload."
     )
 
     @model_validator(mode="before")
@@ -167,6 +175,13 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.effective_database_url.startswith("sqlite")
+
+    @property
+    def runs_case_worker(self) -> bool:
+        """Whether ``smartgov serve`` decides cases itself."""
+        if self.case_worker == "auto":
+            return self.is_sqlite and self.environment is not Environment.test
+        return self.case_worker == "on"
 
     @property
     def node_modules(self) -> Path:

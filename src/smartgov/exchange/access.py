@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Row, Table, insert
+from sqlalchemy import Row, Table
 from sqlalchemy.orm import Session
 
 from smartgov.core.clock import now, today
@@ -27,7 +27,7 @@ from smartgov.exchange.models import Access
 from smartgov.ledger import service as ledger
 
 MASK = "••••"
-_INDEX = insert(cast(Table, Access.__table__))
+_INDEX = cast(Table, Access.__table__)
 
 
 class Refused(DomainError):
@@ -53,7 +53,7 @@ class Subject:
 class Fetched:
     """What a read returned, and what a page may show of it."""
 
-    seq: int
+    seq: int | None  # None when the recorder appends later (a worker's batch)
     subject: str  # the pseudonym this purpose sees
     values: dict[str, Any]
     datasets: dict[str, list[str]]
@@ -112,16 +112,17 @@ def _coerce(value: Any, type_: str) -> Any:
 
 class Recorder(Protocol):
     def __call__(
-        self, session: Session, kind: str, body: dict[str, Any], after: ledger.After
-    ) -> int:
-        """Append ``body`` to the ledger, run ``after`` with its position in the same
-        transaction, and return the position."""
+        self, session: Session, kind: str, body: dict[str, Any], follow: ledger.Follow
+    ) -> int | None:
+        """Append ``body`` to the ledger, insert ``follow`` with its position in the
+        same transaction, and return the position (None: known only later, as with
+        ``ledger.Deferred``)."""
 
 
-def in_transaction(session: Session, kind: str, body: dict[str, Any], after: ledger.After) -> int:
+def in_transaction(session: Session, kind: str, body: dict[str, Any], follow: ledger.Follow) -> int:
     """The default: the record commits with the caller's transaction."""
     seq = ledger.record(session, kind, body)
-    after(session, seq)
+    ledger.insert_followers(session, [(seq, follow)])
     return seq
 
 
@@ -129,8 +130,8 @@ def group_commit(writer: ledger.Writer) -> Recorder:
     """Records committed by ``writer`` in batches, before the read's data is returned;
     the API's fetches use it, so concurrent reads share one flush to disk."""
 
-    def record(session: Session, kind: str, body: dict[str, Any], after: ledger.After) -> int:
-        return writer.write(kind, body, after)
+    def record(session: Session, kind: str, body: dict[str, Any], follow: ledger.Follow) -> int:
+        return writer.write(kind, body, follow)
 
     return record
 
@@ -156,7 +157,7 @@ class _Read:
         """The subject as this purpose sees it."""
         return pseudonym(self.key, self.purpose, self.subject.ref)
 
-    def record(self, outcome: str, reason: str | None = None) -> int:
+    def record(self, outcome: str, reason: str | None = None) -> int | None:
         body = {
             "outcome": outcome,
             "consumer": self.consumer.ref,
@@ -179,12 +180,7 @@ class _Read:
             legal_basis=self.legal_basis, case_ref=self.case, fields=self.datasets,
             reason=reason, hold_until=self.hold_until,
         )  # fmt: skip
-
-        def add_index(session: Session, seq: int) -> None:
-            session.connection().execute(_INDEX, {**index, "seq": seq})
-
-        seq = self.recorder(self.session, "access", body, add_index)
-        return seq
+        return self.recorder(self.session, "access", body, (_INDEX, index))
 
     def refuse(self, message: str, problems: list[FieldError], status: int) -> Refused:
         reason = "; ".join(p.text() for p in problems) or message
@@ -327,7 +323,7 @@ def record_reads(
     legal_basis: str,
     datasets: dict[str, list[str]],
     recorder: Recorder = in_transaction,
-) -> list[int]:
+) -> list[int | None]:
     """Record reads made outside ``fetch`` (a registry's keeper reading its own
     register), one entry per subject, so each subject sees theirs."""
     key = pseudonym_key(settings)

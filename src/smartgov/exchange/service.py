@@ -4,7 +4,7 @@ grants, purpose-bound reads and the citizen's view of who read their data."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -140,6 +140,52 @@ def enterprise_record(session: Session, enterprise_id: int) -> Enterprise | None
 
 def find_person_id(session: Session, resident_id: str) -> int | None:
     return session.scalar(select(Person.id).where(Person.resident_id == resident_id.upper()))
+
+
+def find_enterprise_id(session: Session, credit_code: str) -> int | None:
+    code = credit_code.strip().upper()
+    return session.scalar(select(Enterprise.id).where(Enterprise.credit_code == code))
+
+
+def household_of(session: Session, person_id: int) -> int | None:
+    """The household a person is registered in (the subject of household services)."""
+    return session.scalar(select(Person.household_id).where(Person.id == person_id))
+
+
+def unit_key(unit: str) -> str:
+    """The column that identifies a row of a unit's population."""
+    return fields.KEYS[unit]  # type: ignore[index]
+
+
+def accounts_for(session: Session, unit: str, keys: Sequence[int]) -> list[int]:
+    """Accounts that stand for any of these subjects (a household: its members'). The
+    accounts are few beside a population, so they are read whole and matched here."""
+    if unit == "enterprise":
+        query = select(User.id, User.enterprise_id).where(User.enterprise_id.is_not(None))
+    elif unit == "household":
+        query = select(User.id, Person.household_id).join(Person, Person.id == User.person_id)
+    else:
+        query = select(User.id, User.person_id).where(User.person_id.is_not(None))
+    wanted = set(keys)
+    return [user_id for user_id, key in session.execute(query.where(User.active.is_(True)))
+            if key in wanted]  # fmt: skip
+
+
+def subjects_of_account(session: Session, user: User) -> list[tuple[str, int]]:
+    """The registry subjects an account may act for: itself, and its household."""
+    if user.enterprise_id is not None:
+        return [("enterprise", user.enterprise_id)]
+    if user.person_id is None:
+        return []
+    found = [("person", user.person_id)]
+    household = household_of(session, user.person_id)
+    return found + ([("household", household)] if household is not None else [])
+
+
+def account_of(session: Session, unit: str, key: int) -> int | None:
+    """The account of a registry person or enterprise, if they have one."""
+    column = User.enterprise_id if unit == "enterprise" else User.person_id
+    return session.scalar(select(User.id).where(column == key, User.active.is_(True)).limit(1))
 
 
 def population_by_district(session: Session) -> list[dict[str, Any]]:

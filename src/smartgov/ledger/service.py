@@ -86,7 +86,9 @@ def record(session: Session, kind: str, body: Mapping[str, Any]) -> int:
 
 #: Appends records from many requests in batches (group commit); see ``batch``.
 Writer = batch.Writer
-After = batch.After
+Follow = batch.Follow
+Deferred = batch.Deferred
+insert_followers = batch.insert_followers
 
 
 def append(session: Session, records: Sequence[Mapping[str, Any]]) -> list[int]:

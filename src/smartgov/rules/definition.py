@@ -122,6 +122,21 @@ class Document(Strict):
     required: bool = True
 
 
+class Review(Strict):
+    """How cases of the service are handled: the time promised and when a person looks
+    at a case the rules could decide alone."""
+
+    sla_days: int = Field(
+        10, ge=1, le=365, description="Calendar days from submission to decision."
+    )
+    min_confidence: float = Field(
+        0.8,
+        ge=0.5,
+        le=1.0,
+        description="Below this confidence of the second-check model, a person reviews.",
+    )
+
+
 class ServiceDefinition(Strict):
     id: Slug
     version: str = Field(min_length=1, description="Bumped at every published change.")
@@ -144,6 +159,7 @@ class ServiceDefinition(Strict):
     eligibility: list[Condition] = Field(min_length=1)
     outcome: Outcome
     documents: list[Document] = []
+    review: Review = Field(default_factory=Review)
 
 
 class CaseTest(Strict):

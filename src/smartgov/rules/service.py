@@ -31,6 +31,7 @@ __all__ = [
     "check_services",
     "decide",
     "decision_payload",
+    "explain",
     "get_service",
     "services",
     "simulate_reform",
@@ -55,6 +56,11 @@ def get_service(settings: Settings, service_id: str) -> Service:
 def decide(service: Service, facts: Mapping[str, Any], *, on: date) -> Decision:
     """Decide one case; `Invalid` names each fact that is wrong."""
     return _decide(service, facts, on=on)
+
+
+def explain(decision: Decision, language: str) -> str:
+    """The decision in sentences, each with its clause."""
+    return explanation(decision, language)
 
 
 def decision_payload(decision: Decision, language: str) -> dict[str, Any]:

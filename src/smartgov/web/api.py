@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from sqlalchemy import select
 
 import smartgov
+from smartgov.cases.api import router as cases_router
 from smartgov.core import migrate
 from smartgov.core.models import Department, District, User
 from smartgov.core.roles import Permission
@@ -71,3 +72,4 @@ def departments(session: SessionDep) -> list[DepartmentOut]:
 router.include_router(exchange_router)
 router.include_router(rules_router)
 router.include_router(ledger_router)
+router.include_router(cases_router)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -13,6 +15,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import smartgov
+from smartgov.cases import service as cases
 from smartgov.core.db import make_engine, make_sessionmaker
 from smartgov.core.roles import Permission
 from smartgov.core.settings import Environment, Settings
@@ -89,8 +92,24 @@ class PageSessions:
             await self.with_session(scope, receive, send)
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Start the in-server decision worker (the embedded default) and stop it cleanly."""
+    settings: Settings = app.state.settings
+    worker = None
+    if settings.runs_case_worker:
+        worker = cases.Worker(make_sessionmaker(make_engine(settings)), settings,
+                              channel=cases.ConsoleChannel())  # fmt: skip
+        worker.start()
+    app.state.case_worker = worker
+    yield
+    if worker is not None:
+        worker.stop()
+
+
 def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(
+        lifespan=_lifespan,
         title="smartgov",
         version=smartgov.__version__,
         description="AI-assisted public services that stay accountable.",

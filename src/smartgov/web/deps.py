@@ -7,14 +7,15 @@ test fails for any route that does not.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from smartgov.core import i18n
-from smartgov.core.db import transaction
+from smartgov.core.db import finish
 from smartgov.core.errors import Forbidden, NotAuthenticated
 from smartgov.core.i18n import N_
 from smartgov.core.models import User
@@ -43,11 +44,23 @@ async def get_signer(request: Request) -> Signer:
 SignerDep = Annotated[Signer, Depends(get_signer)]
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """One transaction per request: committed if the route returns, rolled back if not
-    (but a refusal that records itself commits its record: see ``core.db.transaction``)."""
-    with transaction(request.app.state.sessionmaker) as session:
+    (but a refusal that records itself commits its record: see ``core.db.finish``).
+
+    Opening a session does no I/O (SQLAlchemy connects on the first statement), so it
+    happens on the event loop; only the ending goes to a worker thread. A sync
+    generator would cost two thread hand-offs per request instead of one."""
+    session = request.app.state.sessionmaker()
+    session.begin()
+    error: BaseException | None = None
+    try:
         yield session
+    except BaseException as exc:
+        error = exc
+        raise
+    finally:
+        await run_in_threadpool(finish, session, error)
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

@@ -1,0 +1,165 @@
+"""The second, independent check: a logistic regression per service, trained with
+scikit-learn on the service's past decisions (a person's where one decided), that
+scores each new case. Where it disagrees with the rules, or is unsure, a person looks.
+
+A trained model is kept as its numbers (imputation means, scaling, coefficients) in
+JSON, not as a pickle: loading it runs no code, and scoring one case is a few NumPy
+operations. The features are the service's inputs: numbers as they are, yes/no as
+1/0, dates as years before the decision day, codes one-hot."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from smartgov.cases.models import Case, CheckModel
+from smartgov.core.clock import today
+from smartgov.core.errors import FieldError, Invalid
+from smartgov.core.i18n import N_
+from smartgov.ledger import service as ledger
+from smartgov.rules import service as rules
+
+MIN_CASES = 40  # fewer decided cases than this cannot train a model worth asking
+
+
+def feature_names(service: rules.Service) -> list[str]:
+    names = []
+    for name in service.inputs:
+        kind = service.symbols[name].type
+        if kind == "text":
+            names += [f"{name}={code}" for code in service.codes.get(name, ())]
+        else:
+            names.append(name)
+    return names
+
+
+def features(service: rules.Service, facts: Mapping[str, Any], on: date) -> list[float]:
+    """One row of features; NaN where a fact is missing (imputed at scoring)."""
+    row: list[float] = []
+    for name in service.inputs:
+        kind = service.symbols[name].type
+        value = facts.get(name)
+        if kind == "text":
+            row += [float(value == code) for code in service.codes.get(name, ())]
+        elif value is None:
+            row.append(math.nan)
+        elif kind == "date":
+            day = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+            row.append((on - day).days / 365.25)
+        else:
+            row.append(float(value))
+    return row
+
+
+@dataclass(frozen=True)
+class Score:
+    eligible: float  # the model's probability that the case is eligible
+    confidence: float  # max(p, 1 - p)
+    contributions: list[tuple[str, float]]  # features pushing the score, strongest first
+
+    @property
+    def outcome(self) -> str:
+        return "eligible" if self.eligible >= 0.5 else "ineligible"
+
+
+def score(model: CheckModel, service: rules.Service, facts: Mapping[str, Any], on: date) -> Score:
+    p = model.parameters
+    x = np.array(features(service, facts, on), dtype=float)
+    x = np.where(np.isnan(x), np.asarray(p["impute"]), x)
+    z = (x - np.asarray(p["mean"])) / np.asarray(p["scale"])
+    parts = z * np.asarray(p["coef"])
+    logit = float(parts.sum() + p["intercept"])
+    eligible = 1.0 / (1.0 + math.exp(-max(min(logit, 50.0), -50.0)))
+    order = np.argsort(-np.abs(parts))[:3]
+    names = p["features"]
+    return Score(
+        eligible=eligible,
+        confidence=max(eligible, 1 - eligible),
+        contributions=[(names[i], round(float(parts[i]), 3)) for i in order if parts[i] != 0],
+    )
+
+
+def latest(session: Session, service_id: str) -> CheckModel | None:
+    return session.scalars(
+        select(CheckModel)
+        .where(CheckModel.service_id == service_id)
+        .order_by(CheckModel.version.desc())
+        .limit(1)
+    ).first()
+
+
+def _training_rows(session: Session, service_id: str) -> Sequence[tuple[Any, ...]]:
+    return session.execute(
+        select(Case.facts, Case.outcome, Case.decided_at).where(
+            Case.service_id == service_id,
+            Case.state == "decided",
+            Case.outcome.in_(("eligible", "ineligible")),
+            Case.facts.is_not(None),
+        )
+    ).all()
+
+
+def train(session: Session, service: rules.Service, *, actor: str) -> CheckModel:
+    """Train, register and log a new version of the service's check model."""
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import cross_val_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    rows = _training_rows(session, service.id)
+    labels = np.array([outcome == "eligible" for _, outcome, _ in rows], dtype=int)
+    if len(rows) < MIN_CASES or labels.min(initial=1) == labels.max(initial=0):
+        raise Invalid(
+            N_("Too few past decisions to train a check model."),
+            [FieldError("service", N_("Needs {need} decided cases with both outcomes; "
+                                      "{have} found."), {"need": MIN_CASES, "have": len(rows)})],
+        )  # fmt: skip
+    on = today()
+    x = np.array([features(service, facts, on) for facts, _, _ in rows], dtype=float)
+    # A feature with no value in any case carries nothing; SimpleImputer would drop it
+    # and shift the columns, so it is filled with 0 first.
+    x[:, np.isnan(x).all(axis=0)] = 0.0
+    pipeline = make_pipeline(
+        SimpleImputer(strategy="mean"), StandardScaler(), LogisticRegression(max_iter=1000)
+    )
+    folds = int(min(5, np.bincount(labels).min()))
+    accuracy = float(cross_val_score(pipeline, x, labels, cv=folds).mean()) if folds >= 2 else None
+    pipeline.fit(x, labels)
+    imputer, scaler, regression = pipeline.steps[0][1], pipeline.steps[1][1], pipeline.steps[2][1]
+    scale = np.where(scaler.scale_ == 0, 1.0, scaler.scale_)
+    parameters = {
+        "features": feature_names(service),
+        "impute": imputer.statistics_.tolist(),
+        "mean": scaler.mean_.tolist(),
+        "scale": scale.tolist(),
+        "coef": regression.coef_[0].tolist(),
+        "intercept": float(regression.intercept_[0]),
+        "rule_version": service.definition.version,
+    }
+    version = (
+        session.scalar(
+            select(func.max(CheckModel.version)).where(CheckModel.service_id == service.id)
+        )
+        or 0
+    ) + 1
+    metrics = {"cross_validated_accuracy": accuracy, "eligible_share": float(labels.mean())}
+    model = CheckModel(
+        service_id=service.id, version=version, trained_on=len(rows), parameters=parameters,
+        metrics=metrics,
+    )  # fmt: skip
+    session.add(model)
+    model.ledger_seq = ledger.record(
+        session, "model",
+        {"service": service.id, "version": version, "trained_on": len(rows),
+         "metrics": metrics, "parameters": parameters, "by": actor},
+    )  # fmt: skip
+    session.flush()
+    return model

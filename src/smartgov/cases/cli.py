@@ -1,0 +1,140 @@
+"""Case commands: the decision worker, second-check models, sweeps, alerts, figures."""
+
+from __future__ import annotations
+
+import json
+import signal
+
+import typer
+
+from smartgov.core.db import make_engine, make_sessionmaker, transaction
+from smartgov.core.errors import DomainError
+from smartgov.runtime import fail, settings_or_exit
+
+cases_app = typer.Typer(
+    help="Applications and their decisions: models, sweeps, alerts, figures.",
+    no_args_is_help=True,
+)
+
+
+def worker(
+    batch: int = typer.Option(50, min=1, max=1000, help="Cases per transaction."),
+    poll: float = typer.Option(0.2, min=0.01, max=60, help="Seconds between looks when idle."),
+    once: bool = typer.Option(False, help="Decide what is waiting, then stop."),
+) -> None:
+    """Decide submitted cases until stopped (Ctrl-C or SIGTERM finish the batch first).
+    Run several on PostgreSQL: each takes different cases."""
+    from smartgov.cases import service as cases
+
+    settings = settings_or_exit()
+    factory = make_sessionmaker(make_engine(settings))
+    if once:
+        total = 0
+        while taken := cases.decide_batch(factory, settings, limit=batch):
+            total += taken
+        typer.echo(f"{total} cases decided or sent to review")
+        return
+    loop = cases.Worker(factory, settings, poll=poll, limit=batch, channel=cases.ConsoleChannel())
+    signal.signal(signal.SIGTERM, lambda *_: loop.stop())
+    typer.echo("deciding cases; Ctrl-C to stop")
+    try:
+        done = loop.run()
+    except KeyboardInterrupt:
+        done = 0
+    typer.echo(f"stopped; {done} cases handled")
+
+
+@cases_app.command("train-check")
+def train_check(service: str = typer.Argument(..., help="The service's id.")) -> None:
+    """Train and register a new version of the service's second-check model on its
+    past decisions; the version and its cross-validated accuracy are printed."""
+    from smartgov.cases import service as cases
+
+    settings = settings_or_exit()
+    try:
+        with transaction(make_sessionmaker(make_engine(settings))) as session:
+            model = cases.train_check(session, settings, service, actor="cli")
+    except DomainError as exc:
+        fail(exc)
+    accuracy = model.metrics.get("cross_validated_accuracy")
+    shown = "n/a" if accuracy is None else f"{accuracy:.3f}"
+    typer.echo(
+        f"{service}: check model v{model.version} trained on {model.trained_on} decisions; "
+        f"cross-validated accuracy {shown}; ledger entry {model.ledger_seq}"
+    )
+
+
+@cases_app.command("sweep")
+def sweep(service: str = typer.Argument(..., help="The service's id.")) -> None:
+    """Invite everyone the rules find eligible who has not applied."""
+    from smartgov.cases import service as cases
+
+    settings = settings_or_exit()
+    try:
+        with transaction(make_sessionmaker(make_engine(settings))) as session:
+            report = cases.sweep(session, settings, service, by="cli")
+    except DomainError as exc:
+        fail(exc)
+    typer.echo(f"{service}: {report.population:,} evaluated, {report.eligible:,} eligible, "
+               f"{report.invited:,} invited in {report.seconds:.2f} s "
+               f"(ledger entry {report.ledger_index})")  # fmt: skip
+
+
+@cases_app.command("alert")
+def alert(
+    service: str = typer.Argument(..., help="The service's id."),
+    note: str = typer.Option(..., help="Why: shown to reviewers."),
+    kind: str = typer.Option("manual", help="fairness or manual."),
+) -> None:
+    """Open an alert: until it is closed, every new case of the service goes to a person."""
+    from smartgov.cases import service as cases
+
+    if kind not in ("fairness", "manual"):
+        fail("--kind: choose fairness or manual")
+    settings = settings_or_exit()
+    try:
+        with transaction(make_sessionmaker(make_engine(settings))) as session:
+            opened = cases.open_alert(session, settings, service, kind=kind, note=note, by="cli")
+    except DomainError as exc:
+        fail(exc)
+    typer.echo(f"alert {opened.id} open on {service}")
+
+
+@cases_app.command("close-alert")
+def close_alert(
+    service: str = typer.Argument(..., help="The service's id."),
+    alert_id: int = typer.Argument(..., help="The alert's number."),
+) -> None:
+    """Close an alert; cases are decided by the usual policy again."""
+    from smartgov.cases import service as cases
+
+    settings = settings_or_exit()
+    try:
+        with transaction(make_sessionmaker(make_engine(settings))) as session:
+            cases.close_alert(session, service, alert_id, by="cli")
+    except DomainError as exc:
+        fail(exc)
+    typer.echo(f"alert {alert_id} closed")
+
+
+@cases_app.command("metrics")
+def metrics(as_json: bool = typer.Option(False, "--json", help="One JSON object.")) -> None:
+    """Share decided automatically, manual intervention, time to decision, overrides
+    and appeals, per service and channel, over the last 90 days."""
+    from smartgov.cases import metrics as figures
+
+    settings = settings_or_exit()
+    with transaction(make_sessionmaker(make_engine(settings))) as session:
+        found = figures.figures(session)
+    if as_json:
+        typer.echo(json.dumps({"overall": figures.overall(found),
+                               "services": [f.__dict__ for f in found]}))  # fmt: skip
+        return
+    typer.echo(f"{'service':32} {'channel':8} {'decided':>8} {'auto %':>7} "
+               f"{'p50 s':>8} {'p95 s':>8} {'overr.':>6} {'appeals':>7}")  # fmt: skip
+    for f in found:
+        share = "-" if f.automated_share is None else f"{100 * f.automated_share:.1f}"
+        p50 = "-" if f.median_seconds is None else f"{f.median_seconds:.2f}"
+        p95 = "-" if f.p95_seconds is None else f"{f.p95_seconds:.2f}"
+        typer.echo(f"{f.service:32} {f.channel:8} {f.decided:>8} {share:>7} {p50:>8} "
+                   f"{p95:>8} {f.overrides:>6} {f.appeals:>7}")  # fmt: skip

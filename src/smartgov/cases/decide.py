@@ -1,0 +1,115 @@
+"""Deciding one claimed case: read the grant's fields through the exchange, evaluate
+the rules, score the second check, and apply the review policy. The result is either
+an automated decision or a case for a person, with the reasons recorded either way."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from smartgov.cases import checks
+from smartgov.cases.models import Case, CheckModel
+from smartgov.core.errors import DomainError
+from smartgov.core.i18n import N_
+from smartgov.core.settings import Settings
+from smartgov.exchange import service as exchange
+from smartgov.ledger import service as ledger
+from smartgov.rules import service as rules
+
+#: Why a case goes to a person; each code has a sentence for reviewers and applicants.
+REASONS = {
+    "high_impact": N_("The service is high-impact: a person decides every case."),
+    "disagreement": N_("The second check disagrees with the rules."),
+    "undetermined": N_("The rules could not decide with the data available."),
+    "low_confidence": N_("The second check is not confident enough."),
+    "human_requested": N_("The applicant asked for a decision by a person."),
+    "fairness_alert": N_("An alert is open on this service."),
+    "data_unavailable": N_("The registry data could not be read."),
+    "no_check_model": N_("No second-check model is trained for this service yet."),
+    "service_withdrawn": N_("The service is no longer published."),
+}
+
+
+@dataclass
+class Verdict:
+    outcome: str  # eligible, ineligible, undetermined
+    amount: float | None
+    facts: dict[str, Any]
+    sources: dict[str, str]  # fact -> the dataset it came from
+    input_hash: str
+    payload: dict[str, Any]  # the rules' decision with its trace (English; pages re-render)
+    reasons: list[str] = field(default_factory=list)
+    score: checks.Score | None = None
+    model_version: int | None = None
+    subject: str = ""  # the pseudonym of the subject for this purpose
+
+    @property
+    def automated(self) -> bool:
+        return not self.reasons
+
+
+def input_hash(facts: dict[str, Any]) -> str:
+    text = json.dumps(facts, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def check(
+    session: Session,
+    settings: Settings,
+    case: Case,
+    service: rules.Service,
+    *,
+    model: CheckModel | None,
+    alert_open: bool,
+    recorder: ledger.Deferred,
+    on: date,
+) -> Verdict:
+    """Everything about one case except writing it; reads are recorded by ``recorder``."""
+    registry = [n for n, s in service.definition.inputs.items() if s.source == "registry"]
+    reasons: list[str] = []
+    facts: dict[str, Any] = dict(case.answers or {})
+    sources: dict[str, str] = {n: "applicant" for n in facts}
+    subject = ""
+    try:
+        fetched = exchange.fetch(
+            session, settings, consumer=exchange.Consumer.service(service.id),
+            subject=exchange.Subject(case.unit, case.subject_key), fields=registry,
+            purpose=rules.purpose_of(service), case=case.ref, recorder=recorder,
+        )  # fmt: skip
+        facts.update(fetched.values)
+        sources.update({n: code for code, names in fetched.datasets.items() for n in names})
+        subject = fetched.subject
+    except DomainError:  # refused or unreadable; the refusal is in the ledger already
+        reasons.append("data_unavailable")
+    decision = rules.decide(service, facts, on=on)
+    payload = rules.decision_payload(decision, "en")
+    # Pages show the explanation in the reader's language, as it was on the day.
+    payload["explanation"] = {lang: rules.explain(decision, lang) for lang in ("en", "zh-Hans")}
+    verdict = Verdict(
+        outcome=decision.outcome, amount=decision.amount, facts=facts, sources=sources,
+        input_hash=input_hash(facts), payload=payload, subject=subject,
+    )  # fmt: skip
+    if service.definition.risk == "high_impact":
+        reasons.append("high_impact")
+    if decision.outcome == "undetermined" and "data_unavailable" not in reasons:
+        reasons.append("undetermined")
+    if case.human_requested:
+        reasons.append("human_requested")
+    if alert_open:
+        reasons.append("fairness_alert")
+    if model is None:
+        reasons.append("no_check_model")
+    elif decision.outcome != "undetermined":
+        verdict.score = checks.score(model, service, facts, on)
+        verdict.model_version = model.version
+        if verdict.score.outcome != decision.outcome:
+            reasons.append("disagreement")
+        elif verdict.score.confidence < service.definition.review.min_confidence:
+            reasons.append("low_confidence")
+    verdict.reasons = reasons
+    return verdict

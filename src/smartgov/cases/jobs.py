@@ -1,0 +1,186 @@
+"""The decision worker: claims submitted cases, decides them and writes the results,
+one transaction per batch. A crash anywhere before the commit leaves every case of the
+batch as it was (submitted), after it every case fully decided: there is no state in
+between that survives a crash.
+
+Claiming: on PostgreSQL, ``SELECT ... FOR UPDATE SKIP LOCKED``, so several workers
+take different cases and never wait for each other; on SQLite, the batch transaction
+begins IMMEDIATE, taking the database's single write lock first, so a second worker
+waits and then finds the batch already decided."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from smartgov.cases import checks, decide, notify
+from smartgov.cases.models import Case, CheckModel, ServiceAlert
+from smartgov.cases.workflow import State, move
+from smartgov.core.clock import now, today
+from smartgov.core.db import transaction
+from smartgov.core.settings import Settings
+from smartgov.ledger import service as ledger
+from smartgov.rules import service as rules
+
+log = logging.getLogger(__name__)
+
+BATCH = 50
+WORKER = "worker"
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready: dates as ISO text."""
+    return json.loads(json.dumps(value, default=str))
+
+
+def claim(session: Session, limit: int) -> list[Case]:
+    query = select(Case).where(Case.state == State.submitted.value).order_by(Case.id).limit(limit)
+    if session.get_bind().dialect.name == "postgresql":
+        return list(session.scalars(query.with_for_update(skip_locked=True)))
+    session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+    return list(session.scalars(query))
+
+
+def _alerts(session: Session) -> set[str]:
+    return set(
+        session.scalars(select(ServiceAlert.service_id).where(ServiceAlert.closed_at.is_(None)))
+    )
+
+
+def decide_batch(factory: sessionmaker[Session], settings: Settings, *, limit: int = BATCH,
+                 on: date | None = None) -> int:  # fmt: skip
+    """Decide up to ``limit`` submitted cases; how many were taken."""
+    with transaction(factory) as session:
+        cases = claim(session, limit)
+        if not cases:
+            return 0
+        day = on or today()
+        recorder = ledger.Deferred()
+        alerts = _alerts(session)
+        models: dict[str, CheckModel | None] = {}
+        results: list[tuple[Case, decide.Verdict]] = []
+        catalogue = rules.services(settings)
+        for case in cases:
+            move(session, case, State.checking, action="check", actor=WORKER)
+            service = catalogue.get(case.service_id)
+            if service is None:  # withdrawn from publication since it was applied for
+                case.review_reasons = ["service_withdrawn"]
+                move(session, case, State.awaiting_review, action="route_to_review",
+                     actor=WORKER, reason="service_withdrawn")  # fmt: skip
+                continue
+            if case.service_id not in models:
+                models[case.service_id] = checks.latest(session, case.service_id)
+            verdict = decide.check(
+                session, settings, case, service, model=models[case.service_id],
+                alert_open=case.service_id in alerts, recorder=recorder, on=day,
+            )  # fmt: skip
+            results.append((case, verdict))
+        places = {
+            case.id: recorder.add("decision" if v.automated else "check", _entry(case, v))
+            for case, v in results
+        }
+        positions = recorder.flush(session)
+        for case, verdict in results:
+            _write(session, case, verdict, positions[places[case.id]])
+        return len(cases)
+
+
+def _entry(case: Case, verdict: decide.Verdict) -> dict[str, Any]:
+    """The ledger's record of a check: enough to re-run it, nothing that names anyone."""
+    return {
+        "case": case.ref,
+        "service": case.service_id,
+        "rule_version": verdict.payload["version"],
+        "model_version": verdict.model_version,
+        "model_score": round(verdict.score.eligible, 4) if verdict.score else None,
+        "input_hash": verdict.input_hash,
+        "subject": verdict.subject,
+        "outcome": verdict.outcome,
+        "amount": verdict.amount,
+        "automated": verdict.automated,
+        "review_reasons": verdict.reasons,
+    }
+
+
+def _write(session: Session, case: Case, verdict: decide.Verdict, seq: int) -> None:
+    case.automated_outcome = verdict.outcome
+    case.rule_version = verdict.payload["version"]
+    case.model_version = verdict.model_version
+    case.model_score = verdict.score.eligible if verdict.score else None
+    case.input_hash = verdict.input_hash
+    case.facts = _plain(verdict.facts)
+    case.sources = verdict.sources
+    case.decision = _plain(
+        {**verdict.payload, "contributions": verdict.score.contributions if verdict.score else []}
+    )
+    case.review_reasons = verdict.reasons
+    case.decision_seq = seq
+    if verdict.automated:
+        case.outcome, case.amount, case.automated, case.decided_at = (
+            verdict.outcome, verdict.amount, True, now())  # fmt: skip
+        move(session, case, State.decided, action="decide", actor=WORKER, reason="automated")
+        notify.case_changed(session, case, "decided")
+    else:
+        case.automated = False
+        move(session, case, State.awaiting_review, action="route_to_review", actor=WORKER,
+             reason=", ".join(verdict.reasons))  # fmt: skip
+        notify.case_changed(session, case, "in_review")
+
+
+class Worker:
+    """The decision loop in a thread: ``smartgov serve`` runs one on the embedded
+    default, ``smartgov worker`` runs it in the foreground. ``wake`` lets a fresh
+    submission start a batch at once instead of at the next poll."""
+
+    def __init__(self, factory: sessionmaker[Session], settings: Settings, *,
+                 poll: float = 0.2, limit: int = BATCH,
+                 channel: notify.Channel | None = None) -> None:  # fmt: skip
+        self._factory, self._settings, self._poll, self._limit = factory, settings, poll, limit
+        self._channel = channel
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def run(self, until: Callable[[], bool] = lambda: False) -> int:
+        """Decide batches until stopped (or ``until`` says so); how many cases."""
+        done = 0
+        while not self._stop.is_set() and not until():
+            try:
+                taken = decide_batch(self._factory, self._settings, limit=self._limit)
+            except Exception:  # noqa: BLE001 - the batch rolled back; try again later
+                log.exception("decision batch failed; its cases stay submitted")
+                taken = 0
+            done += taken
+            if self._channel is not None:
+                self._deliver(self._channel)
+            if taken < self._limit:
+                self._wake.wait(self._poll)
+                self._wake.clear()
+        return done
+
+    def _deliver(self, channel: notify.Channel) -> None:
+        try:
+            with transaction(self._factory) as session:
+                notify.deliver(session, channel, language=self._settings.language)
+        except Exception:  # noqa: BLE001 - notices stay unsent and go out next time
+            log.exception("sending notifications failed")
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.run, name="case-worker", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(10)

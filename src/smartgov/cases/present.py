@@ -1,0 +1,94 @@
+"""A case as the API and the pages show it, in the reader's language: what was
+decided and why, the facts used with where each came from, and what happens next."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from smartgov.cases import decide
+from smartgov.cases.models import Case, Invitation
+from smartgov.cases.schemas import CaseOut, CaseSummary, EventOut, FactOut, InvitationOut
+from smartgov.cases.workflow import STATE_LABELS, State
+from smartgov.core import i18n
+from smartgov.core.clock import aware, now
+from smartgov.core.i18n import N_
+from smartgov.core.settings import Settings
+from smartgov.rules import service as rules
+
+NEXT_STEPS = {
+    State.submitted: N_("Your application is being checked; most are decided within seconds."),
+    State.checking: N_("Your application is being checked; most are decided within seconds."),
+    State.awaiting_review: N_("A reviewer of the department decides by {due}."),
+    State.needs_information: N_("Send the information the reviewer asked for."),
+    State.decided: N_("If you think the decision is wrong, you can appeal once."),
+    State.appealed: N_("A reviewer looks at your appeal and decides by {due}."),
+    State.withdrawn: N_("You withdrew this application; nothing more will happen."),
+}
+
+
+def _pick(text: Any, language: str) -> str:
+    if text is None:
+        return ""
+    return str(getattr(text, "zh" if language == "zh-Hans" else "en", text))
+
+
+def overdue(case: Case) -> bool:
+    open_states = (State.submitted, State.checking, State.awaiting_review, State.appealed)
+    return State(case.state) in open_states and aware(case.due_at) < now()
+
+
+def summary(case: Case) -> CaseSummary:
+    return CaseSummary(
+        ref=case.ref, service=case.service_id, state=case.state, priority=case.priority,
+        submitted_at=case.submitted_at, due_at=case.due_at, overdue=overdue(case),
+        outcome=case.outcome, review_reasons=case.review_reasons,
+    )  # fmt: skip
+
+
+def case_out(session: Session, settings: Settings, case: Case, language: str,
+             events: list[Any]) -> CaseOut:  # fmt: skip
+    _ = i18n.translator(language)
+    service = rules.services(settings).get(case.service_id)
+    decision = case.decision or {}
+    explanation = decision.get("explanation", {})
+    text = explanation.get(language) or explanation.get("en") or ""
+    facts = []
+    for name, value in (case.facts or {}).items():
+        spec = service.definition.inputs.get(name) if service else None
+        label = _pick(spec.label, language) if spec and spec.label else name
+        if service and not (spec and spec.label) and name in service.symbols:
+            label = _pick(service.symbols[name].label, language) or name
+        facts.append(FactOut(name=name, label=label, value=value,
+                             source=(case.sources or {}).get(name, "")))  # fmt: skip
+    state = State(case.state)
+    step = _(NEXT_STEPS[state]).format(due=aware(case.due_at).date().isoformat())
+    return CaseOut(
+        ref=case.ref, service=case.service_id,
+        service_name=_pick(service.definition.name, language) if service else case.service_id,
+        unit=case.unit, channel=case.channel, state=case.state,
+        state_label=_(STATE_LABELS[state]), version=case.version,
+        submitted_at=case.submitted_at, due_at=case.due_at, overdue=overdue(case),
+        decided_at=case.decided_at, outcome=case.outcome, amount=case.amount,
+        period=decision.get("period"), automated=case.automated,
+        automated_outcome=case.automated_outcome, review_reasons=case.review_reasons,
+        review_reason_texts=[_(decide.REASONS.get(r, r)) for r in case.review_reasons],
+        rule_version=case.rule_version, model_version=case.model_version,
+        model_score=case.model_score,
+        contributions=[tuple(c) for c in decision.get("contributions", [])],
+        input_hash=case.input_hash, explanation=[line for line in text.splitlines() if line],
+        facts=facts, ledger_index=case.decision_seq, justification=case.justification,
+        appeal_reason=case.appeal_reason, appeal_result=case.appeal_result, next_step=step,
+        events=[EventOut.model_validate(e, from_attributes=True) for e in events],
+    )  # fmt: skip
+
+
+def invitation(settings: Settings, item: Invitation, language: str) -> InvitationOut:
+    service = rules.services(settings).get(item.service_id)
+    return InvitationOut(
+        ref=item.ref, service=item.service_id,
+        service_name=_pick(service.definition.name, language) if service else item.service_id,
+        amount=item.amount, created_at=item.created_at, status=item.status,
+        case=None if item.case_id is None else str(item.case_id),
+    )  # fmt: skip

@@ -1,0 +1,173 @@
+"""API shapes for applications, cases, reviews, appeals and case figures."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+
+class ApplicationIn(BaseModel):
+    service: str = Field(description="The service's id, as in /api/v1/services.")
+    idempotency_key: str = Field(
+        min_length=8, max_length=64,
+        description="Your unique key for this application: sending it again returns the "
+        "same case instead of making a second one.",
+    )  # fmt: skip
+    channel: Literal["online", "mobile", "counter", "phone"] = "online"
+    consent: bool = Field(False, description="Consent to the registry reads the service lists.")
+    human_decision: bool = Field(False, description="Ask for a decision by a person.")
+    answers: dict[str, Any] = Field(default_factory=dict)
+    resident_id: str | None = Field(None, description="At a counter: whom you apply for.")
+    credit_code: str | None = Field(None, description="At a counter: the enterprise.")
+
+
+class EventOut(BaseModel):
+    at: datetime
+    action: str
+    from_state: str | None
+    to_state: str
+    actor: str
+    reason: str | None
+
+
+class FactOut(BaseModel):
+    name: str
+    label: str
+    value: Any
+    source: str  # the dataset it came from, or "applicant"
+
+
+class CaseOut(BaseModel):
+    ref: str
+    service: str
+    service_name: str
+    unit: str
+    channel: str
+    state: str
+    state_label: str
+    version: int = Field(description="Send it back with an action: a stale one is refused.")
+    submitted_at: datetime
+    due_at: datetime
+    overdue: bool
+    decided_at: datetime | None
+    outcome: str | None
+    amount: float | None
+    period: str | None
+    automated: bool | None
+    automated_outcome: str | None
+    review_reasons: list[str]
+    review_reason_texts: list[str]
+    rule_version: str | None
+    model_version: int | None
+    model_score: float | None
+    contributions: list[tuple[str, float]]
+    input_hash: str | None
+    explanation: list[str]
+    facts: list[FactOut]
+    ledger_index: int | None
+    justification: str | None
+    appeal_reason: str | None
+    appeal_result: str | None
+    next_step: str
+    events: list[EventOut]
+
+
+class CaseSummary(BaseModel):
+    ref: str
+    service: str
+    state: str
+    priority: int
+    submitted_at: datetime
+    due_at: datetime
+    overdue: bool
+    outcome: str | None
+    review_reasons: list[str]
+
+
+class Submitted(BaseModel):
+    case: CaseOut
+    created: bool = Field(description="False when the idempotency key made this case before.")
+
+
+class ReviewIn(BaseModel):
+    action: Literal["approve", "reject", "ask"]
+    version: int
+    justification: str = Field("", max_length=4000)
+
+
+class AppealIn(BaseModel):
+    version: int
+    reason: str = Field(max_length=4000)
+
+
+class RespondIn(BaseModel):
+    version: int
+    answer: str = Field(max_length=4000)
+
+
+class WithdrawIn(BaseModel):
+    version: int
+
+
+class FiguresOut(BaseModel):
+    service: str
+    channel: str
+    submitted: int
+    decided: int
+    automated: int
+    automated_share: float | None
+    manual_intervention_rate: float | None
+    median_seconds: float | None
+    p95_seconds: float | None
+    overrides: int
+    appeals: int
+    appeals_upheld: int
+    appeals_changed: int
+    open: int
+    overdue: int
+
+
+class MetricsOut(BaseModel):
+    since: datetime
+    overall: dict[str, float | int | None]
+    services: list[FiguresOut]
+
+
+class CheckModelOut(BaseModel):
+    service: str
+    version: int
+    created_at: datetime
+    trained_on: int
+    metrics: dict[str, Any]
+    ledger_index: int | None
+
+
+class AlertIn(BaseModel):
+    kind: Literal["fairness", "manual"] = "manual"
+    note: str = Field(min_length=3, max_length=2000)
+
+
+class AlertOut(BaseModel):
+    id: int
+    service: str
+    kind: str
+    note: str
+    opened_by: str
+    opened_at: datetime
+    closed_at: datetime | None
+
+
+class InvitationOut(BaseModel):
+    ref: str
+    service: str
+    service_name: str
+    amount: float | None
+    created_at: datetime
+    status: str
+    case: str | None
+
+
+class AcceptIn(BaseModel):
+    consent: bool = Field(description="Consent to the registry reads the service lists.")

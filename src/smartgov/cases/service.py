@@ -1,0 +1,169 @@
+"""What the web, the CLI and other capabilities use of case processing."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from smartgov.cases import checks, jobs, notify, review
+from smartgov.cases import sweep as sweeps
+from smartgov.cases.intake import Application, submit
+from smartgov.cases.models import Case, CaseEvent, CheckModel, Invitation, ServiceAlert
+from smartgov.cases.workflow import OPEN, State
+from smartgov.core.clock import now
+from smartgov.core.errors import Forbidden, NotFound
+from smartgov.core.i18n import N_
+from smartgov.core.models import User
+from smartgov.core.roles import Role
+from smartgov.core.settings import Settings
+from smartgov.ledger import service as ledger
+from smartgov.rules import service as rules
+
+__all__ = [
+    "Application",
+    "ConsoleChannel",
+    "Case",
+    "accept_invitation",
+    "invitations",
+    "sweep",
+    "close_alert",
+    "wake_worker",
+    "Worker",
+    "appeal",
+    "decide_batch",
+    "events_of",
+    "find_case",
+    "my_cases",
+    "open_alert",
+    "queue",
+    "respond",
+    "review_case",
+    "submit",
+    "train_check",
+    "withdraw",
+]
+
+Worker = jobs.Worker
+ConsoleChannel = notify.ConsoleChannel
+decide_batch = jobs.decide_batch
+review_case = review.review
+withdraw = review.withdraw
+respond = review.respond
+appeal = review.appeal
+deliver_notifications = notify.deliver
+
+
+def find_case(session: Session, ref: str, user: User, *, lock: bool = False) -> Case:
+    """A case its applicant, its submitting officer or its department's staff may see;
+    others are told it does not exist rather than that it is hidden."""
+    query = select(Case).where(Case.ref == ref)
+    case = session.scalars(query).first()
+    if case is None or not can_see(case, user):
+        raise NotFound(N_("No case with this reference."))
+    return case
+
+
+def can_see(case: Case, user: User) -> bool:
+    if user.id in (case.applicant_id, case.submitted_by):
+        return True
+    staff = (Role.reviewer, Role.department_officer)
+    return user.role in staff and user.department_code == case.department_code
+
+
+def my_cases(session: Session, user: User) -> list[Case]:
+    return list(
+        session.scalars(
+            select(Case).where(Case.applicant_id == user.id).order_by(Case.id.desc()).limit(100)
+        )
+    )
+
+
+def queue(
+    session: Session, user: User, *, state: str | None = None, service_id: str | None = None,
+    overdue: bool = False, limit: int = 100,
+) -> list[Case]:  # fmt: skip
+    """A reviewer's queue: their department's cases waiting for a person, the most
+    urgent first (priority, then due date)."""
+    if user.role not in (Role.reviewer, Role.department_officer) or not user.department_code:
+        raise Forbidden(N_("Only a department's reviewers have a queue."))
+    states = [state] if state else [State.awaiting_review.value, State.appealed.value]
+    query = select(Case).where(Case.department_code == user.department_code,
+                               Case.state.in_(states))  # fmt: skip
+    if service_id:
+        query = query.where(Case.service_id == service_id)
+    if overdue:
+        query = query.where(Case.due_at < now())
+    query = query.order_by(Case.priority.desc(), Case.due_at, Case.id).limit(limit)
+    return list(session.scalars(query))
+
+
+def is_overdue(case: Case, at: datetime | None = None) -> bool:
+    from smartgov.core.clock import aware
+
+    return State(case.state) in OPEN and aware(case.due_at) < (at or now())
+
+
+def events_of(session: Session, case: Case) -> list[CaseEvent]:
+    return list(
+        session.scalars(
+            select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)
+        )
+    )
+
+
+def train_check(session: Session, settings: Settings, service_id: str, *, actor: str) -> CheckModel:
+    return checks.train(session, rules.get_service(settings, service_id), actor=actor)
+
+
+def open_alert(session: Session, settings: Settings, service_id: str, *, kind: str, note: str,
+               by: str) -> ServiceAlert:  # fmt: skip
+    """Open an alert: until it is closed, every new case of the service goes to a person."""
+    rules.get_service(settings, service_id)  # refuses an unknown service
+    alert = ServiceAlert(service_id=service_id, kind=kind, note=note, opened_by=by)
+    session.add(alert)
+    session.flush()
+    ledger.record(session, "alert", {"action": "open", "alert": alert.id, "service": service_id,
+                                     "kind": kind, "by": by})  # fmt: skip
+    return alert
+
+
+def close_alert(session: Session, service_id: str, alert_id: int, *, by: str) -> ServiceAlert:
+    alert = session.get(ServiceAlert, alert_id)
+    if alert is None or alert.service_id != service_id:
+        raise NotFound(N_("No such alert on this service."))
+    if alert.closed_at is None:
+        alert.closed_at = now()
+        ledger.record(session, "alert", {"action": "close", "alert": alert.id,
+                                         "service": service_id, "by": by})  # fmt: skip
+    return alert
+
+
+def invitations(session: Session, user: User) -> list[Invitation]:
+    return sweeps.invitations_for(session, user)
+
+
+def accept_invitation(
+    session: Session, settings: Settings, *, user: User, ref: str, consent: bool, key: str
+) -> Case:
+    """One click: the invitation becomes an application (with the consent it shows)."""
+    invitation = sweeps.find_invitation(session, user, ref)
+    sweeps.check_open(invitation)
+    case, _made = submit(
+        session, settings, actor=user,
+        app=Application(service_id=invitation.service_id, idempotency_key=key,
+                        channel="online", consent=consent),
+    )  # fmt: skip
+    sweeps.accepted(session, invitation, case, user)
+    return case
+
+
+sweep = sweeps.sweep
+
+
+def wake_worker(state: object) -> None:
+    """Start the in-server worker's next batch now (the embedded default runs one)."""
+    worker = getattr(state, "case_worker", None)
+    if worker is not None:
+        worker.wake()

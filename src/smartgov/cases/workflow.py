@@ -1,0 +1,91 @@
+"""The states a case goes through and the only moves between them. Every move is an
+event (who, when, why) in the case log that process mining reads, and bumps the case's
+version, so two people acting on the same case at once cannot both succeed."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
+
+from smartgov.cases.models import Case, CaseEvent
+from smartgov.core.clock import now
+from smartgov.core.errors import Conflict, FieldError
+from smartgov.core.i18n import N_
+
+
+class State(StrEnum):
+    submitted = "submitted"  # waiting for the decision worker
+    checking = "checking"  # claimed by a worker (inside its transaction only)
+    awaiting_review = "awaiting_review"  # a person decides
+    needs_information = "needs_information"  # back with the applicant
+    decided = "decided"
+    appealed = "appealed"  # a reviewer looks again
+    withdrawn = "withdrawn"
+
+
+#: Every allowed move. Appeals end in ``decided`` again, with an appeal result.
+MOVES: dict[State, frozenset[State]] = {
+    State.submitted: frozenset({State.checking, State.withdrawn}),
+    State.checking: frozenset({State.decided, State.awaiting_review}),
+    State.awaiting_review: frozenset({State.decided, State.needs_information, State.withdrawn}),
+    State.needs_information: frozenset({State.submitted, State.withdrawn}),
+    State.decided: frozenset({State.appealed}),
+    State.appealed: frozenset({State.decided}),
+    State.withdrawn: frozenset(),
+}
+
+OPEN = frozenset({State.submitted, State.checking, State.awaiting_review, State.appealed})
+
+STATE_LABELS = {
+    State.submitted: N_("Submitted"),
+    State.checking: N_("Being checked"),
+    State.awaiting_review: N_("Waiting for a reviewer"),
+    State.needs_information: N_("More information needed"),
+    State.decided: N_("Decided"),
+    State.appealed: N_("Appeal being reviewed"),
+    State.withdrawn: N_("Withdrawn"),
+}
+
+_EVENT = insert(CaseEvent)
+
+
+def log(session: Session, case_id: int, action: str, frm: str | None, to: str, actor: str,
+        reason: str | None = None) -> None:  # fmt: skip
+    session.execute(_EVENT, {"case_id": case_id, "at": now(), "action": action,
+                             "from_state": frm, "to_state": to, "actor": actor,
+                             "reason": reason})  # fmt: skip
+
+
+def move(
+    session: Session,
+    case: Case,
+    to: State,
+    *,
+    action: str,
+    actor: str,
+    reason: str | None = None,
+    expected_version: int | None = None,
+) -> None:
+    """Move ``case`` to ``to``, or refuse with a message that says why.
+
+    ``expected_version`` is the version the person saw: if the case has changed since,
+    their action would rest on a stale page. The flush below also fails if another
+    transaction changed the case since this one read it (the ORM's version check)."""
+    here = State(case.state)
+    if expected_version is not None and expected_version != case.version:
+        raise Conflict(
+            N_("This case changed while you were looking at it. Reload it and try again."),
+            [FieldError("version", N_("The case is now at version {version}."),
+                        {"version": case.version})],
+        )  # fmt: skip
+    if to not in MOVES[here]:
+        raise Conflict(
+            N_("This cannot be done to the case in its present state."),
+            [FieldError("state", N_("The case is {state}."), {"state": here.value})],
+        )
+    case.state = to.value
+    case.updated_at = now()
+    session.flush()
+    log(session, case.id, action, here.value, to.value, actor, reason)

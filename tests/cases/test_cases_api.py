@@ -1,0 +1,136 @@
+"""Cases over HTTP: applying (idempotent, with field messages), the decision with its
+facts and sources, the reviewer's queue and a stale action refused, an appeal, the
+counter, alerts, and the figures."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from smartgov.cases import service as cases
+from smartgov.core.settings import Settings
+from smartgov.exchange.models import Person
+from tests.conftest import bearer
+
+SERVICE = "disability-living-subsidy"  # owned by civil affairs, like the test reviewer
+
+
+def application(**overrides: object) -> dict[str, object]:
+    return {"service": SERVICE, "idempotency_key": uuid.uuid4().hex, "consent": True,
+            **overrides}  # fmt: skip
+
+
+def test_it_applies_once_per_key_and_says_which_field_is_wrong(client: TestClient) -> None:
+    citizen = bearer(client, "citizen")
+    body = application()
+    first = client.post("/api/v1/cases", json=body, headers=citizen)
+    assert first.status_code == 201, first.text
+    again = client.post("/api/v1/cases", json=body, headers=citizen)
+    assert again.status_code == 200 and again.json()["created"] is False
+    assert again.json()["case"]["ref"] == first.json()["case"]["ref"]
+    no_consent = client.post("/api/v1/cases", json=application(consent=False), headers=citizen)
+    assert no_consent.status_code == 422
+    assert [f["field"] for f in no_consent.json()["error"]["fields"]] == ["consent"]
+    wrong = client.post("/api/v1/cases", json=application(service="startup-subsidy"),
+                        headers=citizen)  # fmt: skip
+    assert wrong.status_code == 403
+    short = client.post("/api/v1/cases", json=application(idempotency_key="x"), headers=citizen)
+    assert (
+        short.status_code == 422
+        and short.json()["error"]["fields"][0]["field"] == "idempotency_key"
+    )
+    assert (
+        client.post(
+            "/api/v1/cases", json=application(), headers=bearer(client, "analyst")
+        ).status_code
+        == 403
+    )
+
+
+def test_it_takes_a_case_through_review_and_appeal(
+    client: TestClient, factory: sessionmaker[Session], settings: Settings
+) -> None:
+    citizen, reviewer = bearer(client, "citizen"), bearer(client, "reviewer")
+    made = client.post("/api/v1/cases", json=application(human_decision=True), headers=citizen)
+    ref = made.json()["case"]["ref"]
+    cases.decide_batch(factory, settings)
+    case = client.get(f"/api/v1/cases/{ref}", headers=citizen).json()
+    assert case["state"] == "awaiting_review" and "human_requested" in case["review_reasons"]
+    assert case["facts"] and all(f["source"] for f in case["facts"])
+    assert case["explanation"] and case["next_step"]
+    assert (
+        client.get(f"/api/v1/cases/{ref}", headers=bearer(client, "enterprise")).status_code == 404
+    )
+    queue = client.get("/api/v1/review/queue", headers=reviewer).json()
+    assert ref in [c["ref"] for c in queue]
+    stale = client.post(f"/api/v1/cases/{ref}/review", headers=reviewer,
+                        json={"action": "approve", "version": case["version"] - 1,
+                              "justification": "Checked."})  # fmt: skip
+    assert stale.status_code == 409 and stale.json()["error"]["fields"][0]["field"] == "version"
+    decided = client.post(f"/api/v1/cases/{ref}/review", headers=reviewer,
+                          json={"action": "approve", "version": case["version"],
+                                "justification": "Checked the certificate."})  # fmt: skip
+    assert decided.status_code == 200, decided.text
+    assert decided.json()["state"] == "decided" and decided.json()["outcome"] == "eligible"
+    appeal = client.post(
+        f"/api/v1/cases/{ref}/appeal",
+        headers=citizen,
+        json={"version": decided.json()["version"], "reason": "Amount too low."},
+    )
+    assert appeal.status_code == 200 and appeal.json()["state"] == "appealed"
+    queue = client.get("/api/v1/review/queue?state=appealed", headers=reviewer).json()
+    assert ref in [c["ref"] for c in queue]
+    upheld = client.post(
+        f"/api/v1/cases/{ref}/review",
+        headers=reviewer,
+        json={"action": "approve", "version": appeal.json()["version"]},
+    )
+    assert upheld.json()["appeal_result"] == "upheld"
+    again = client.post(
+        f"/api/v1/cases/{ref}/appeal",
+        headers=citizen,
+        json={"version": upheld.json()["version"], "reason": "Still too low."},
+    )
+    assert again.status_code == 409  # one appeal: the case is decided and was appealed
+    figures = client.get(f"/api/v1/cases-metrics?service={SERVICE}",
+                         headers=bearer(client, "analyst")).json()  # fmt: skip
+    row = next(f for f in figures["services"] if f["channel"] == "all")
+    assert row["decided"] >= 1 and row["appeals_upheld"] >= 1
+
+
+def test_it_lets_a_counter_officer_apply_for_a_resident(
+    client: TestClient, factory: sessionmaker[Session]
+) -> None:
+    with factory() as session:
+        resident = session.scalars(select(Person.resident_id).order_by(Person.id.desc())).first()
+    counter = bearer(client, "counter")
+    made = client.post("/api/v1/cases", headers=counter,
+                       json=application(channel="counter", resident_id=resident))  # fmt: skip
+    assert made.status_code == 201, made.text
+    assert made.json()["case"]["channel"] == "counter"
+    online = client.post("/api/v1/cases", headers=counter, json=application(resident_id=resident))
+    assert online.status_code == 422 and online.json()["error"]["fields"][0]["field"] == "channel"
+
+
+def test_it_sends_every_case_to_a_person_while_an_alert_is_open(
+    client: TestClient, factory: sessionmaker[Session], settings: Settings
+) -> None:
+    officer = bearer(client, "admin")  # no: administrators do not manage cases
+    assert client.post(f"/api/v1/services/{SERVICE}/alerts", headers=officer,
+                       json={"note": "Gap between districts"}).status_code == 403  # fmt: skip
+    with factory() as session:
+        alert = cases.open_alert(session, settings, SERVICE, kind="fairness", note="gap", by="t")
+        session.commit()
+    try:
+        ref = client.post("/api/v1/cases", json=application(), headers=bearer(client, "citizen"))
+        cases.decide_batch(factory, settings)
+        case = client.get(f"/api/v1/cases/{ref.json()['case']['ref']}",
+                          headers=bearer(client, "citizen")).json()  # fmt: skip
+        assert "fairness_alert" in case["review_reasons"]
+    finally:
+        with factory() as session:
+            cases.close_alert(session, SERVICE, alert.id, by="t")
+            session.commit()

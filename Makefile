@@ -37,6 +37,7 @@ demo: $(VENV)/.main assets
 	$(BIN)/smartgov demo-city --people $(PEOPLE) --enterprises $(ENTERPRISES) --seed 1 --if-empty
 	$(BIN)/smartgov exchange sync-grants
 	$(BIN)/smartgov users demo-accounts
+	$(BIN)/smartgov cases demo-history --if-empty
 	$(BIN)/smartgov serve --host $(HOST) --port $(PORT)
 
 serve: $(VENV)/.main assets

@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+
+from smartgov.core.settings import Settings
 
 
 def fresh_postgres(url: str, name: str) -> str | None:
@@ -19,3 +28,34 @@ def fresh_postgres(url: str, name: str) -> str | None:
         print(f"PostgreSQL skipped: {exc.__class__.__name__}: {exc}")
         return None
     return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+def serve(
+    settings: Settings, workers: int, extra: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
+    """`smartgov serve` on a free port with these settings; the process and its URL."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        **os.environ,
+        "SMARTGOV_ENVIRONMENT": "development",
+        "SMARTGOV_DATABASE_URL": settings.database_url,
+        "SMARTGOV_DATA_DIR": str(settings.data_dir),
+        "SMARTGOV_SECRET_KEY": settings.secret_key.get_secret_value(),
+        "SMARTGOV_SERVICES_DIR": str(settings.services_dir),
+        **(extra or {}),
+    }
+    command = [sys.executable, "-m", "smartgov", "serve", "--port", str(port),
+               "--workers", str(workers)]  # fmt: skip
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(base + "/api/v1/health").status_code == 200:
+                return process, base
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    process.kill()
+    raise SystemExit("smartgov serve did not start")

@@ -26,18 +26,15 @@ import os
 import random
 import re
 import shutil
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import httpx
 import numpy as np
-from common import fresh_postgres
+from common import fresh_postgres, serve
 
 from smartgov.core import migrate
 from smartgov.core.db import make_engine, make_sessionmaker, transaction
@@ -136,33 +133,6 @@ def in_process(settings: Settings, factory: Any, names: list[str], samples: int,
     return {"fetch_p50_ms": f50, "fetch_p99_ms": f99, "bare_read_p50_ms": b50,
             "bare_read_p99_ms": b99, "fetch_in_transaction_p50_ms": t50,
             "fetch_in_transaction_p99_ms": t99, "datasets_per_fetch": len(sources)}  # fmt: skip
-
-
-def serve(settings: Settings, workers: int) -> tuple[subprocess.Popen[bytes], str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {
-        **os.environ,
-        "SMARTGOV_ENVIRONMENT": "development",
-        "SMARTGOV_DATABASE_URL": settings.database_url,
-        "SMARTGOV_DATA_DIR": str(settings.data_dir),
-        "SMARTGOV_SECRET_KEY": settings.secret_key.get_secret_value(),
-        "SMARTGOV_SERVICES_DIR": str(settings.services_dir),
-    }
-    command = [sys.executable, "-m", "smartgov", "serve", "--port", str(port),
-               "--workers", str(workers)]  # fmt: skip
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(base + "/api/v1/health").status_code == 200:
-                return process, base
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    process.kill()
-    raise SystemExit("smartgov serve did not start")
 
 
 LUA = """

@@ -142,3 +142,48 @@ def test_it_shows_the_citizen_who_read_their_data_with_a_proof(  # type: ignore[
     assert page.locator("table").count() >= 10
     assert axe_violations(page) == []
     page.context.close()
+
+
+def test_it_lets_a_citizen_apply_see_the_decision_and_appeal(  # type: ignore[no-untyped-def]
+    browser, server, factory, settings, cast
+) -> None:
+    from smartgov.cases import service as cases
+    from tests.cases.helpers import trained
+
+    trained(factory, settings, cast, "old-age-allowance")
+    worker = cases.Worker(factory, settings, poll=0.05)
+    worker.start()
+    try:
+        page = open_as(browser, server, "en", "citizen")
+        page.goto(f"{server}/services/old-age-allowance")
+        page.click("text=Apply")
+        assert axe_violations(page) == []
+        page.set_input_files("#doc-identity_card", files=[
+            {"name": "id.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n%%EOF\n"}
+        ])  # fmt: skip
+        page.click("label[for=consent]")
+        page.click("form.usa-form button[type=submit]")
+        page.wait_for_selector("#case-state")
+        page.wait_for_selector("#case-outcome", timeout=15_000)  # the page refreshes itself
+        assert "decided automatically" in page.inner_text("#case-outcome")
+        assert page.inner_text("#case-explanation")
+        assert axe_violations(page) == []
+        page.fill("#reason", "My birth date in the register is wrong.")
+        page.click("text=Appeal >> nth=-1")
+        page.wait_for_selector("text=Appeal being reviewed")
+        ref = page.url.rsplit("/", 1)[-1]
+    finally:
+        worker.stop()
+    reviewer = open_as(browser, server, "zh-Hans", "reviewer")
+    reviewer.goto(f"{server}/review?state=appealed")
+    assert ref in reviewer.content()
+    assert axe_violations(reviewer) == []
+    reviewer.goto(f"{server}/cases/{ref}")
+    reviewer.click("label[for=decision-reject]")
+    reviewer.click("form[action$='/review'] button[type=submit]")
+    reviewer.wait_for_selector("#case-outcome")
+    assert axe_violations(reviewer) == []
+    analyst = open_as(browser, server, "en", "analyst")
+    analyst.goto(f"{server}/cases-metrics")
+    assert "old-age" in analyst.content() or "Old-age" in analyst.content()
+    assert axe_violations(analyst) == []

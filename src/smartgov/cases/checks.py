@@ -1,15 +1,21 @@
-"""The second, independent check: a logistic regression per service, trained with
-scikit-learn on the service's past decisions (a person's where one decided), that
-scores each new case. Where it disagrees with the rules, or is unsure, a person looks.
+"""The second, independent check: a scorecard per service, trained with scikit-learn on
+the service's past decisions (a person's where one decided), that scores each new
+case. Where it disagrees with the rules, or is unsure, a person looks.
 
-A trained model is kept as its numbers (imputation means, scaling, coefficients) in
-JSON, not as a pickle: loading it runs no code, and scoring one case is a few NumPy
-operations. The features are the service's inputs: numbers as they are, yes/no as
-1/0, dates as years before the decision day, codes one-hot."""
+The model is a logistic regression over binned features (scikit-learn's
+KBinsDiscretizer into quantile bins, one-hot): each feature's bin adds a number of
+points for or against eligibility. Bins let a linear model follow thresholds ("under
+1,100 yuan", "founded within three years") that the rules use, and the points are what
+a reviewer sees as the main contributing features. A trained model is kept as its
+numbers (imputation means, bin edges, points) in JSON, not as a pickle: loading it runs
+no code, and scoring one case is a few NumPy operations. The features are the
+service's inputs: numbers as they are, yes/no as 1/0, dates as years before the
+decision day, codes one-hot."""
 
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -26,7 +32,9 @@ from smartgov.core.i18n import N_
 from smartgov.ledger import service as ledger
 from smartgov.rules import service as rules
 
+Array = np.ndarray[Any, Any]
 MIN_CASES = 40  # fewer decided cases than this cannot train a model worth asking
+BINS = 16  # quantile bins per numeric feature
 
 
 def feature_names(service: rules.Service) -> list[str]:
@@ -69,12 +77,22 @@ class Score:
         return "eligible" if self.eligible >= 0.5 else "ineligible"
 
 
+def points(parameters: Mapping[str, Any], x: Array) -> Array:
+    """Each feature's points for one row: the coefficient of the bin its value falls in,
+    found as KBinsDiscretizer.transform finds it."""
+    x = np.where(np.isnan(x), np.asarray(parameters["impute"]), x)
+    coef = np.asarray(parameters["coef"])
+    parts = np.empty(len(x))
+    offset = 0
+    for index, cuts in enumerate(parameters["cuts"]):
+        parts[index] = coef[offset + int(np.searchsorted(cuts, x[index], side="right"))]
+        offset += len(cuts) + 1
+    return parts
+
+
 def score(model: CheckModel, service: rules.Service, facts: Mapping[str, Any], on: date) -> Score:
     p = model.parameters
-    x = np.array(features(service, facts, on), dtype=float)
-    x = np.where(np.isnan(x), np.asarray(p["impute"]), x)
-    z = (x - np.asarray(p["mean"])) / np.asarray(p["scale"])
-    parts = z * np.asarray(p["coef"])
+    parts = points(p, np.array(features(service, facts, on), dtype=float))
     logit = float(parts.sum() + p["intercept"])
     eligible = 1.0 / (1.0 + math.exp(-max(min(logit, 50.0), -50.0)))
     order = np.argsort(-np.abs(parts))[:3]
@@ -106,13 +124,47 @@ def _training_rows(session: Session, service_id: str) -> Sequence[tuple[Any, ...
     ).all()
 
 
-def train(session: Session, service: rules.Service, *, actor: str) -> CheckModel:
-    """Train, register and log a new version of the service's check model."""
+def fit(
+    x: np.ndarray[Any, Any], labels: np.ndarray[Any, Any]
+) -> tuple[dict[str, Any], float | None]:
+    """Train the scorecard; its numbers and its cross-validated accuracy."""
     from sklearn.impute import SimpleImputer
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import cross_val_score
     from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
+    from sklearn.preprocessing import KBinsDiscretizer
+
+    x = x.copy()
+    # A feature with no value in any case carries nothing; SimpleImputer would drop it
+    # and shift the columns, so it is filled with 0 first.
+    x[:, np.isnan(x).all(axis=0)] = 0.0
+    pipeline = make_pipeline(
+        SimpleImputer(strategy="mean"),
+        KBinsDiscretizer(n_bins=BINS, encode="onehot-dense", strategy="quantile",
+                         quantile_method="averaged_inverted_cdf"),
+        LogisticRegression(max_iter=2000),
+    )  # fmt: skip
+    folds = int(min(5, np.bincount(labels).min()))
+    with warnings.catch_warnings():  # constant features make single bins: expected
+        warnings.simplefilter("ignore", UserWarning)
+        accuracy = (
+            float(cross_val_score(pipeline, x, labels, cv=folds).mean()) if folds >= 2 else None
+        )
+        pipeline.fit(x, labels)
+    imputer, bins, regression = (step for _, step in pipeline.steps)
+    parameters = {
+        "impute": imputer.statistics_.tolist(),
+        # Only the inner edges decide a bin (the outer ones are the training range, and
+        # infinite for a constant feature, which JSON cannot hold).
+        "cuts": [edges[1:-1].tolist() for edges in bins.bin_edges_],
+        "coef": regression.coef_[0].tolist(),
+        "intercept": float(regression.intercept_[0]),
+    }
+    return parameters, accuracy
+
+
+def train(session: Session, service: rules.Service, *, actor: str) -> CheckModel:
+    """Train, register and log a new version of the service's check model."""
 
     rows = _training_rows(session, service.id)
     labels = np.array([outcome == "eligible" for _, outcome, _ in rows], dtype=int)
@@ -124,26 +176,8 @@ def train(session: Session, service: rules.Service, *, actor: str) -> CheckModel
         )  # fmt: skip
     on = today()
     x = np.array([features(service, facts, on) for facts, _, _ in rows], dtype=float)
-    # A feature with no value in any case carries nothing; SimpleImputer would drop it
-    # and shift the columns, so it is filled with 0 first.
-    x[:, np.isnan(x).all(axis=0)] = 0.0
-    pipeline = make_pipeline(
-        SimpleImputer(strategy="mean"), StandardScaler(), LogisticRegression(max_iter=1000)
-    )
-    folds = int(min(5, np.bincount(labels).min()))
-    accuracy = float(cross_val_score(pipeline, x, labels, cv=folds).mean()) if folds >= 2 else None
-    pipeline.fit(x, labels)
-    imputer, scaler, regression = pipeline.steps[0][1], pipeline.steps[1][1], pipeline.steps[2][1]
-    scale = np.where(scaler.scale_ == 0, 1.0, scaler.scale_)
-    parameters = {
-        "features": feature_names(service),
-        "impute": imputer.statistics_.tolist(),
-        "mean": scaler.mean_.tolist(),
-        "scale": scale.tolist(),
-        "coef": regression.coef_[0].tolist(),
-        "intercept": float(regression.intercept_[0]),
-        "rule_version": service.definition.version,
-    }
+    parameters, accuracy = fit(x, labels)
+    parameters |= {"features": feature_names(service), "rule_version": service.definition.version}
     version = (
         session.scalar(
             select(func.max(CheckModel.version)).where(CheckModel.service_id == service.id)

@@ -4,9 +4,10 @@ batch as it was (submitted), after it every case fully decided: there is no stat
 between that survives a crash.
 
 Claiming: on PostgreSQL, ``SELECT ... FOR UPDATE SKIP LOCKED``, so several workers
-take different cases and never wait for each other; on SQLite, the batch transaction
-begins IMMEDIATE, taking the database's single write lock first, so a second worker
-waits and then finds the batch already decided."""
+take different cases and never wait for each other. SQLite has one writer at a time:
+the worker reads and decides without a lock, then takes the write lock (BEGIN
+IMMEDIATE) only to write, keeping the cases nobody changed in between; a second worker
+that decided the same cases finds them taken and writes nothing for them."""
 
 from __future__ import annotations
 
@@ -40,12 +41,36 @@ def _plain(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
 
+def _postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
 def claim(session: Session, limit: int) -> list[Case]:
+    """The next submitted cases. On PostgreSQL they are locked for this transaction and
+    skipped by other workers; on SQLite they are only read (see ``still_submitted``)."""
     query = select(Case).where(Case.state == State.submitted.value).order_by(Case.id).limit(limit)
-    if session.get_bind().dialect.name == "postgresql":
-        return list(session.scalars(query.with_for_update(skip_locked=True)))
-    session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+    if _postgres(session):
+        query = query.with_for_update(skip_locked=True)
     return list(session.scalars(query))
+
+
+def still_submitted(session: Session, cases: list[Case]) -> list[Case]:
+    """SQLite: take the database's write lock now, after the reading and deciding, so
+    applications keep arriving while a batch is worked out; then keep only the cases
+    nobody changed meanwhile (another worker, a withdrawal). The rest are left as they
+    are, for whoever changed them."""
+    session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+    rows = session.execute(
+        select(Case.id, Case.version).where(
+            Case.id.in_([c.id for c in cases]), Case.state == State.submitted.value
+        )
+    )
+    current = {case_id: version for case_id, version in rows}
+    kept = [c for c in cases if current.get(c.id) == c.version]
+    for case in cases:
+        if case not in kept:
+            session.expunge(case)
+    return kept
 
 
 def _alerts(session: Session) -> set[str]:
@@ -56,7 +81,11 @@ def _alerts(session: Session) -> set[str]:
 
 def decide_batch(factory: sessionmaker[Session], settings: Settings, *, limit: int = BATCH,
                  on: date | None = None) -> int:  # fmt: skip
-    """Decide up to ``limit`` submitted cases; how many were taken."""
+    """Decide up to ``limit`` submitted cases; how many were decided or sent to review.
+
+    Everything is read and worked out first, and written at the end in one go: the
+    cases' moves and results, their events, and one ledger append for the reads and
+    checks of the whole batch."""
     with transaction(factory) as session:
         cases = claim(session, limit)
         if not cases:
@@ -65,30 +94,37 @@ def decide_batch(factory: sessionmaker[Session], settings: Settings, *, limit: i
         recorder = ledger.Deferred()
         alerts = _alerts(session)
         models: dict[str, CheckModel | None] = {}
-        results: list[tuple[Case, decide.Verdict]] = []
+        verdicts: dict[int, decide.Verdict | None] = {}
         catalogue = rules.services(settings)
         for case in cases:
-            move(session, case, State.checking, action="check", actor=WORKER)
             service = catalogue.get(case.service_id)
             if service is None:  # withdrawn from publication since it was applied for
-                case.review_reasons = ["service_withdrawn"]
-                move(session, case, State.awaiting_review, action="route_to_review",
-                     actor=WORKER, reason="service_withdrawn")  # fmt: skip
+                verdicts[case.id] = None
                 continue
             if case.service_id not in models:
                 models[case.service_id] = checks.latest(session, case.service_id)
-            verdict = decide.check(
+            verdicts[case.id] = decide.check(
                 session, settings, case, service, model=models[case.service_id],
                 alert_open=case.service_id in alerts, recorder=recorder, on=day,
             )  # fmt: skip
-            results.append((case, verdict))
-        places = {
-            case.id: recorder.add("decision" if v.automated else "check", _entry(case, v))
-            for case, v in results
-        }
+        if not _postgres(session):
+            cases = still_submitted(session, cases)
+        places = {}
+        for case in cases:
+            move(session, case, State.checking, action="check", actor=WORKER)
+            found = verdicts[case.id]
+            if found is None:
+                case.review_reasons = ["service_withdrawn"]
+                move(session, case, State.awaiting_review, action="route_to_review",
+                     actor=WORKER, reason="service_withdrawn")  # fmt: skip
+            else:
+                kind = "decision" if found.automated else "check"
+                places[case.id] = recorder.add(kind, _entry(case, found))
         positions = recorder.flush(session)
-        for case, verdict in results:
-            _write(session, case, verdict, positions[places[case.id]])
+        for case in cases:
+            found = verdicts[case.id]
+            if found is not None:
+                _write(session, case, found, positions[places[case.id]])
         return len(cases)
 
 

@@ -10,10 +10,17 @@ from sqlalchemy.orm import Session
 from smartgov.cases import checks, jobs, notify, review
 from smartgov.cases import sweep as sweeps
 from smartgov.cases.intake import Application, submit
-from smartgov.cases.models import Case, CaseEvent, CheckModel, Invitation, ServiceAlert
+from smartgov.cases.models import (
+    Case,
+    CaseDocument,
+    CaseEvent,
+    CheckModel,
+    Invitation,
+    ServiceAlert,
+)
 from smartgov.cases.workflow import OPEN, State
 from smartgov.core.clock import now
-from smartgov.core.errors import Forbidden, NotFound
+from smartgov.core.errors import FieldError, Forbidden, Invalid, NotFound
 from smartgov.core.i18n import N_
 from smartgov.core.models import User
 from smartgov.core.roles import Role
@@ -23,6 +30,8 @@ from smartgov.rules import service as rules
 
 __all__ = [
     "Application",
+    "documents_of",
+    "invalid_documents",
     "ConsoleChannel",
     "Case",
     "accept_invitation",
@@ -160,6 +169,14 @@ def accept_invitation(
 
 
 sweep = sweeps.sweep
+
+
+def documents_of(session: Session, case: Case) -> list[CaseDocument]:
+    return list(session.scalars(select(CaseDocument).where(CaseDocument.case_id == case.id)))
+
+
+def invalid_documents(problems: list[FieldError]) -> Invalid:
+    return Invalid(N_("Some required documents are missing."), problems)
 
 
 def wake_worker(state: object) -> None:

@@ -28,6 +28,8 @@ DEMO_ACCOUNTS: list[tuple[str, Role, str | None]] = [
     ("counter", Role.counter_officer, "civil_affairs"),
     ("officer", Role.department_officer, "public_security"),
     ("reviewer", Role.reviewer, "civil_affairs"),
+    ("reviewer-hrss", Role.reviewer, "hrss"),
+    ("reviewer-health", Role.reviewer, "health_insurance"),
     ("auditor", Role.auditor, None),
     ("analyst", Role.analyst, None),
     ("admin", Role.administrator, "civil_affairs"),

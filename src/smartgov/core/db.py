@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
+from smartgov.core import sqlite_writer
 from smartgov.core.errors import DomainError
 from smartgov.core.settings import Settings
 
@@ -51,6 +52,7 @@ def make_engine(settings: Settings) -> Engine:
             hide_parameters=True,
         )  # fmt: skip
         event.listen(engine, "connect", _sqlite_pragmas)
+        sqlite_writer.install(engine)
         return engine
     return create_engine(
         url, pool_pre_ping=True, pool_size=10, max_overflow=10, hide_parameters=True

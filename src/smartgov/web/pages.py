@@ -8,6 +8,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from smartgov.cases.pages import router as cases_pages
 from smartgov.core.errors import NotAuthenticated
 from smartgov.core.models import User
 from smartgov.core.roles import Permission, Role, allows
@@ -117,3 +118,4 @@ def choose_language(_user: Public, lang: str = "zh-Hans", next: str = "/") -> Re
 router.include_router(exchange_pages)
 router.include_router(rules_pages)
 router.include_router(ledger_pages)
+router.include_router(cases_pages)

@@ -20,7 +20,8 @@ from smartgov.web.deps import csrf_token
 PACKAGE = Path(__file__).resolve().parent.parent
 # Each capability keeps its own templates; the web shell's come first.
 TEMPLATE_DIRS = [PACKAGE / "web" / "templates", PACKAGE / "exchange" / "templates",
-                 PACKAGE / "rules" / "templates", PACKAGE / "ledger" / "templates"]  # fmt: skip
+                 PACKAGE / "rules" / "templates", PACKAGE / "ledger" / "templates",
+                 PACKAGE / "cases" / "templates"]  # fmt: skip
 
 
 def make_environment() -> Environment:

@@ -1,0 +1,98 @@
+"""The demo city's past: for every published service, applications made at the counter
+for residents (or enterprises) drawn from the registries, checked by the worker and
+decided by a reviewer of the owning department, the same code paths as real cases.
+Each service's second-check model is then trained on that past, so new applications
+can be decided without a person. Nothing here runs in production."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from smartgov.cases import checks, jobs, review
+from smartgov.cases.intake import Application, submit
+from smartgov.cases.models import Case
+from smartgov.core.db import transaction
+from smartgov.core.errors import DomainError
+from smartgov.core.models import User
+from smartgov.core.roles import Role
+from smartgov.core.settings import Settings
+from smartgov.exchange.models import Enterprise, Person
+from smartgov.rules import service as rules
+
+
+@dataclass(frozen=True)
+class History:
+    service: str
+    cases: int
+    model_version: int | None
+    accuracy: float | None
+
+
+def _staff(session: Session, role: Role, department: str | None = None) -> User | None:
+    query = select(User).where(User.role == role.value, User.active.is_(True))
+    if department:
+        query = query.where(User.department_code == department)
+    return session.scalars(query.order_by(User.id)).first()
+
+
+def history(factory: sessionmaker[Session], settings: Settings, *, per_service: int = 400,
+            seed: int = 1) -> list[History]:  # fmt: skip
+    rng = np.random.default_rng(seed)
+    made: list[History] = []
+    with factory() as session:
+        counter = _staff(session, Role.counter_officer)
+        people = list(session.scalars(select(Person.resident_id)))
+        firms = list(session.scalars(select(Enterprise.credit_code)))
+    if counter is None:
+        raise DomainError("no counter officer: run `smartgov users demo-accounts` first")
+    for service_id, service in sorted(rules.services(settings).services.items()):
+        with factory() as session:
+            reviewer = _staff(session, Role.reviewer, service.definition.department)
+            if reviewer is None or checks.latest(session, service_id) is not None:
+                continue
+        pool = firms if service.definition.unit == "enterprise" else people
+        chosen = [
+            pool[i] for i in rng.choice(len(pool), min(per_service, len(pool)), replace=False)
+        ]
+        with transaction(factory) as session:
+            refs = []
+            for index, code in enumerate(chosen):
+                app = Application(
+                    service_id=service_id, idempotency_key=uuid.uuid4().hex,
+                    channel="counter" if index % 3 else "phone", consent=True,
+                    resident_id=None if service.definition.unit == "enterprise" else code,
+                    credit_code=code if service.definition.unit == "enterprise" else None,
+                )  # fmt: skip
+                case, _ = submit(session, settings, actor=counter, app=app)
+                refs.append(case.ref)
+        while jobs.decide_batch(factory, settings, limit=200):
+            pass
+        with transaction(factory) as session:
+            waiting = session.scalars(
+                select(Case).where(Case.ref.in_(refs), Case.state == "awaiting_review")
+            )
+            for case in waiting:
+                # The demo reviewer agrees with the rules where they decided; where they
+                # could not (missing data), the case is refused, as a person would.
+                action = "approve" if case.automated_outcome == "eligible" else "reject"
+                review.review(session, case, reviewer=reviewer, action=action,
+                              version=case.version,
+                              justification="" if case.automated_outcome != "undetermined"
+                              else "Registry data missing.")  # fmt: skip
+        try:
+            with transaction(factory) as session:
+                model = checks.train(session, service, actor="demo-history")
+                made.append(History(service_id, len(refs), model.version,
+                                    model.metrics.get("cross_validated_accuracy")))  # fmt: skip
+        except DomainError:
+            made.append(History(service_id, len(refs), None, None))
+    return made
+
+
+def has_history(session: Session) -> bool:
+    return bool(session.scalar(select(func.count()).select_from(Case)))

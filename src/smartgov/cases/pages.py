@@ -1,0 +1,321 @@
+"""Case pages: applying (a form generated from the service), the applicant's case with
+its decision, facts and appeal, "my applications" with invitations, the reviewer's
+queue and review, and the figures. Forms carry a CSRF token; an application form also
+carries its idempotency key, so a double click makes one case."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import UploadFile
+
+from smartgov.cases import decide, documents, metrics, present
+from smartgov.cases import service as cases
+from smartgov.cases.intake import OFFICER_CHANNELS
+from smartgov.cases.workflow import STATE_LABELS, State
+from smartgov.core.errors import DomainError, FieldError, NotFound
+from smartgov.core.models import User
+from smartgov.core.roles import Permission, Role
+from smartgov.rules import service as rules
+from smartgov.rules.explain import pick
+from smartgov.web.deps import Lang, SessionDep, SettingsDep, check_csrf, require
+from smartgov.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+Applicant = Annotated[User, require(Permission.cases_apply)]
+Reader = Annotated[User, require(Permission.cases_read)]
+Reviewer = Annotated[User, require(Permission.cases_review)]
+
+
+def _apply_form(
+    request: Request,
+    svc: rules.Service,
+    user: User,
+    lang: str,
+    *,
+    errors: list[FieldError] | None = None,
+    values: dict[str, Any] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    return render(
+        request,
+        "apply.html",
+        lang=lang,
+        user=user,
+        svc=svc,
+        d=svc.definition,
+        pick=pick,
+        key=(values or {}).get("idempotency_key") or uuid.uuid4().hex,
+        errors=errors or [],
+        values=values or {},
+        officer=user.role == Role.counter_officer,
+        channels=OFFICER_CHANNELS,
+        status_code=status,
+    )
+
+
+@router.get("/services/{service_id}/apply")
+def apply_form(
+    request: Request, service_id: str, settings: SettingsDep, user: Applicant, lang: Lang
+) -> HTMLResponse:
+    return _apply_form(request, rules.get_service(settings, service_id), user, lang)
+
+
+@router.post("/services/{service_id}/apply")
+async def apply(
+    request: Request,
+    service_id: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: Applicant,
+    lang: Lang,
+) -> Response:
+    svc = rules.get_service(settings, service_id)
+    form = await request.form(max_part_size=settings.max_upload_bytes + 1)
+    check_csrf(request, str(form.get("csrf_token", "")))
+    values = {k: v for k, v in form.items() if isinstance(v, str)}
+    officer = user.role == Role.counter_officer
+    uploads = {
+        name.removeprefix("doc."): value
+        for name, value in form.multi_items()
+        if name.startswith("doc.") and isinstance(value, UploadFile) and value.filename
+    }
+    files = {
+        kind: (upload.filename or kind, await upload.read()) for kind, upload in uploads.items()
+    }
+    answers = {
+        name: values[f"answer.{name}"]
+        for name, spec in svc.definition.inputs.items()
+        if spec.source == "applicant" and values.get(f"answer.{name}")
+    }
+    app = cases.Application(
+        service_id=svc.id,
+        idempotency_key=values.get("idempotency_key", ""),
+        channel=values.get("channel", "counter") if officer else "online",
+        answers=answers,
+        consent=values.get("consent") == "yes",
+        human_decision=values.get("human") == "yes",
+        resident_id=values.get("resident_id") or None,
+        credit_code=values.get("credit_code") or None,
+    )
+    try:
+        case, created = cases.submit(session, settings, actor=user, app=app)
+        if created:
+            for kind, (filename, data) in files.items():
+                documents.store(session, settings, case, kind=kind, filename=filename, data=data)
+            if not officer:  # at a counter the officer sees the papers themselves
+                gaps = documents.missing(settings, case, set(files))
+                if gaps:
+                    raise cases.invalid_documents(gaps)
+    except DomainError as error:
+        session.rollback()
+        return _apply_form(
+            request,
+            svc,
+            user,
+            lang,
+            errors=error.fields or [FieldError("form", error.message)],
+            values=values,
+            status=error.status,
+        )
+    session.commit()
+    cases.wake_worker(request.app.state)
+    return RedirectResponse(f"/cases/{case.ref}", status_code=303)
+
+
+def _case_page(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    case: cases.Case,
+    user: User,
+    lang: str,
+    *,
+    errors: list[FieldError] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    shown = present.case_out(session, settings, case, lang, cases.events_of(session, case))
+    reviewing = (
+        user.role == Role.reviewer
+        and user.department_code == case.department_code
+        and case.state in (State.awaiting_review, State.appealed)
+        and user.id not in (case.applicant_id, case.submitted_by)
+    )
+    return render(
+        request,
+        "case.html",
+        lang=lang,
+        user=user,
+        case=shown,
+        applicant=case.applicant_id == user.id,
+        reviewing=reviewing,
+        errors=errors or [],
+        documents=cases.documents_of(session, case),
+        refresh=case.state in (State.submitted, State.checking),
+        status_code=status,
+    )
+
+
+@router.get("/cases/{ref}")
+def case_page(
+    request: Request, ref: str, session: SessionDep, settings: SettingsDep, user: Reader, lang: Lang
+) -> HTMLResponse:
+    return _case_page(request, session, settings, cases.find_case(session, ref, user), user, lang)
+
+
+@router.post("/cases/{ref}/{action}")
+async def case_action(
+    request: Request,
+    ref: str,
+    action: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: Reader,
+    lang: Lang,
+) -> Response:
+    """The applicant's appeal, answer and withdrawal, and the reviewer's decision."""
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf_token", "")))
+    text = {k: str(v) for k, v in form.items() if isinstance(v, str)}
+    if action not in ("appeal", "respond", "withdraw", "review"):
+        raise NotFound()
+    case = cases.find_case(session, ref, user)
+    try:
+        version = int(text.get("version", "0"))
+        if action == "appeal":
+            cases.appeal(session, case, user=user, version=version, reason=text.get("reason", ""))
+        elif action == "respond":
+            cases.respond(session, case, user=user, version=version, answer=text.get("answer", ""))
+        elif action == "withdraw":
+            cases.withdraw(session, case, user=user, version=version)
+        else:
+            cases.review_case(
+                session,
+                case,
+                reviewer=user,
+                action=text.get("decision", ""),
+                version=version,
+                justification=text.get("justification", ""),
+            )
+    except DomainError as error:
+        session.rollback()
+        case = cases.find_case(session, ref, user)
+        return _case_page(
+            request,
+            session,
+            settings,
+            case,
+            user,
+            lang,
+            errors=error.fields or [FieldError("form", error.message)],
+            status=error.status,
+        )
+    session.commit()
+    cases.wake_worker(request.app.state)
+    return RedirectResponse(f"/cases/{ref}", status_code=303)
+
+
+@router.get("/me/cases")
+def my_cases_page(
+    request: Request, session: SessionDep, settings: SettingsDep, user: Reader, lang: Lang
+) -> HTMLResponse:
+    found = [present.summary(c) for c in cases.my_cases(session, user)]
+    invited = [present.invitation(settings, i, lang) for i in cases.invitations(session, user)]
+    return render(
+        request,
+        "my_cases.html",
+        lang=lang,
+        user=user,
+        cases=found,
+        invitations=[i for i in invited if i.status == "open"],
+        labels=STATE_LABELS,
+        names={
+            s: pick(v.definition.name, lang) for s, v in rules.services(settings).services.items()
+        },
+    )
+
+
+@router.post("/me/invitations/{ref}/accept")
+async def accept_invitation(
+    request: Request, ref: str, session: SessionDep, settings: SettingsDep, user: Applicant
+) -> Response:
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf_token", "")))
+    case = cases.accept_invitation(
+        session,
+        settings,
+        user=user,
+        ref=ref,
+        consent=form.get("consent") == "yes",
+        key=f"invitation-{ref}",
+    )
+    session.commit()
+    cases.wake_worker(request.app.state)
+    return RedirectResponse(f"/cases/{case.ref}", status_code=303)
+
+
+@router.get("/review")
+def queue_page(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: Reviewer,
+    lang: Lang,
+    service: Annotated[str | None, Query(max_length=64)] = None,
+    state: Annotated[str | None, Query(pattern="^(awaiting_review|appealed)?$")] = None,
+    overdue: bool = False,
+) -> HTMLResponse:
+    found = cases.queue(
+        session, user, state=state or None, service_id=service or None, overdue=overdue
+    )
+    mine = {
+        s: pick(v.definition.name, lang)
+        for s, v in rules.services(settings).services.items()
+        if v.definition.department == user.department_code
+    }
+    return render(
+        request,
+        "queue.html",
+        lang=lang,
+        user=user,
+        cases=[present.summary(c) for c in found],
+        services=mine,
+        chosen={"service": service, "state": state, "overdue": overdue},
+        labels=STATE_LABELS,
+        reasons=decide.REASONS,
+    )
+
+
+@router.get("/cases-metrics")
+def metrics_page(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: Annotated[User, require(Permission.cases_metrics)],
+    lang: Lang,
+) -> HTMLResponse:
+    found = metrics.figures(session)
+    names = {s: pick(v.definition.name, lang) for s, v in rules.services(settings).services.items()}
+    return render(
+        request,
+        "metrics.html",
+        lang=lang,
+        user=user,
+        figures=found,
+        overall=metrics.overall(found),
+        names=names,
+        duration=_duration,
+    )
+
+
+def _duration(seconds: float | None) -> str:
+    """Seconds as a person reads them: 0.4 s, 3 min, 2.5 h, 4.0 d."""
+    if seconds is None:
+        return "—"
+    for limit, unit, size in ((120, "s", 1), (7200, "min", 60), (172_800, "h", 3600)):
+        if seconds < limit:
+            return f"{seconds / size:.1f} {unit}" if unit != "min" else f"{seconds / 60:.0f} min"
+    return f"{seconds / 86_400:.1f} d"

@@ -7,7 +7,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Form, Query, Request, Response, UploadFile
+from fastapi.concurrency import run_in_threadpool
 
 from smartgov.cases import metrics, present
 from smartgov.cases import service as cases
@@ -21,9 +22,11 @@ from smartgov.cases.schemas import (
     CaseOut,
     CaseSummary,
     CheckModelOut,
+    DocumentOut,
     FiguresOut,
     InvitationOut,
     MetricsOut,
+    NotificationOut,
     RespondIn,
     ReviewIn,
     Submitted,
@@ -252,3 +255,33 @@ def accept_invitation(
     session.commit()
     cases.wake_worker(request.app.state)
     return _out(request, session, case, lang)
+
+
+@router.get("/me/notifications")
+def my_notifications(
+    session: SessionDep, lang: Lang, user: Annotated[User, require(Permission.cases_read)]
+) -> list[NotificationOut]:
+    """What happened to your applications, newest first."""
+    return [present.notification(n, lang) for n in cases.notifications(session, user)]
+
+
+@router.post("/cases/{ref}/documents", status_code=201)
+async def add_document(
+    ref: str,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: Annotated[User, require(Permission.cases_read)],
+    kind: Annotated[str, Form(max_length=64)],
+    file: UploadFile,
+) -> DocumentOut:
+    """Add a document (PDF, PNG or JPEG, up to SMARTGOV_MAX_UPLOAD_BYTES) to a case that
+    is submitted or waiting for information; it is stored with its SHA-256."""
+    data = await file.read(settings.max_upload_bytes + 1)
+    case = await run_in_threadpool(cases.find_case, session, ref, user)
+    document = await run_in_threadpool(
+        cases.add_document, session, settings, case, user=user, kind=kind,
+        filename=file.filename or kind, data=data,
+    )  # fmt: skip
+    return DocumentOut(kind=document.kind, filename=document.filename, size=document.size,
+                       content_type=document.content_type, sha256=document.sha256)  # fmt: skip

@@ -21,7 +21,7 @@ from smartgov.core.errors import DomainError
 from smartgov.core.models import User
 from smartgov.core.roles import Role
 from smartgov.core.settings import Settings
-from smartgov.exchange.models import Enterprise, Person
+from smartgov.exchange import service as exchange
 from smartgov.rules import service as rules
 
 
@@ -46,8 +46,8 @@ def history(factory: sessionmaker[Session], settings: Settings, *, per_service: 
     made: list[History] = []
     with factory() as session:
         counter = _staff(session, Role.counter_officer)
-        people = list(session.scalars(select(Person.resident_id)))
-        firms = list(session.scalars(select(Enterprise.credit_code)))
+        people = exchange.identifiers(session, "person")
+        firms = exchange.identifiers(session, "enterprise")
     if counter is None:
         raise DomainError("no counter officer: run `smartgov users demo-accounts` first")
     for service_id, service in sorted(rules.services(settings).services.items()):

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from smartgov.cases import notify
 from smartgov.cases.models import Case
 from smartgov.cases.workflow import State, log
 from smartgov.core.clock import now, today
@@ -179,4 +180,6 @@ def submit(
             )
         return case, False
     log(session, made, "submit", None, State.submitted.value, f"user:{actor.id}", app.channel)
-    return session.get_one(Case, made), True
+    case = session.get_one(Case, made)
+    notify.case_changed(session, case, "submitted")
+    return case, True

@@ -231,6 +231,7 @@ def my_cases_page(
         user=user,
         cases=found,
         invitations=[i for i in invited if i.status == "open"],
+        notices=[present.notification(n, lang) for n in cases.notifications(session, user)],
         labels=STATE_LABELS,
         names={
             s: pick(v.definition.name, lang) for s, v in rules.services(settings).services.items()

@@ -7,9 +7,16 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from smartgov.cases import decide
-from smartgov.cases.models import Case, Invitation
-from smartgov.cases.schemas import CaseOut, CaseSummary, EventOut, FactOut, InvitationOut
+from smartgov.cases import decide, notify
+from smartgov.cases.models import Case, Invitation, Notification
+from smartgov.cases.schemas import (
+    CaseOut,
+    CaseSummary,
+    EventOut,
+    FactOut,
+    InvitationOut,
+    NotificationOut,
+)
 from smartgov.cases.workflow import STATE_LABELS, State
 from smartgov.core import i18n
 from smartgov.core.clock import aware, now
@@ -91,4 +98,15 @@ def invitation(settings: Settings, item: Invitation, language: str) -> Invitatio
         service_name=_pick(service.definition.name, language) if service else item.service_id,
         amount=item.amount, created_at=item.created_at, status=item.status,
         case=None if item.case_id is None else str(item.case_id),
+    )  # fmt: skip
+
+
+def notification(item: Notification, language: str) -> NotificationOut:
+    _ = i18n.translator(language)
+    params = dict(item.params)
+    if language == "zh-Hans" and "service_zh" in params:
+        params["service"] = params["service_zh"]
+    return NotificationOut(
+        kind=item.kind, text=_(notify.MESSAGES[item.kind]).format(**params),
+        case=params.get("ref"), created_at=item.created_at, read=item.read_at is not None,
     )  # fmt: skip

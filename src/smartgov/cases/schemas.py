@@ -171,3 +171,19 @@ class InvitationOut(BaseModel):
 
 class AcceptIn(BaseModel):
     consent: bool = Field(description="Consent to the registry reads the service lists.")
+
+
+class NotificationOut(BaseModel):
+    kind: str
+    text: str
+    case: str | None
+    created_at: datetime
+    read: bool
+
+
+class DocumentOut(BaseModel):
+    kind: str
+    filename: str
+    size: int
+    content_type: str
+    sha256: str

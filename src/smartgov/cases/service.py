@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from smartgov.cases import checks, jobs, notify, review
+from smartgov.cases import checks, documents, jobs, notify, review
 from smartgov.cases import sweep as sweeps
 from smartgov.cases.intake import Application, submit
 from smartgov.cases.models import (
@@ -16,11 +16,12 @@ from smartgov.cases.models import (
     CaseEvent,
     CheckModel,
     Invitation,
+    Notification,
     ServiceAlert,
 )
 from smartgov.cases.workflow import OPEN, State
 from smartgov.core.clock import now
-from smartgov.core.errors import FieldError, Forbidden, Invalid, NotFound
+from smartgov.core.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from smartgov.core.i18n import N_
 from smartgov.core.models import User
 from smartgov.core.roles import Role
@@ -30,6 +31,8 @@ from smartgov.rules import service as rules
 
 __all__ = [
     "Application",
+    "add_document",
+    "notifications",
     "documents_of",
     "invalid_documents",
     "ConsoleChannel",
@@ -177,6 +180,25 @@ def documents_of(session: Session, case: Case) -> list[CaseDocument]:
 
 def invalid_documents(problems: list[FieldError]) -> Invalid:
     return Invalid(N_("Some required documents are missing."), problems)
+
+
+def notifications(session: Session, user: User, *, limit: int = 20) -> list[Notification]:
+    return list(
+        session.scalars(
+            select(Notification).where(Notification.user_id == user.id)
+            .order_by(Notification.id.desc()).limit(limit)
+        )
+    )  # fmt: skip
+
+
+def add_document(session: Session, settings: Settings, case: Case, *, user: User, kind: str,
+                 filename: str, data: bytes) -> CaseDocument:  # fmt: skip
+    """An applicant adds a document while the case is open for them to change."""
+    if case.applicant_id != user.id and case.submitted_by != user.id:
+        raise Forbidden(N_("Only the applicant can do this."))
+    if case.state not in (State.submitted.value, State.needs_information.value):
+        raise Conflict(N_("This cannot be done to the case in its present state."))
+    return documents.store(session, settings, case, kind=kind, filename=filename, data=data)
 
 
 def wake_worker(state: object) -> None:

@@ -147,6 +147,13 @@ def find_enterprise_id(session: Session, credit_code: str) -> int | None:
     return session.scalar(select(Enterprise.id).where(Enterprise.credit_code == code))
 
 
+def identifiers(session: Session, unit: str) -> list[str]:
+    """Every resident ID (people) or credit code (enterprises): for the demo's made-up
+    past, which applies at the counter for people drawn from the registries."""
+    column = Enterprise.credit_code if unit == "enterprise" else Person.resident_id
+    return list(session.scalars(select(column)))
+
+
 def household_of(session: Session, person_id: int) -> int | None:
     """The household a person is registered in (the subject of household services)."""
     return session.scalar(select(Person.household_id).where(Person.id == person_id))

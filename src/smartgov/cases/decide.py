@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 
 from smartgov.cases import checks
 from smartgov.cases.models import Case, CheckModel
-from smartgov.core.errors import DomainError
 from smartgov.core.i18n import N_
 from smartgov.core.settings import Settings
 from smartgov.exchange import service as exchange
@@ -59,33 +58,27 @@ def input_hash(facts: dict[str, Any]) -> str:
 
 
 def check(
-    session: Session,
-    settings: Settings,
     case: Case,
     service: rules.Service,
+    read: exchange.Fetched | None,
     *,
     model: CheckModel | None,
     alert_open: bool,
-    recorder: ledger.Deferred,
     on: date,
 ) -> Verdict:
-    """Everything about one case except writing it; reads are recorded by ``recorder``."""
-    registry = [n for n, s in service.definition.inputs.items() if s.source == "registry"]
+    """Everything about one case but reading and writing: ``read`` is what the exchange
+    returned for the service's registry inputs (None: refused or unreadable, and the
+    refusal is in the ledger already)."""
     reasons: list[str] = []
     facts: dict[str, Any] = dict(case.answers or {})
     sources: dict[str, str] = {n: "applicant" for n in facts}
     subject = ""
-    try:
-        fetched = exchange.fetch(
-            session, settings, consumer=exchange.Consumer.service(service.id),
-            subject=exchange.Subject(case.unit, case.subject_key), fields=registry,
-            purpose=rules.purpose_of(service), case=case.ref, recorder=recorder,
-        )  # fmt: skip
-        facts.update(fetched.values)
-        sources.update({n: code for code, names in fetched.datasets.items() for n in names})
-        subject = fetched.subject
-    except DomainError:  # refused or unreadable; the refusal is in the ledger already
+    if read is None:
         reasons.append("data_unavailable")
+    else:
+        facts.update(read.values)
+        sources.update({n: code for code, names in read.datasets.items() for n in names})
+        subject = read.subject
     decision = rules.decide(service, facts, on=on)
     payload = rules.decision_payload(decision, "en")
     # Pages show the explanation in the reader's language, as it was on the day.
@@ -113,3 +106,20 @@ def check(
             reasons.append("low_confidence")
     verdict.reasons = reasons
     return verdict
+
+
+def read_inputs(
+    session: Session, settings: Settings, service: rules.Service, cases: list[Case],
+    recorder: ledger.Deferred,
+) -> list[exchange.Fetched | None]:  # fmt: skip
+    """The service's registry inputs for each case, read in one go through the exchange
+    under the service's purpose; each read (or refusal) is recorded by ``recorder``."""
+    registry = [n for n, s in service.definition.inputs.items() if s.source == "registry"]
+    if not cases:
+        return []
+    results = exchange.fetch_many(
+        session, settings, consumer=exchange.Consumer.service(service.id),
+        subjects=[exchange.Subject(c.unit, c.subject_key) for c in cases], fields=registry,
+        purpose=rules.purpose_of(service), cases=[c.ref for c in cases], recorder=recorder,
+    )  # fmt: skip
+    return [r if isinstance(r, exchange.Fetched) else None for r in results]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections import defaultdict
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -22,8 +23,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from smartgov.cases import checks, decide, notify
-from smartgov.cases.models import Case, CheckModel, ServiceAlert
-from smartgov.cases.workflow import State, move
+from smartgov.cases.models import Case, ServiceAlert
+from smartgov.cases.workflow import State, log_many, shift
 from smartgov.core.clock import now, today
 from smartgov.core.db import transaction
 from smartgov.core.settings import Settings
@@ -83,9 +84,9 @@ def decide_batch(factory: sessionmaker[Session], settings: Settings, *, limit: i
                  on: date | None = None) -> int:  # fmt: skip
     """Decide up to ``limit`` submitted cases; how many were decided or sent to review.
 
-    Everything is read and worked out first, and written at the end in one go: the
-    cases' moves and results, their events, and one ledger append for the reads and
-    checks of the whole batch."""
+    Everything is read and worked out first, service by service (one read of each
+    dataset for all the service's cases), and written at the end in one go: the cases'
+    results, their events, and one ledger append for the batch's reads and checks."""
     with transaction(factory) as session:
         cases = claim(session, limit)
         if not cases:
@@ -93,30 +94,33 @@ def decide_batch(factory: sessionmaker[Session], settings: Settings, *, limit: i
         day = on or today()
         recorder = ledger.Deferred()
         alerts = _alerts(session)
-        models: dict[str, CheckModel | None] = {}
-        verdicts: dict[int, decide.Verdict | None] = {}
         catalogue = rules.services(settings)
+        verdicts: dict[int, decide.Verdict | None] = {}
+        by_service: dict[str, list[Case]] = defaultdict(list)
         for case in cases:
-            service = catalogue.get(case.service_id)
+            by_service[case.service_id].append(case)
+        for service_id, group in by_service.items():
+            service = catalogue.get(service_id)
             if service is None:  # withdrawn from publication since it was applied for
-                verdicts[case.id] = None
+                verdicts.update({c.id: None for c in group})
                 continue
-            if case.service_id not in models:
-                models[case.service_id] = checks.latest(session, case.service_id)
-            verdicts[case.id] = decide.check(
-                session, settings, case, service, model=models[case.service_id],
-                alert_open=case.service_id in alerts, recorder=recorder, on=day,
-            )  # fmt: skip
+            model = checks.latest(session, service_id)
+            reads = decide.read_inputs(session, settings, service, group, recorder)
+            for case, read in zip(group, reads, strict=True):
+                verdicts[case.id] = decide.check(
+                    case, service, read, model=model, alert_open=service_id in alerts, on=day
+                )
         if not _postgres(session):
             cases = still_submitted(session, cases)
+        events: list[dict[str, object]] = []
         places = {}
         for case in cases:
-            move(session, case, State.checking, action="check", actor=WORKER)
+            events.append(shift(case, State.checking, action="check", actor=WORKER))
             found = verdicts[case.id]
             if found is None:
                 case.review_reasons = ["service_withdrawn"]
-                move(session, case, State.awaiting_review, action="route_to_review",
-                     actor=WORKER, reason="service_withdrawn")  # fmt: skip
+                events.append(shift(case, State.awaiting_review, action="route_to_review",
+                                    actor=WORKER, reason="service_withdrawn"))  # fmt: skip
             else:
                 kind = "decision" if found.automated else "check"
                 places[case.id] = recorder.add(kind, _entry(case, found))
@@ -124,7 +128,9 @@ def decide_batch(factory: sessionmaker[Session], settings: Settings, *, limit: i
         for case in cases:
             found = verdicts[case.id]
             if found is not None:
-                _write(session, case, found, positions[places[case.id]])
+                events.append(_write(session, case, found, positions[places[case.id]]))
+        session.flush()  # the cases' updates, each checked against the version read
+        log_many(session, events)
         return len(cases)
 
 
@@ -145,7 +151,7 @@ def _entry(case: Case, verdict: decide.Verdict) -> dict[str, Any]:
     }
 
 
-def _write(session: Session, case: Case, verdict: decide.Verdict, seq: int) -> None:
+def _write(session: Session, case: Case, verdict: decide.Verdict, seq: int) -> dict[str, object]:
     case.automated_outcome = verdict.outcome
     case.rule_version = verdict.payload["version"]
     case.model_version = verdict.model_version
@@ -161,13 +167,12 @@ def _write(session: Session, case: Case, verdict: decide.Verdict, seq: int) -> N
     if verdict.automated:
         case.outcome, case.amount, case.automated, case.decided_at = (
             verdict.outcome, verdict.amount, True, now())  # fmt: skip
-        move(session, case, State.decided, action="decide", actor=WORKER, reason="automated")
         notify.case_changed(session, case, "decided")
-    else:
-        case.automated = False
-        move(session, case, State.awaiting_review, action="route_to_review", actor=WORKER,
-             reason=", ".join(verdict.reasons))  # fmt: skip
-        notify.case_changed(session, case, "in_review")
+        return shift(case, State.decided, action="decide", actor=WORKER, reason="automated")
+    case.automated = False
+    notify.case_changed(session, case, "in_review")
+    return shift(case, State.awaiting_review, action="route_to_review", actor=WORKER,
+                 reason=", ".join(verdict.reasons))  # fmt: skip
 
 
 class Worker:

@@ -89,3 +89,25 @@ def move(
     case.updated_at = now()
     session.flush()
     log(session, case.id, action, here.value, to.value, actor, reason)
+
+
+def shift(case: Case, to: State, *, action: str, actor: str,
+          reason: str | None = None) -> dict[str, object]:  # fmt: skip
+    """``move`` for a worker's batch: the same check, but nothing is written yet; the
+    event row comes back to be inserted with the batch's others (``log_many``). The
+    case's version is still checked when the batch flushes."""
+    here = State(case.state)
+    if to not in MOVES[here]:
+        raise Conflict(
+            N_("This cannot be done to the case in its present state."),
+            [FieldError("state", N_("The case is {state}."), {"state": here.value})],
+        )
+    case.state = to.value
+    case.updated_at = at = now()
+    return {"case_id": case.id, "at": at, "action": action, "from_state": here.value,
+            "to_state": to.value, "actor": actor, "reason": reason}  # fmt: skip
+
+
+def log_many(session: Session, events: list[dict[str, object]]) -> None:
+    if events:
+        session.execute(_EVENT, events)

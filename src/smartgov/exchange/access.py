@@ -203,71 +203,120 @@ def fetch(
 ) -> Fetched:
     """Read ``fields`` of ``subject`` for ``purpose``, or raise ``Refused`` (recorded).
     The record goes through ``recorder``: by default it commits with ``session``."""
-    read = _Read(
-        session, pseudonym_key(settings), consumer, subject, purpose.strip(), case,
-        on_behalf_of, hold_until, recorder=recorder,
+    (result,) = fetch_many(
+        session, settings, consumer=consumer, subjects=[subject], fields=fields,
+        purpose=purpose, cases=[case], on_behalf_of=on_behalf_of, hold_until=hold_until,
+        recorder=recorder,
     )  # fmt: skip
-    if not read.purpose:
-        raise read.refuse(
-            N_("Say why the data is read."),
-            [FieldError("purpose", N_("A purpose is required for every read."))],
-            422,
-        )
-    located = catalogue.locate(session, subject.unit, fields)
+    if isinstance(result, Refused):
+        raise result
+    return result
+
+
+def fetch_many(
+    session: Session,
+    settings: Settings,
+    *,
+    consumer: Consumer,
+    subjects: Sequence[Subject],
+    fields: Sequence[str],
+    purpose: str,
+    cases: Sequence[str | None] | None = None,
+    on_behalf_of: str | None = None,
+    hold_until: date | None = None,
+    recorder: Recorder = in_transaction,
+) -> list[Fetched | Refused]:
+    """``fetch`` for several subjects of one unit at once (a decision worker's batch):
+    the catalogue and the grants are checked once, each dataset is read with one query,
+    and every subject still gets its own access record, granted or refused. Returns,
+    for each subject in order, what was read or the (recorded) refusal."""
+    key = pseudonym_key(settings)
+    unit = subjects[0].unit if subjects else ""
+    reads = [
+        _Read(session, key, consumer, subject, purpose.strip(), case, on_behalf_of,
+              hold_until, recorder=recorder)
+        for subject, case in zip(subjects, cases or [None] * len(subjects), strict=True)
+    ]  # fmt: skip
+    if not reads:
+        return []
+    if any(subject.unit != unit for subject in subjects):
+        raise ValueError("fetch_many reads subjects of one unit")
+    first = reads[0]
+    if not first.purpose:
+        return [
+            r.refuse(N_("Say why the data is read."),
+                     [FieldError("purpose", N_("A purpose is required for every read."))], 422)
+            for r in reads
+        ]  # fmt: skip
+    located = catalogue.locate(session, unit, fields)
+    datasets: dict[str, list[str]] = {}
     for name in fields:
         if name in located:
-            read.datasets.setdefault(located[name].dataset, []).append(name)
+            datasets.setdefault(located[name].dataset, []).append(name)
+    for read in reads:
+        read.datasets = {code: list(names) for code, names in datasets.items()}
     unknown = [n for n in fields if n not in located]
     if unknown:
-        raise read.refuse(
-            N_("Some fields are in no dataset of the catalogue."),
-            [
-                FieldError("fields", N_("No dataset holds {name} for a {unit}."),
-                           {"name": n, "unit": subject.unit})
-                for n in unknown
-            ],
-            422,
-        )  # fmt: skip
-    used = _check_grants(read, set(fields))
-    read.legal_basis = "; ".join(sorted({g.legal_basis for g in used}))
-    values: dict[str, Any] = {}
-    for code, names in read.datasets.items():
+        problems = [
+            FieldError("fields", N_("No dataset holds {name} for a {unit}."),
+                       {"name": n, "unit": unit})
+            for n in unknown
+        ]  # fmt: skip
+        return [
+            r.refuse(N_("Some fields are in no dataset of the catalogue."), problems, 422)
+            for r in reads
+        ]
+    used, refusal = _check_grants(first, set(fields))
+    if refusal is not None:
+        return [r.refuse(*refusal) for r in reads]
+    legal_basis = "; ".join(sorted({g.legal_basis for g in used}))
+    for read in reads:
+        read.legal_basis = legal_basis
+    keys = [s.key for s in subjects]
+    rows: dict[str, dict[int, dict[str, Any]]] = {}
+    for code, names in datasets.items():
         provider = providers.provider_for(located[names[0]].provider, settings)
         try:
-            row = provider.read(session, subject.key, names, read.purpose)
+            rows[code] = provider.read_many(session, keys, names, first.purpose)
         except remote.RemoteError as exc:
-            raise read.refuse(
-                exc.message,
-                [FieldError("fields", N_("{dataset} could not be read from its peer."),
-                            {"dataset": code})],
-                502,
-            ) from None  # fmt: skip
-        if row is None:
-            raise read.refuse(
+            problem = [FieldError("fields", N_("{dataset} could not be read from its peer."),
+                                  {"dataset": code})]  # fmt: skip
+            return [r.refuse(exc.message, problem, 502) for r in reads]
+    identified = {n for g in used if g.identified for n in g.fields}
+    sensitivity = {n: w.sensitivity for n, w in located.items()}
+    reveal = {n for g in used if g.reveal for n in g.fields}
+    results: list[Fetched | Refused] = []
+    for read in reads:
+        missing = [code for code in datasets if read.subject.key not in rows[code]]
+        if missing:
+            results.append(read.refuse(
                 N_("The registry has no such subject."),
                 [FieldError("subject", N_("{dataset} has no {unit} with this number."),
-                            {"dataset": code, "unit": subject.unit})],
+                            {"dataset": missing[0], "unit": unit})],
                 404,
-            )  # fmt: skip
-        values.update(row)
-    identified = {n for g in used if g.identified for n in g.fields}
-    for name, where in located.items():
-        values[name] = _coerce(values[name], where.type)
-        if where.identifier and name not in identified and values[name] is not None:
-            values[name] = pseudonym(read.key, read.purpose, str(values[name]))
-    seq = read.record("granted")
-    return Fetched(
-        seq=seq,
-        subject=read.pseudonym,
-        values={n: values[n] for n in fields},
-        datasets=read.datasets,
-        sensitivity={n: w.sensitivity for n, w in located.items()},
-        reveal={n for g in used if g.reveal for n in g.fields},
-    )
+            ))  # fmt: skip
+            continue
+        values: dict[str, Any] = {}
+        for code in datasets:
+            values.update(rows[code][read.subject.key])
+        for name, where in located.items():
+            values[name] = _coerce(values[name], where.type)
+            if where.identifier and name not in identified and values[name] is not None:
+                values[name] = pseudonym(read.key, read.purpose, str(values[name]))
+        seq = read.record("granted")
+        results.append(Fetched(
+            seq=seq, subject=read.pseudonym, values={n: values[n] for n in fields},
+            datasets=read.datasets, sensitivity=sensitivity, reveal=reveal,
+        ))  # fmt: skip
+    return results
 
 
-def _check_grants(read: _Read, wanted: set[str]) -> list[Row[Any]]:
-    """The active grants that cover the read; refuse, saying why, when they do not."""
+Refusal = tuple[str, list[FieldError], int]
+
+
+def _check_grants(read: _Read, wanted: set[str]) -> tuple[list[Row[Any]], Refusal | None]:
+    """The active grants that cover the read, or why they do not (message, field
+    problems, HTTP status): the caller records the refusal for each subject."""
     at = now()
     found = grants.applicable(read.session, read.consumer, read.purpose, read.datasets)
     active = [g for g in found if grants.is_active(g, at)]
@@ -295,22 +344,22 @@ def _check_grants(read: _Read, wanted: set[str]) -> list[Row[Any]]:
                     )
                 )
     if problems:
-        raise read.refuse(N_("This read is outside your grants."), problems, 403)
+        return [], (N_("This read is outside your grants."), problems, 403)
     used = [g for g in active if wanted & set(g.fields)]
     if read.hold_until is not None:
         if read.hold_until <= today():
-            raise read.refuse(
+            return [], (
                 N_("A legal hold must end in the future."),
                 [FieldError("hold_until", N_("Give a date after today."))],
                 422,
             )
         if not all(g.may_hold for g in used):
-            raise read.refuse(
+            return [], (
                 N_("Only a grant for an investigation may keep a read from its subject."),
                 [FieldError("hold_until", N_("Your grants do not allow legal holds."))],
                 403,
             )
-    return used
+    return used, None
 
 
 def record_reads(

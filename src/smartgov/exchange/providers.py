@@ -30,27 +30,37 @@ class Provider(Protocol):
     ) -> dict[str, Any] | None:
         """One subject's named fields, or None when the registry has no such subject."""
 
+    def read_many(
+        self, session: Session, keys: Sequence[int], names: Sequence[str], purpose: str = ""
+    ) -> dict[int, dict[str, Any]]:
+        """The named fields of several subjects at once, by key; absent keys are left out."""
+
 
 class SqlProvider:
     """A table or view; without a URL, the city's own database in the caller's
     transaction, so the read and its ledger record see the same state."""
 
     _engines: dict[str, Engine] = {}
-    _statements: dict[tuple[str, str, tuple[str, ...]], Select[Any]] = {}
+    _statements: dict[tuple[str, str, tuple[str, ...], bool], Select[Any]] = {}
     _lock = threading.Lock()
 
     def __init__(self, *, table: str, key: str, url: str | None = None) -> None:
         self.table, self.key, self.url = table, key, url
 
-    def _query(self, names: tuple[str, ...]) -> Select[Any]:
-        """One statement per table and field list, built once (see ``_statements``)."""
-        cache_key = (self.table, self.key, names)
+    def _query(self, names: tuple[str, ...], many: bool = False) -> Select[Any]:
+        """One statement per table, field list and shape, built once (``_statements``)."""
+        cache_key = (self.table, self.key, names, many)
         query = self._statements.get(cache_key)
         if query is None:
             source = table(self.table, column(self.key), *(column(n) for n in names))
-            query = select(*(source.c[n] for n in names)).where(
-                source.c[self.key] == bindparam("key")
-            )
+            if many:
+                query = select(source.c[self.key], *(source.c[n] for n in names)).where(
+                    source.c[self.key].in_(bindparam("keys", expanding=True))
+                )
+            else:
+                query = select(*(source.c[n] for n in names)).where(
+                    source.c[self.key] == bindparam("key")
+                )
             if len(self._statements) < 4096:
                 self._statements[cache_key] = query
         return query
@@ -80,6 +90,18 @@ class SqlProvider:
             with self._engine().connect() as conn:
                 row = conn.execute(query, {"key": key}).first()
         return None if row is None else dict(zip(names, row, strict=True))
+
+    def read_many(
+        self, session: Session, keys: Sequence[int], names: Sequence[str], purpose: str = ""
+    ) -> dict[int, dict[str, Any]]:
+        query = self._query(tuple(names), many=True)
+        params = {"keys": list(keys)}
+        if self.url is None:
+            rows = session.connection().execute(query, params).all()
+        else:
+            with self._engine().connect() as conn:
+                rows = conn.execute(query, params).all()
+        return {row[0]: dict(zip(names, row[1:], strict=True)) for row in rows}
 
 
 class FileProvider:
@@ -118,6 +140,16 @@ class FileProvider:
         if row is None:
             return None
         return {n: data.column(n)[row].as_py() for n in names}
+
+    def read_many(
+        self, session: Session, keys: Sequence[int], names: Sequence[str], purpose: str = ""
+    ) -> dict[int, dict[str, Any]]:
+        data, index = self.load()
+        found = [(key, index[key]) for key in keys if key in index]
+        if not found:
+            return {}
+        picked = data.select(list(names)).take([row for _, row in found]).to_pylist()
+        return {key: values for (key, _), values in zip(found, picked, strict=True)}
 
     def column(self, session: Session, name: str) -> pa.ChunkedArray:
         """Every row's value of one field (for published statistics)."""

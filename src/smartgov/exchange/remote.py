@@ -144,6 +144,13 @@ class HttpProvider:
                 self._clients[self.url] = httpx.Client(base_url=self.url, timeout=10.0)
             return self._clients[self.url]
 
+    def read_many(
+        self, session: Session, keys: Sequence[int], names: Sequence[str], purpose: str = ""
+    ) -> dict[int, dict[str, Any]]:
+        """One signed request per subject: a peer answers for one subject at a time."""
+        found = {key: self.read(session, key, names, purpose) for key in keys}
+        return {key: row for key, row in found.items() if row is not None}
+
     def read(
         self, session: Session, key: int, names: Sequence[str], purpose: str = ""
     ) -> dict[str, Any] | None:

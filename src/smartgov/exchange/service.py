@@ -374,6 +374,7 @@ Subject = access.Subject
 Fetched = access.Fetched
 Refused = access.Refused
 fetch = access.fetch
+fetch_many = access.fetch_many
 group_commit = access.group_commit
 register_dataset = catalogue.register
 register_demo_datasets = catalogue.register_demo

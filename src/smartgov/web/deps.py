@@ -10,6 +10,7 @@ import secrets
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 
+import anyio
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
@@ -60,7 +61,11 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
         error = exc
         raise
     finally:
-        await run_in_threadpool(finish, session, error)
+        # Shielded: a client that hangs up cancels the request, but the transaction
+        # must still end and the connection go back, or it would keep SQLite's write
+        # lock and the pool's slot.
+        with anyio.CancelScope(shield=True):
+            await run_in_threadpool(finish, session, error)
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

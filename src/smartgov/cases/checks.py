@@ -35,6 +35,7 @@ from smartgov.rules import service as rules
 Array = np.ndarray[Any, Any]
 MIN_CASES = 40  # fewer decided cases than this cannot train a model worth asking
 BINS = 16  # quantile bins per numeric feature
+C_GRID = [0.1, 1.0, 10.0, 100.0]  # inverse regularisation strengths tried
 
 
 def feature_names(service: rules.Service) -> list[str]:
@@ -124,34 +125,46 @@ def _training_rows(session: Session, service_id: str) -> Sequence[tuple[Any, ...
     ).all()
 
 
-def fit(
-    x: np.ndarray[Any, Any], labels: np.ndarray[Any, Any]
-) -> tuple[dict[str, Any], float | None]:
-    """Train the scorecard; its numbers and its cross-validated accuracy."""
+def pipeline(c: float = 1.0) -> Any:
+    """The scorecard as scikit-learn fits it: fill in missing values with the mean,
+    cut each feature into quantile bins (one-hot), a logistic regression over them."""
     from sklearn.impute import SimpleImputer
     from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import cross_val_score
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import KBinsDiscretizer
+
+    return make_pipeline(
+        SimpleImputer(strategy="mean"),
+        KBinsDiscretizer(n_bins=BINS, encode="onehot-dense", strategy="quantile",
+                         quantile_method="averaged_inverted_cdf"),
+        LogisticRegression(C=c, max_iter=5000),
+    )  # fmt: skip
+
+
+def fit(x: Array, labels: Array) -> tuple[dict[str, Any], float | None]:
+    """Train the scorecard; its numbers and its cross-validated accuracy.
+
+    How strongly the points are shrunk (C) is chosen per service by cross-validated
+    log-loss, so that the probabilities, and the confidence the review policy compares
+    with the service's threshold, are as honest as the data allows."""
+    from sklearn.model_selection import GridSearchCV, cross_val_score
 
     x = x.copy()
     # A feature with no value in any case carries nothing; SimpleImputer would drop it
     # and shift the columns, so it is filled with 0 first.
     x[:, np.isnan(x).all(axis=0)] = 0.0
-    pipeline = make_pipeline(
-        SimpleImputer(strategy="mean"),
-        KBinsDiscretizer(n_bins=BINS, encode="onehot-dense", strategy="quantile",
-                         quantile_method="averaged_inverted_cdf"),
-        LogisticRegression(max_iter=2000),
-    )  # fmt: skip
     folds = int(min(5, np.bincount(labels).min()))
+    c, accuracy = 1.0, None
     with warnings.catch_warnings():  # constant features make single bins: expected
         warnings.simplefilter("ignore", UserWarning)
-        accuracy = (
-            float(cross_val_score(pipeline, x, labels, cv=folds).mean()) if folds >= 2 else None
-        )
-        pipeline.fit(x, labels)
-    imputer, bins, regression = (step for _, step in pipeline.steps)
+        if folds >= 2:
+            search = GridSearchCV(pipeline(), {"logisticregression__C": C_GRID},
+                                  scoring="neg_log_loss", cv=folds).fit(x, labels)  # fmt: skip
+            c = float(search.best_params_["logisticregression__C"])
+            scores = cross_val_score(pipeline(c), x, labels, cv=folds, scoring="accuracy")
+            accuracy = float(scores.mean())
+        fitted = pipeline(c).fit(x, labels)
+    imputer, bins, regression = (step for _, step in fitted.steps)
     parameters = {
         "impute": imputer.statistics_.tolist(),
         # Only the inner edges decide a bin (the outer ones are the training range, and
@@ -159,6 +172,7 @@ def fit(
         "cuts": [edges[1:-1].tolist() for edges in bins.bin_edges_],
         "coef": regression.coef_[0].tolist(),
         "intercept": float(regression.intercept_[0]),
+        "c": c,
     }
     return parameters, accuracy
 

@@ -63,6 +63,14 @@ def test_it_invites_the_eligible_who_have_not_applied_and_they_accept_in_one_cli
     assert any(n["kind"] == "submitted" for n in notices)
 
 
+def test_it_lets_only_the_owning_department_sweep_a_service(client: TestClient) -> None:
+    # The test officer works for public security; childcare belongs to health insurance.
+    officer = bearer(client, "officer")
+    assert client.post(f"/api/v1/services/{SERVICE}/sweep", headers=officer).status_code == 403
+    assert client.post(f"/api/v1/services/{SERVICE}/sweep",
+                       headers=bearer(client, "citizen")).status_code == 403  # fmt: skip
+
+
 def test_it_checks_documents_by_their_content_and_size(
     client: TestClient, settings: Settings
 ) -> None:

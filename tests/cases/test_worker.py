@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 import uuid
 
 import pytest
@@ -146,3 +147,27 @@ def test_it_never_gives_two_workers_the_same_case(
             .group_by(CaseEvent.case_id)
         ).all()
     assert len(checks) == len(refs) and all(n == 1 for _, n in checks)
+
+
+def test_a_waiting_worker_wakes_for_a_new_application(
+    factory: sessionmaker[Session], settings: Settings, cast: dict[str, User]
+) -> None:
+    """Polling every 30 s, the worker still decides within seconds: on PostgreSQL a
+    NOTIFY at commit wakes it across processes; in one process, ``wake`` does."""
+    drain(factory, settings)
+    worker = cases.Worker(factory, settings, poll=30)
+    worker.start()
+    try:
+        time.sleep(0.5)  # the worker has looked, found nothing and is waiting
+        (ref,) = submitted(factory, settings, cast["counter"], 1)
+        if not settings.effective_database_url.startswith("postgresql"):
+            worker.wake()
+        deadline = time.monotonic() + 10
+        state = "submitted"
+        while state == "submitted" and time.monotonic() < deadline:
+            time.sleep(0.05)
+            with factory() as session:
+                state = session.scalars(select(Case.state).where(Case.ref == ref)).one()
+        assert state in ("decided", "awaiting_review")
+    finally:
+        worker.stop()

@@ -30,6 +30,7 @@ from smartgov.cases.schemas import (
     RespondIn,
     ReviewIn,
     Submitted,
+    SweepOut,
     WithdrawIn,
 )
 from smartgov.core.models import User
@@ -192,10 +193,26 @@ def train_check(
     user: Annotated[User, require(Permission.cases_manage)],
 ) -> CheckModelOut:
     """Train a new version of the service's second-check model on its past decisions."""
+    cases.require_owner(settings, user, service_id)
     model = cases.train_check(session, settings, service_id, actor=f"user:{user.id}")
     return CheckModelOut(service=model.service_id, version=model.version,
                          created_at=model.created_at, trained_on=model.trained_on,
                          metrics=model.metrics, ledger_index=model.ledger_seq)  # fmt: skip
+
+
+@router.post("/services/{service_id}/sweep", status_code=201)
+def sweep(
+    service_id: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: Annotated[User, require(Permission.cases_manage)],
+) -> SweepOut:
+    """Invite everyone the rules find eligible for the service who has not applied."""
+    cases.require_owner(settings, user, service_id)
+    report = cases.sweep(session, settings, service_id, by=f"user:{user.id}")
+    return SweepOut(service=report.service, population=report.population,
+                    eligible=report.eligible, invited=report.invited,
+                    seconds=report.seconds, ledger_index=report.ledger_index)  # fmt: skip
 
 
 @router.post("/services/{service_id}/alerts", status_code=201)
@@ -207,6 +224,7 @@ def open_alert(
     user: Annotated[User, require(Permission.cases_manage)],
 ) -> AlertOut:
     """While an alert is open, every new case of the service goes to a person."""
+    cases.require_owner(settings, user, service_id)
     alert = cases.open_alert(session, settings, service_id, kind=body.kind, note=body.note,
                              by=f"user:{user.id}")  # fmt: skip
     return _alert_out(alert)
@@ -217,8 +235,10 @@ def close_alert(
     service_id: str,
     alert_id: int,
     session: SessionDep,
+    settings: SettingsDep,
     user: Annotated[User, require(Permission.cases_manage)],
 ) -> AlertOut:
+    cases.require_owner(settings, user, service_id)
     return _alert_out(cases.close_alert(session, service_id, alert_id, by=f"user:{user.id}"))
 
 

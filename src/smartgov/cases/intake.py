@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from smartgov.cases import notify
+from smartgov.cases import jobs, notify
 from smartgov.cases.models import Case
 from smartgov.cases.workflow import State, log
 from smartgov.core.clock import now, today
@@ -182,4 +182,5 @@ def submit(
     log(session, made, "submit", None, State.submitted.value, f"user:{actor.id}", app.channel)
     case = session.get_one(Case, made)
     notify.case_changed(session, case, "submitted")
+    jobs.announce(session)
     return case, True

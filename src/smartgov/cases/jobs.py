@@ -14,12 +14,13 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from smartgov.cases import checks, decide, notify
@@ -175,6 +176,46 @@ def _write(session: Session, case: Case, verdict: decide.Verdict, seq: int) -> d
                  reason=", ".join(verdict.reasons))  # fmt: skip
 
 
+CHANNEL = "smartgov_cases"
+
+
+def announce(session: Session) -> None:
+    """Tell workers in other processes that a case waits (PostgreSQL delivers the
+    notification when the transaction commits, and only then)."""
+    if _postgres(session):
+        session.execute(text(f"NOTIFY {CHANNEL}"))
+
+
+class _Listener:
+    """A PostgreSQL connection that LISTENs for ``announce``: a worker in its own
+    process wakes when a case is submitted instead of at its next poll."""
+
+    def __init__(self, factory: sessionmaker[Session]) -> None:
+        engine = factory.kw["bind"]
+        self._conn: Any = None
+        if engine.dialect.name == "postgresql":
+            raw = engine.raw_connection()
+            raw.detach()  # ours for the worker's life, not the pool's
+            self._conn = raw.dbapi_connection
+            self._conn.autocommit = True
+            self._conn.execute(f"LISTEN {CHANNEL}")
+
+    def wait(self, wake: threading.Event, seconds: float) -> None:
+        """Until a notification, ``wake`` (a submission in this process, or ``stop``),
+        or ``seconds``, whichever comes first."""
+        if self._conn is None:
+            wake.wait(seconds)
+            return
+        deadline = time.monotonic() + seconds
+        while not wake.is_set() and (left := deadline - time.monotonic()) > 0:
+            for _ in self._conn.notifies(timeout=min(left, 0.25), stop_after=1):
+                return
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+
+
 class Worker:
     """The decision loop in a thread: ``smartgov serve`` runs one on the embedded
     default, ``smartgov worker`` runs it in the foreground. ``wake`` lets a fresh
@@ -195,6 +236,7 @@ class Worker:
     def run(self, until: Callable[[], bool] = lambda: False) -> int:
         """Decide batches until stopped (or ``until`` says so); how many cases."""
         done = 0
+        listener = _Listener(self._factory)
         while not self._stop.is_set() and not until():
             try:
                 taken = decide_batch(self._factory, self._settings, limit=self._limit)
@@ -205,8 +247,9 @@ class Worker:
             if self._channel is not None:
                 self._deliver(self._channel)
             if taken < self._limit:
-                self._wake.wait(self._poll)
+                listener.wait(self._wake, self._poll)
                 self._wake.clear()
+        listener.close()
         return done
 
     def _deliver(self, channel: notify.Channel) -> None:

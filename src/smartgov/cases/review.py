@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from smartgov.cases import notify
+from smartgov.cases import jobs, notify
 from smartgov.cases.models import Case
 from smartgov.cases.workflow import State, move
 from smartgov.core.clock import now
@@ -112,6 +112,7 @@ def respond(session: Session, case: Case, *, user: User, version: int, answer: s
         )
     move(session, case, State.submitted, action="respond", actor=f"user:{user.id}",
          reason=answer.strip(), expected_version=version)  # fmt: skip
+    jobs.announce(session)
     return case
 
 

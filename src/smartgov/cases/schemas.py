@@ -66,6 +66,11 @@ class CaseOut(BaseModel):
     input_hash: str | None
     explanation: list[str]
     facts: list[FactOut]
+    trace: dict[str, Any] = Field(
+        default_factory=dict,
+        description="The rules' full trace at the check: every value with its expression "
+        "and clause, the parameters in force (as recorded, in English).",
+    )
     ledger_index: int | None
     justification: str | None
     appeal_reason: str | None
@@ -187,3 +192,12 @@ class DocumentOut(BaseModel):
     size: int
     content_type: str
     sha256: str
+
+
+class SweepOut(BaseModel):
+    service: str
+    population: int
+    eligible: int
+    invited: int
+    seconds: float
+    ledger_index: int

@@ -31,6 +31,7 @@ from smartgov.rules import service as rules
 
 __all__ = [
     "Application",
+    "require_owner",
     "add_document",
     "notifications",
     "documents_of",
@@ -172,6 +173,13 @@ def accept_invitation(
 
 
 sweep = sweeps.sweep
+
+
+def require_owner(settings: Settings, user: User, service_id: str) -> None:
+    """Models, alerts and sweeps of a service are its own department's business."""
+    service = rules.get_service(settings, service_id)
+    if user.department_code != service.definition.department:
+        raise Forbidden(N_("Only the department that owns the service can do this."))
 
 
 def documents_of(session: Session, case: Case) -> list[CaseDocument]:

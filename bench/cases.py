@@ -87,11 +87,11 @@ def build(settings: Settings, people: int) -> tuple[Any, str, list[str], list[st
                  for name, role, dept in STAFF}  # fmt: skip
         token, _ = issue_token(session, user=users["bench-counter"], name="bench", days=1)
     started = time.perf_counter()
-    demo.history(factory, settings, per_service=400)
+    demo.history(factory, settings, per_service=800)
     print(f"history and models: {time.perf_counter() - started:.1f} s")
     with factory() as session:
-        residents = list(session.scalars(select(Person.resident_id)))
-        firms = list(session.scalars(select(Enterprise.credit_code)))
+        residents = list(session.scalars(select(Person.resident_id).order_by(Person.id)))
+        firms = list(session.scalars(select(Enterprise.credit_code).order_by(Enterprise.id)))
     return factory, token, residents, firms
 
 

@@ -116,12 +116,14 @@ def latest(session: Session, service_id: str) -> CheckModel | None:
 
 def _training_rows(session: Session, service_id: str) -> Sequence[tuple[Any, ...]]:
     return session.execute(
-        select(Case.facts, Case.outcome, Case.decided_at).where(
+        select(Case.facts, Case.outcome, Case.decided_at)
+        .where(
             Case.service_id == service_id,
             Case.state == "decided",
             Case.outcome.in_(("eligible", "ineligible")),
             Case.facts.is_not(None),
         )
+        .order_by(Case.id)  # the same past gives the same model on any database
     ).all()
 
 

@@ -146,7 +146,7 @@ def metrics(as_json: bool = typer.Option(False, "--json", help="One JSON object.
 
 @cases_app.command("demo-history")
 def demo_history(
-    per_service: int = typer.Option(400, min=40, max=100_000, help="Past cases per service."),
+    per_service: int = typer.Option(800, min=40, max=100_000, help="Past cases per service."),
     if_empty: bool = typer.Option(False, help="Do nothing if there are cases already."),
 ) -> None:
     """Give the demo city a past: applications decided by its reviewers, and each

@@ -40,7 +40,7 @@ def _staff(session: Session, role: Role, department: str | None = None) -> User 
     return session.scalars(query.order_by(User.id)).first()
 
 
-def history(factory: sessionmaker[Session], settings: Settings, *, per_service: int = 400,
+def history(factory: sessionmaker[Session], settings: Settings, *, per_service: int = 800,
             seed: int = 1) -> list[History]:  # fmt: skip
     rng = np.random.default_rng(seed)
     made: list[History] = []

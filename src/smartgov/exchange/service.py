@@ -150,8 +150,9 @@ def find_enterprise_id(session: Session, credit_code: str) -> int | None:
 def identifiers(session: Session, unit: str) -> list[str]:
     """Every resident ID (people) or credit code (enterprises): for the demo's made-up
     past, which applies at the counter for people drawn from the registries."""
-    column = Enterprise.credit_code if unit == "enterprise" else Person.resident_id
-    return list(session.scalars(select(column)))
+    if unit == "enterprise":
+        return list(session.scalars(select(Enterprise.credit_code).order_by(Enterprise.id)))
+    return list(session.scalars(select(Person.resident_id).order_by(Person.id)))
 
 
 def household_of(session: Session, person_id: int) -> int | None:

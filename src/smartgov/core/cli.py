@@ -132,7 +132,7 @@ def users_demo_accounts() -> None:
             )
     typer.echo("Demo accounts (password for all: " + DEMO_PASSWORD + "):")
     for username, role, department in DEMO_ACCOUNTS:
-        typer.echo(f"  {username:<12} {role.value:<20} {department or ''}")
+        typer.echo(f"  {username:<16} {role.value:<20} {department or ''}")
 
 
 def check() -> None:

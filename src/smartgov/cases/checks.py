@@ -2,20 +2,20 @@
 the service's past decisions (a person's where one decided), that scores each new
 case. Where it disagrees with the rules, or is unsure, a person looks.
 
-The model is a logistic regression over binned features (scikit-learn's
-KBinsDiscretizer into quantile bins, one-hot): each feature's bin adds a number of
-points for or against eligibility. Bins let a linear model follow thresholds ("under
-1,100 yuan", "founded within three years") that the rules use, and the points are what
-a reviewer sees as the main contributing features. A trained model is kept as its
-numbers (imputation means, bin edges, points) in JSON, not as a pickle: loading it runs
-no code, and scoring one case is a few NumPy operations. The features are the
-service's inputs: numbers as they are, yes/no as 1/0, dates as years before the
-decision day, codes one-hot."""
+The model is a logistic regression over binned features, one-hot: each feature's bin
+adds a number of points for or against eligibility. The cut points of each feature are
+learnt from the past decisions (a small decision tree on that feature alone, as credit
+scorecards bin), so a linear model can follow the thresholds and intervals the past
+reflects ("under 1,100 yuan", "operating one to three years") without reading the
+rules. The points are what a reviewer sees as the main contributing features. A
+trained model is kept as its numbers (means for missing values, cut points, points) in
+JSON, not as a pickle: loading it runs no code, and scoring one case is a few NumPy
+operations. The features are the service's inputs: numbers as they are, yes/no as 1/0,
+dates as years before the decision day, codes one-hot."""
 
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -34,7 +34,8 @@ from smartgov.rules import service as rules
 
 Array = np.ndarray[Any, Any]
 MIN_CASES = 40  # fewer decided cases than this cannot train a model worth asking
-BINS = 16  # quantile bins per numeric feature
+LEAVES = 8  # at most this many bins per feature
+MIN_LEAF = 5  # past cases a bin must hold
 C_GRID = [0.1, 1.0, 10.0, 100.0]  # inverse regularisation strengths tried
 
 
@@ -79,14 +80,14 @@ class Score:
 
 
 def points(parameters: Mapping[str, Any], x: Array) -> Array:
-    """Each feature's points for one row: the coefficient of the bin its value falls in,
-    found as KBinsDiscretizer.transform finds it."""
+    """Each feature's points for one row: the coefficient of the bin its value falls in
+    (a value equal to a cut belongs below it, as in the tree that found the cut)."""
     x = np.where(np.isnan(x), np.asarray(parameters["impute"]), x)
     coef = np.asarray(parameters["coef"])
     parts = np.empty(len(x))
     offset = 0
     for index, cuts in enumerate(parameters["cuts"]):
-        parts[index] = coef[offset + int(np.searchsorted(cuts, x[index], side="right"))]
+        parts[index] = coef[offset + int(np.searchsorted(cuts, x[index], side="left"))]
         offset += len(cuts) + 1
     return parts
 
@@ -127,20 +128,49 @@ def _training_rows(session: Session, service_id: str) -> Sequence[tuple[Any, ...
     ).all()
 
 
+def _bins() -> Any:
+    from sklearn.base import BaseEstimator, TransformerMixin
+    from sklearn.tree import DecisionTreeClassifier
+
+    class TreeBins(TransformerMixin, BaseEstimator):  # type: ignore[misc]
+        """One-hot bins whose cuts a depth-limited tree finds on each feature alone."""
+
+        def __init__(self, leaves: int = LEAVES, min_leaf: int = MIN_LEAF) -> None:
+            self.leaves, self.min_leaf = leaves, min_leaf
+
+        def fit(self, x: Array, y: Array) -> Any:
+            self.cuts_ = []
+            for column in x.T:
+                tree = DecisionTreeClassifier(
+                    max_leaf_nodes=self.leaves, min_samples_leaf=self.min_leaf, random_state=0
+                )
+                tree.fit(column.reshape(-1, 1), y)
+                inner = tree.tree_.feature >= 0  # split nodes; leaves have feature -2
+                self.cuts_.append(np.unique(tree.tree_.threshold[inner]))
+            return self
+
+        def transform(self, x: Array) -> Array:
+            blocks = []
+            for column, cuts in zip(x.T, self.cuts_, strict=True):
+                block = np.zeros((len(column), len(cuts) + 1))
+                block[np.arange(len(column)), np.searchsorted(cuts, column, side="left")] = 1
+                blocks.append(block)
+            return np.hstack(blocks)
+
+    return TreeBins()
+
+
 def pipeline(c: float = 1.0) -> Any:
     """The scorecard as scikit-learn fits it: fill in missing values with the mean,
-    cut each feature into quantile bins (one-hot), a logistic regression over them."""
+    cut each feature into bins learnt from the labels (one-hot), and a logistic
+    regression over the bins."""
     from sklearn.impute import SimpleImputer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import KBinsDiscretizer
 
     return make_pipeline(
-        SimpleImputer(strategy="mean"),
-        KBinsDiscretizer(n_bins=BINS, encode="onehot-dense", strategy="quantile",
-                         quantile_method="averaged_inverted_cdf"),
-        LogisticRegression(C=c, max_iter=5000),
-    )  # fmt: skip
+        SimpleImputer(strategy="mean"), _bins(), LogisticRegression(C=c, max_iter=5000)
+    )
 
 
 def fit(x: Array, labels: Array) -> tuple[dict[str, Any], float | None]:
@@ -157,21 +187,17 @@ def fit(x: Array, labels: Array) -> tuple[dict[str, Any], float | None]:
     x[:, np.isnan(x).all(axis=0)] = 0.0
     folds = int(min(5, np.bincount(labels).min()))
     c, accuracy = 1.0, None
-    with warnings.catch_warnings():  # constant features make single bins: expected
-        warnings.simplefilter("ignore", UserWarning)
-        if folds >= 2:
-            search = GridSearchCV(pipeline(), {"logisticregression__C": C_GRID},
-                                  scoring="neg_log_loss", cv=folds).fit(x, labels)  # fmt: skip
-            c = float(search.best_params_["logisticregression__C"])
-            scores = cross_val_score(pipeline(c), x, labels, cv=folds, scoring="accuracy")
-            accuracy = float(scores.mean())
-        fitted = pipeline(c).fit(x, labels)
+    if folds >= 2:
+        search = GridSearchCV(pipeline(), {"logisticregression__C": C_GRID},
+                              scoring="neg_log_loss", cv=folds).fit(x, labels)  # fmt: skip
+        c = float(search.best_params_["logisticregression__C"])
+        scores = cross_val_score(pipeline(c), x, labels, cv=folds, scoring="accuracy")
+        accuracy = float(scores.mean())
+    fitted = pipeline(c).fit(x, labels)
     imputer, bins, regression = (step for _, step in fitted.steps)
     parameters = {
         "impute": imputer.statistics_.tolist(),
-        # Only the inner edges decide a bin (the outer ones are the training range, and
-        # infinite for a constant feature, which JSON cannot hold).
-        "cuts": [edges[1:-1].tolist() for edges in bins.bin_edges_],
+        "cuts": [cuts.tolist() for cuts in bins.cuts_],
         "coef": regression.coef_[0].tolist(),
         "intercept": float(regression.intercept_[0]),
         "c": c,

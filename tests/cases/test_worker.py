@@ -171,3 +171,29 @@ def test_a_waiting_worker_wakes_for_a_new_application(
         assert state in ("decided", "awaiting_review")
     finally:
         worker.stop()
+
+
+def test_a_case_whose_check_fails_goes_to_a_person_without_stalling_the_rest(
+    factory: sessionmaker[Session], settings: Settings, cast: dict[str, User],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """Fault injection, as in the crash test: the check raises for one case."""
+    from smartgov.cases import decide
+
+    drain(factory, settings)
+    refs = submitted(factory, settings, cast["counter"], 5)
+    real = decide.check
+
+    def failing(case: Case, *args: object, **kwargs: object) -> decide.Verdict:
+        if case.ref == refs[2]:
+            raise ValueError("a registry value the rules refuse")
+        return real(case, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(decide, "check", failing)
+    drain(factory, settings)
+    with factory() as session:
+        found = {c.ref: c for c in session.scalars(select(Case).where(Case.ref.in_(refs)))}
+    assert found[refs[2]].state == "awaiting_review"
+    assert found[refs[2]].review_reasons == ["check_failed"]
+    assert all(found[r].state in ("decided", "awaiting_review") for r in refs)
+    assert all("check_failed" not in found[r].review_reasons for r in refs if r != refs[2])

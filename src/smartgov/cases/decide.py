@@ -31,6 +31,7 @@ REASONS = {
     "data_unavailable": N_("The registry data could not be read."),
     "no_check_model": N_("No second-check model is trained for this service yet."),
     "service_withdrawn": N_("The service is no longer published."),
+    "check_failed": N_("The automated check failed on this case's data."),
 }
 
 
@@ -106,6 +107,17 @@ def check(
             reasons.append("low_confidence")
     verdict.reasons = reasons
     return verdict
+
+
+def failed(case: Case, service: rules.Service, read: exchange.Fetched | None) -> Verdict:
+    """A check that raised (registry values the rules refuse, say): a person decides,
+    and the batch's other cases are not held up by this one."""
+    facts = dict(case.answers or {}) | (dict(read.values) if read else {})
+    return Verdict(
+        outcome="undetermined", amount=None, facts=facts, sources={},
+        input_hash=input_hash(facts), payload={"version": service.definition.version},
+        reasons=["check_failed"], subject=read.subject if read else "",
+    )  # fmt: skip
 
 
 def read_inputs(

@@ -108,9 +108,14 @@ def decide_batch(factory: sessionmaker[Session], settings: Settings, *, limit: i
             model = checks.latest(session, service_id)
             reads = decide.read_inputs(session, settings, service, group, recorder)
             for case, read in zip(group, reads, strict=True):
-                verdicts[case.id] = decide.check(
-                    case, service, read, model=model, alert_open=service_id in alerts, on=day
-                )
+                try:
+                    verdicts[case.id] = decide.check(
+                        case, service, read, model=model, alert_open=service_id in alerts,
+                        on=day,
+                    )  # fmt: skip
+                except Exception as exc:  # noqa: BLE001 - one bad case must not stall the queue
+                    log.warning("check of %s failed: %s", case.ref, type(exc).__name__)
+                    verdicts[case.id] = decide.failed(case, service, read)
         if not _postgres(session):
             cases = still_submitted(session, cases)
         events: list[dict[str, object]] = []

@@ -256,7 +256,9 @@ def my_invitations(
     user: Annotated[User, require(Permission.cases_apply)],
 ) -> list[InvitationOut]:
     """Services a sweep found you eligible for, without your applying."""
-    return [present.invitation(settings, i, lang) for i in cases.invitations(session, user)]
+    return [
+        present.invitation(session, settings, i, lang) for i in cases.invitations(session, user)
+    ]
 
 
 @router.post("/me/invitations/{ref}/accept", status_code=201)

@@ -44,10 +44,18 @@ def case_changed(session: Session, case: Case, kind: str) -> None:
                              params={"ref": case.ref}))  # fmt: skip
 
 
-def deliver(session: Session, channel: Channel, *, language: str, limit: int = 500) -> int:
-    """Send notices not sent yet; how many went out."""
+def text(notice: Notification, language: str) -> str:
+    """The notice in ``language`` (a service is named in the reader's language)."""
     from smartgov.core import i18n
 
+    params = dict(notice.params)
+    if language == "zh-Hans" and "service_zh" in params:
+        params["service"] = params["service_zh"]
+    return i18n.translator(language)(MESSAGES[notice.kind]).format(**params)
+
+
+def deliver(session: Session, channel: Channel, *, language: str, limit: int = 500) -> int:
+    """Send notices not sent yet; how many went out."""
     pending = list(
         session.scalars(
             select(Notification).where(Notification.sent_at.is_(None))
@@ -55,7 +63,6 @@ def deliver(session: Session, channel: Channel, *, language: str, limit: int = 5
         )
     )  # fmt: skip
     for notice in pending:
-        text = i18n.translator(language)(MESSAGES[notice.kind]).format(**notice.params)
-        channel.send(notice.user_id, text)
+        channel.send(notice.user_id, text(notice, language))
         notice.sent_at = now()
     return len(pending)

@@ -223,7 +223,9 @@ def my_cases_page(
     request: Request, session: SessionDep, settings: SettingsDep, user: Reader, lang: Lang
 ) -> HTMLResponse:
     found = [present.summary(c) for c in cases.my_cases(session, user)]
-    invited = [present.invitation(settings, i, lang) for i in cases.invitations(session, user)]
+    invited = [
+        present.invitation(session, settings, i, lang) for i in cases.invitations(session, user)
+    ]
     return render(
         request,
         "my_cases.html",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from smartgov.cases import decide, notify
@@ -92,22 +93,21 @@ def case_out(session: Session, settings: Settings, case: Case, language: str,
     )  # fmt: skip
 
 
-def invitation(settings: Settings, item: Invitation, language: str) -> InvitationOut:
+def invitation(
+    session: Session, settings: Settings, item: Invitation, language: str
+) -> InvitationOut:
     service = rules.services(settings).get(item.service_id)
+    case = session.scalar(select(Case.ref).where(Case.id == item.case_id)) if item.case_id else None
     return InvitationOut(
         ref=item.ref, service=item.service_id,
         service_name=_pick(service.definition.name, language) if service else item.service_id,
         amount=item.amount, created_at=item.created_at, status=item.status,
-        case=None if item.case_id is None else str(item.case_id),
+        case=case,
     )  # fmt: skip
 
 
 def notification(item: Notification, language: str) -> NotificationOut:
-    _ = i18n.translator(language)
-    params = dict(item.params)
-    if language == "zh-Hans" and "service_zh" in params:
-        params["service"] = params["service_zh"]
     return NotificationOut(
-        kind=item.kind, text=_(notify.MESSAGES[item.kind]).format(**params),
-        case=params.get("ref"), created_at=item.created_at, read=item.read_at is not None,
+        kind=item.kind, text=notify.text(item, language), case=item.params.get("ref"),
+        created_at=item.created_at, read=item.read_at is not None,
     )  # fmt: skip

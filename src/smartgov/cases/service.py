@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -19,7 +17,7 @@ from smartgov.cases.models import (
     Notification,
     ServiceAlert,
 )
-from smartgov.cases.workflow import OPEN, State
+from smartgov.cases.workflow import State
 from smartgov.core.clock import now
 from smartgov.core.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from smartgov.core.i18n import N_
@@ -68,7 +66,7 @@ appeal = review.appeal
 deliver_notifications = notify.deliver
 
 
-def find_case(session: Session, ref: str, user: User, *, lock: bool = False) -> Case:
+def find_case(session: Session, ref: str, user: User) -> Case:
     """A case its applicant, its submitting officer or its department's staff may see;
     others are told it does not exist rather than that it is hidden."""
     query = select(Case).where(Case.ref == ref)
@@ -110,12 +108,6 @@ def queue(
         query = query.where(Case.due_at < now())
     query = query.order_by(Case.priority.desc(), Case.due_at, Case.id).limit(limit)
     return list(session.scalars(query))
-
-
-def is_overdue(case: Case, at: datetime | None = None) -> bool:
-    from smartgov.core.clock import aware
-
-    return State(case.state) in OPEN and aware(case.due_at) < (at or now())
 
 
 def events_of(session: Session, case: Case) -> list[CaseEvent]:

@@ -34,6 +34,9 @@ def test_it_applies_once_per_key_and_says_which_field_is_wrong(client: TestClien
     no_consent = client.post("/api/v1/cases", json=application(consent=False), headers=citizen)
     assert no_consent.status_code == 422
     assert [f["field"] for f in no_consent.json()["error"]["fields"]] == ["consent"]
+    unknown = client.post("/api/v1/cases", json=application(service="no-such"), headers=citizen)
+    assert unknown.status_code == 422
+    assert unknown.json()["error"]["fields"][0]["field"] == "service"
     wrong = client.post("/api/v1/cases", json=application(service="startup-subsidy"),
                         headers=citizen)  # fmt: skip
     assert wrong.status_code == 403

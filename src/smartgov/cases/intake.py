@@ -117,7 +117,12 @@ def submit(
         problems.append(FieldError("channel", N_("Choose online, mobile, counter or phone.")))
     if problems:
         raise Invalid(N_("The application cannot be made as it is."), problems)
-    service = rules.get_service(settings, app.service_id)
+    service = rules.services(settings).get(app.service_id)
+    if service is None:
+        raise Invalid(
+            N_("There is no such service."),
+            [FieldError("service", N_("Choose a service from the list of services."))],
+        )
     if not service.is_effective(today()):
         raise Invalid(
             N_("This service is not open for applications today."),

@@ -26,7 +26,6 @@ The application mix: the services weighted as a city's demand might be (below).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import shutil
@@ -40,7 +39,7 @@ from typing import Any
 
 import httpx
 import numpy as np
-from common import fresh_postgres, serve
+from common import fresh_postgres, report, serve
 from sqlalchemy import select
 
 from smartgov.cases import demo
@@ -315,7 +314,6 @@ def main() -> None:
             results["postgres"] = run(Settings(**base, database_url=url), args)  # type: ignore[arg-type]
     print(f"\n{args.people:,} people; {args.cases:,} cases per worker run; "
           f"{args.clients} HTTP clients; latency at {args.rate:g}/s\n")  # fmt: skip
-    print(f"{'':44} {'SQLite':>12} {'PostgreSQL':>12}")
     rows = [
         ("decisions/s, one worker", "worker_1_decisions_per_s"),
         ("decisions/s, two workers", "worker_2_decisions_per_s"),
@@ -325,14 +323,7 @@ def main() -> None:
         ("share decided without a person", "automated_share"),
         ("share of high-impact cases reviewed", "high_impact_reviewed_share"),
     ]
-    for label, key in rows:
-        cells = [f"{results[db][key]:>12.3f}" if db in results else f"{'-':>12}"
-                 for db in ("sqlite", "postgres")]  # fmt: skip
-        print(f"{label:44} {' '.join(cells)}")
-    line: dict[str, Any] = {"bench": "cases", "people": args.people}
-    for db, figures in results.items():
-        line |= {f"{db}_{k}": round(v, 4) for k, v in figures.items()}
-    print(json.dumps(line))
+    report("cases", results, rows, {"people": args.people})
 
 
 if __name__ == "__main__":

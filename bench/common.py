@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
 import sys
 import time
+from typing import Any
 
 import httpx
 from sqlalchemy import create_engine, text
@@ -59,3 +61,18 @@ def serve(
             time.sleep(0.2)
     process.kill()
     raise SystemExit("smartgov serve did not start")
+
+
+def report(bench: str, results: dict[str, dict[str, float]], rows: list[tuple[str, str]],
+           extra: dict[str, Any] | None = None) -> None:  # fmt: skip
+    """The human table (SQLite and PostgreSQL side by side) and the closing JSON line."""
+    width = max(len(label) for label, _ in rows) + 2
+    print(f"{'':{width}} {'SQLite':>12} {'PostgreSQL':>12}")
+    for label, key in rows:
+        cells = [f"{results[db][key]:>12.3f}" if db in results else f"{'-':>12}"
+                 for db in ("sqlite", "postgres")]  # fmt: skip
+        print(f"{label:{width}} {' '.join(cells)}")
+    line: dict[str, Any] = {"bench": bench, **(extra or {})}
+    for db, figures in results.items():
+        line |= {f"{db}_{k}": round(v, 4) for k, v in figures.items()}
+    print(json.dumps(line))

@@ -21,7 +21,6 @@ Afterwards the whole ledger is re-verified, so no read was lost or half-written.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import re
@@ -34,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from common import fresh_postgres, serve
+from common import fresh_postgres, report, serve
 
 from smartgov.core import migrate
 from smartgov.core.db import make_engine, make_sessionmaker, transaction
@@ -231,7 +230,6 @@ def main() -> None:
             results["postgres"] = run(Settings(**base, database_url=url), args)  # type: ignore[arg-type]
     print(f"\n{args.people:,} people; {args.samples:,} fetches in process; "
           f"{args.clients} HTTP clients, {args.workers} server workers\n")  # fmt: skip
-    print(f"{'':40} {'SQLite':>12} {'PostgreSQL':>12}")
     rows = [
         ("fetch with ledger append, p50 ms", "fetch_in_transaction_p50_ms"),
         ("fetch with ledger append, p99 ms", "fetch_in_transaction_p99_ms"),
@@ -242,17 +240,10 @@ def main() -> None:
         ("HTTP latency p50 ms", "http_p50_ms"),
         ("HTTP latency p99 ms", "http_p99_ms"),
     ]
-    for label, key in rows:
-        cells = [f"{results[db][key]:>12.3f}" if db in results else f"{'-':>12}"
-                 for db in ("sqlite", "postgres")]  # fmt: skip
-        print(f"{label:40} {' '.join(cells)}")
-    line: dict[str, Any] = {"bench": "exchange", "people": args.people}
-    for db, figures in results.items():
-        line |= {f"{db}_{k}": round(v, 4) for k, v in figures.items()}
-    line["ratio_vs_bare_read"] = round(
-        results["sqlite"]["fetch_p50_ms"] / results["sqlite"]["bare_read_p50_ms"], 2
+    ratio = results["sqlite"]["fetch_p50_ms"] / results["sqlite"]["bare_read_p50_ms"]
+    report(
+        "exchange", results, rows, {"people": args.people, "ratio_vs_bare_read": round(ratio, 2)}
     )
-    print(json.dumps(line))
 
 
 if __name__ == "__main__":

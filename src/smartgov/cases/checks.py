@@ -117,7 +117,7 @@ def latest(session: Session, service_id: str) -> CheckModel | None:
 
 def _training_rows(session: Session, service_id: str) -> Sequence[tuple[Any, ...]]:
     return session.execute(
-        select(Case.facts, Case.outcome, Case.decided_at)
+        select(Case.facts, Case.outcome)
         .where(
             Case.service_id == service_id,
             Case.state == "decided",
@@ -209,7 +209,7 @@ def train(session: Session, service: rules.Service, *, actor: str) -> CheckModel
     """Train, register and log a new version of the service's check model."""
 
     rows = _training_rows(session, service.id)
-    labels = np.array([outcome == "eligible" for _, outcome, _ in rows], dtype=int)
+    labels = np.array([outcome == "eligible" for _, outcome in rows], dtype=int)
     if len(rows) < MIN_CASES or labels.min(initial=1) == labels.max(initial=0):
         raise Invalid(
             N_("Too few past decisions to train a check model."),
@@ -217,7 +217,7 @@ def train(session: Session, service: rules.Service, *, actor: str) -> CheckModel
                                       "{have} found."), {"need": MIN_CASES, "have": len(rows)})],
         )  # fmt: skip
     on = today()
-    x = np.array([features(service, facts, on) for facts, _, _ in rows], dtype=float)
+    x = np.array([features(service, facts, on) for facts, _ in rows], dtype=float)
     parameters, accuracy = fit(x, labels)
     parameters |= {"features": feature_names(service), "rule_version": service.definition.version}
     version = (

@@ -5,12 +5,29 @@ from __future__ import annotations
 import json
 import signal
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
 import typer
+from sqlalchemy.orm import Session
 
 from smartgov.core.db import make_engine, make_sessionmaker, transaction
 from smartgov.core.errors import DomainError
+from smartgov.core.settings import Settings
 from smartgov.runtime import fail, settings_or_exit
+
+T = TypeVar("T")
+
+
+def _in_transaction(work: Callable[[Session, Settings], T]) -> T:
+    """Run ``work`` in one transaction; a refusal ends the command with its message."""
+    settings = settings_or_exit()
+    try:
+        with transaction(make_sessionmaker(make_engine(settings))) as session:
+            return work(session, settings)
+    except DomainError as exc:
+        fail(exc)
+
 
 cases_app = typer.Typer(
     help="Applications and their decisions: models, sweeps, alerts, figures.",
@@ -54,12 +71,7 @@ def train_check(service: str = typer.Argument(..., help="The service's id.")) ->
     past decisions; the version and its cross-validated accuracy are printed."""
     from smartgov.cases import service as cases
 
-    settings = settings_or_exit()
-    try:
-        with transaction(make_sessionmaker(make_engine(settings))) as session:
-            model = cases.train_check(session, settings, service, actor="cli")
-    except DomainError as exc:
-        fail(exc)
+    model = _in_transaction(lambda s, st: cases.train_check(s, st, service, actor="cli"))
     accuracy = model.metrics.get("cross_validated_accuracy")
     shown = "n/a" if accuracy is None else f"{accuracy:.3f}"
     typer.echo(
@@ -73,12 +85,7 @@ def sweep(service: str = typer.Argument(..., help="The service's id.")) -> None:
     """Invite everyone the rules find eligible who has not applied."""
     from smartgov.cases import service as cases
 
-    settings = settings_or_exit()
-    try:
-        with transaction(make_sessionmaker(make_engine(settings))) as session:
-            report = cases.sweep(session, settings, service, by="cli")
-    except DomainError as exc:
-        fail(exc)
+    report = _in_transaction(lambda s, st: cases.sweep(s, st, service, by="cli"))
     typer.echo(f"{service}: {report.population:,} evaluated, {report.eligible:,} eligible, "
                f"{report.invited:,} invited in {report.seconds:.2f} s "
                f"(ledger entry {report.ledger_index})")  # fmt: skip
@@ -95,12 +102,9 @@ def alert(
 
     if kind not in ("fairness", "manual"):
         fail("--kind: choose fairness or manual")
-    settings = settings_or_exit()
-    try:
-        with transaction(make_sessionmaker(make_engine(settings))) as session:
-            opened = cases.open_alert(session, settings, service, kind=kind, note=note, by="cli")
-    except DomainError as exc:
-        fail(exc)
+    opened = _in_transaction(
+        lambda s, st: cases.open_alert(s, st, service, kind=kind, note=note, by="cli")
+    )
     typer.echo(f"alert {opened.id} open on {service}")
 
 
@@ -112,12 +116,7 @@ def close_alert(
     """Close an alert; cases are decided by the usual policy again."""
     from smartgov.cases import service as cases
 
-    settings = settings_or_exit()
-    try:
-        with transaction(make_sessionmaker(make_engine(settings))) as session:
-            cases.close_alert(session, service, alert_id, by="cli")
-    except DomainError as exc:
-        fail(exc)
+    _in_transaction(lambda s, _st: cases.close_alert(s, service, alert_id, by="cli"))
     typer.echo(f"alert {alert_id} closed")
 
 

@@ -51,13 +51,6 @@ STATE_LABELS = {
 _EVENT = insert(CaseEvent)
 
 
-def log(session: Session, case_id: int, action: str, frm: str | None, to: str, actor: str,
-        reason: str | None = None) -> None:  # fmt: skip
-    session.execute(_EVENT, {"case_id": case_id, "at": now(), "action": action,
-                             "from_state": frm, "to_state": to, "actor": actor,
-                             "reason": reason})  # fmt: skip
-
-
 def move(
     session: Session,
     case: Case,
@@ -68,34 +61,27 @@ def move(
     reason: str | None = None,
     expected_version: int | None = None,
 ) -> None:
-    """Move ``case`` to ``to``, or refuse with a message that says why.
+    """Move ``case`` to ``to`` and log it, or refuse with a message that says why.
 
     ``expected_version`` is the version the person saw: if the case has changed since,
     their action would rest on a stale page. The flush below also fails if another
     transaction changed the case since this one read it (the ORM's version check)."""
-    here = State(case.state)
     if expected_version is not None and expected_version != case.version:
         raise Conflict(
             N_("This case changed while you were looking at it. Reload it and try again."),
             [FieldError("version", N_("The case is now at version {version}."),
                         {"version": case.version})],
         )  # fmt: skip
-    if to not in MOVES[here]:
-        raise Conflict(
-            N_("This cannot be done to the case in its present state."),
-            [FieldError("state", N_("The case is {state}."), {"state": here.value})],
-        )
-    case.state = to.value
-    case.updated_at = now()
+    event = shift(case, to, action=action, actor=actor, reason=reason)
     session.flush()
-    log(session, case.id, action, here.value, to.value, actor, reason)
+    log_many(session, [event])
 
 
 def shift(case: Case, to: State, *, action: str, actor: str,
           reason: str | None = None) -> dict[str, object]:  # fmt: skip
-    """``move`` for a worker's batch: the same check, but nothing is written yet; the
-    event row comes back to be inserted with the batch's others (``log_many``). The
-    case's version is still checked when the batch flushes."""
+    """The move itself, with nothing written yet: the event row comes back, for
+    ``move`` or a worker's batch to insert (``log_many``). The case's version is
+    checked when the session flushes."""
     here = State(case.state)
     if to not in MOVES[here]:
         raise Conflict(

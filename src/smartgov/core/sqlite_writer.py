@@ -33,22 +33,22 @@ def _lock_for(path: str) -> threading.Lock:
 def install(engine: Engine) -> None:
     lock = _lock_for(str(engine.url.database))
 
+    def release(info: dict[str, Any]) -> None:
+        if info.pop("write_lock", False):
+            lock.release()
+
     def take(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         info = conn.info
         if "write_lock" not in info and statement.lstrip().upper().startswith(_WRITES):
             info["write_lock"] = lock.acquire(timeout=WAIT)
 
     def give(conn: Any, *_: Any) -> None:
-        _release(conn.info)
+        release(conn.info)
 
     def give_back(_dbapi: Any, record: Any, *_: Any) -> None:
-        _release(record.info)  # a connection returned without commit or rollback
+        release(record.info)  # a connection returned without commit or rollback
 
     event.listen(engine, "before_cursor_execute", take)
     event.listen(engine, "commit", give)
     event.listen(engine, "rollback", give)
     event.listen(engine, "checkin", give_back)
-
-    def _release(info: dict[str, Any]) -> None:
-        if info.pop("write_lock", False):
-            lock.release()

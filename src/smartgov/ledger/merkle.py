@@ -104,19 +104,18 @@ def frontier(size: int) -> list[Node]:
 def extend(
     start: int, leaves: Sequence[bytes], known: Callable[[Node], bytes]
 ) -> list[tuple[int, int, bytes]]:
-    """Every node completed by appending ``leaves`` at ``start``, leaves included.
-    ``known`` gives the hashes of the frontier of the first ``start`` entries."""
-    made: dict[Node, bytes] = {}
-    out: list[tuple[int, int, bytes]] = []
-    for offset, value in enumerate(leaves):
-        level, index = 0, start + offset
-        made[(level, index)] = value
-        out.append((level, index, value))
-        while index & 1:  # a right child completes its parent
-            sibling = (level, index - 1)
-            left = made[sibling] if sibling in made else known(sibling)
-            value = node_hash(left, value)
-            level, index = level + 1, index >> 1
-            made[(level, index)] = value
-            out.append((level, index, value))
+    """Every node completed by appending ``leaves`` at ``start``, leaves included,
+    level by level from the leaves up and left to right within a level. ``known``
+    gives the hashes of the frontier of the first ``start`` entries."""
+    out = [(0, start + offset, value) for offset, value in enumerate(leaves)]
+    level, first, row = 0, start, list(leaves)
+    while row:
+        if first & 1:  # the run starts with a right child: its left sibling is older
+            row.insert(0, known((level, first - 1)))
+            first -= 1
+        # One pass per level over the whole batch: far cheaper than climbing per leaf.
+        # A last node without a right sibling completes nothing yet (strict=False).
+        row = [node_hash(a, b) for a, b in zip(row[::2], row[1::2], strict=False)]
+        level, first = level + 1, first >> 1
+        out.extend((level, first + offset, value) for offset, value in enumerate(row))
     return out

@@ -9,7 +9,13 @@ from smartgov.core.clock import now
 from smartgov.core.errors import Conflict, Invalid, NotAuthenticated
 from smartgov.core.models import ApiToken
 from smartgov.core.roles import Permission, Role, allows
-from smartgov.core.users import authenticate, create_user, issue_token, user_for_token
+from smartgov.core.users import (
+    TokenCache,
+    authenticate,
+    create_user,
+    issue_token,
+    user_for_token,
+)
 from tests.conftest import PASSWORD
 
 
@@ -62,6 +68,46 @@ def test_it_ignores_expired_tokens(session: Session, cast) -> None:  # type: ign
     session.get(ApiToken, record.id).expires_at = now() - timedelta(seconds=1)  # type: ignore[union-attr]
     session.flush()
     assert user_for_token(session, token) is None
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.at = 1000.0
+
+    def __call__(self) -> float:
+        return self.at
+
+
+def test_its_token_cache_keeps_a_checked_token_for_its_seconds_only(session: Session, cast) -> None:  # type: ignore[no-untyped-def]
+    clock = Clock()
+    tokens = TokenCache(10, timer=clock)
+    token, _record = issue_token(session, user=cast["analyst"], name="t")
+    assert tokens.get(token) is None  # never checked yet
+    assert tokens.look_up(session, token).username == "analyst"  # type: ignore[union-attr]
+    assert tokens.get(token).username == "analyst"  # type: ignore[union-attr]
+    clock.at += 10.5
+    assert tokens.get(token) is None  # checked again after its seconds
+
+
+def test_its_token_cache_never_outlives_the_token(session: Session, cast) -> None:  # type: ignore[no-untyped-def]
+    clock = Clock()
+    tokens = TokenCache(60, timer=clock)
+    token, record = issue_token(session, user=cast["analyst"], name="t")
+    record.expires_at = now() + timedelta(seconds=2)
+    session.flush()
+    assert tokens.look_up(session, token) is not None
+    clock.at += 3
+    assert tokens.get(token) is None
+
+
+def test_its_token_cache_keeps_nothing_for_wrong_tokens_or_when_off(session: Session, cast) -> None:  # type: ignore[no-untyped-def]
+    tokens = TokenCache(10)
+    assert tokens.look_up(session, "sg_not-a-token") is None
+    assert tokens.get("sg_not-a-token") is None
+    off = TokenCache(0)
+    token, _record = issue_token(session, user=cast["analyst"], name="t")
+    assert off.look_up(session, token) is not None
+    assert off.get(token) is None
 
 
 def test_it_grants_each_role_only_its_permissions() -> None:

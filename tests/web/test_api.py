@@ -18,6 +18,25 @@ def test_it_issues_tokens_and_knows_who_is_calling(client: TestClient) -> None:
     assert "password_hash" not in me
 
 
+def test_it_trusts_a_checked_token_for_a_few_seconds_only_if_set(settings, engine, cast) -> None:  # type: ignore[no-untyped-def]
+    """The documented trade-off of SMARTGOV_TOKEN_CACHE_SECONDS: a token removed from
+    the database still works in a process that checked it moments ago, unless 0."""
+    from sqlalchemy import delete
+
+    from smartgov.core.db import make_sessionmaker, transaction
+    from smartgov.core.models import ApiToken
+    from smartgov.web.app import create_app
+
+    for seconds, afterwards in ((60, 200), (0, 401)):
+        app = create_app(settings.model_copy(update={"token_cache_seconds": seconds}))
+        with TestClient(app) as c:
+            headers = bearer(c, "analyst")
+            assert c.get("/api/v1/me", headers=headers).status_code == 200
+            with transaction(make_sessionmaker(engine)) as session:
+                session.execute(delete(ApiToken))
+            assert c.get("/api/v1/me", headers=headers).status_code == afterwards
+
+
 def test_it_answers_401_in_the_callers_language(client: TestClient) -> None:
     response = client.get("/api/v1/me", headers={"Accept-Language": "zh-CN"})
     assert response.status_code == 401

@@ -91,6 +91,13 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(
         10 * 1024 * 1024, ge=1024, description="Largest document an applicant may upload."
     )
+    token_cache_seconds: float = Field(
+        10,
+        ge=0,
+        le=300,
+        description="Seconds a server process trusts an API token it has checked before "
+        "checking it again; 0 checks on every request.",
+    )
 
     @model_validator(mode="before")
     @classmethod

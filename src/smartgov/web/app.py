@@ -19,6 +19,7 @@ from smartgov.cases import service as cases
 from smartgov.core.db import make_engine, make_sessionmaker
 from smartgov.core.roles import Permission
 from smartgov.core.settings import Environment, Settings
+from smartgov.core.users import TokenCache
 from smartgov.exchange import remote
 from smartgov.exchange import service as exchange
 from smartgov.ledger import keys
@@ -121,6 +122,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.tokens = TokenCache(settings.token_cache_seconds)
     app.state.signer = keys.from_settings(settings)  # a bad key stops the start, not a request
     app.state.nonces = remote.Nonces()  # requests from peer nodes already seen
     # Reads through the API record their access by group commit (see ledger/batch.py).

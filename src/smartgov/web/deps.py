@@ -22,7 +22,7 @@ from smartgov.core.i18n import N_
 from smartgov.core.models import User
 from smartgov.core.roles import Permission, Role, allows
 from smartgov.core.settings import Settings
-from smartgov.core.users import get_user, user_for_token
+from smartgov.core.users import TokenCache, get_user
 from smartgov.ledger.keys import Signer
 
 # Dependencies that do no I/O are ``async``: FastAPI runs sync ones in a thread pool,
@@ -75,14 +75,24 @@ def is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
-def current_user_or_none(request: Request, session: SessionDep) -> User | None:
+async def current_user_or_none(request: Request, session: SessionDep) -> User | None:
+    """The account behind the request. A token checked in the last few seconds is
+    answered on the event loop; anything else is looked up in a worker thread."""
     if is_api(request):
         # The API takes bearer tokens only, so cookies cannot be used for CSRF on it.
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token:
+        if scheme.lower() != "bearer" or not token.strip():
             return None
-        return user_for_token(session, token.strip())
+        tokens: TokenCache = request.app.state.tokens
+        user = tokens.get(token.strip())
+        if user is None:
+            user = await run_in_threadpool(tokens.look_up, session, token.strip())
+        return user
+    return await run_in_threadpool(_page_user, request, session)
+
+
+def _page_user(request: Request, session: Session) -> User | None:
     user_id = request.session.get("uid")
     if not isinstance(user_id, int):
         return None

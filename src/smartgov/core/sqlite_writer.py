@@ -1,23 +1,32 @@
-"""One writer at a time, queued in the process rather than by SQLite.
+"""One writer at a time, queued by smartgov rather than by SQLite.
 
 SQLite lets one connection write at a time; the others wait in its busy handler, which
 sleeps in growing steps (1, 2, 5, 10 ... 100 ms) and retries. Under load that makes
 writers miss their turn again and again: latency jumps to seconds while the database
-sits idle between retries. Here every connection of the process to the same file
-takes a lock before its first write and gives it back when its transaction ends, so
-waiting writers are woken the moment it is free. Other processes on the same file
-still meet at SQLite's own lock.
+sits idle between retries. Here every connection to the same file takes a lock before
+its first write and gives it back when its transaction ends:
 
-The lock is taken with a timeout: if it is not free within it (a transaction that
+* within a process, a thread lock, so waiting writers are woken the moment it is free;
+* between processes (``smartgov serve --workers 2``, a separate ``smartgov worker``), an
+  advisory file lock beside the database, tried every millisecond at most.
+
+The locks are taken with a timeout: if they are not free within it (a transaction that
 writes and then waits on another writer of the same process would otherwise wait for
 ever), the statement goes ahead and SQLite's busy handling decides."""
 
 from __future__ import annotations
 
+import os
 import threading
+import time
 from typing import Any
 
 from sqlalchemy import Engine, event
+
+try:
+    import fcntl
+except ImportError:  # Windows: the processes meet at SQLite's own lock only
+    fcntl = None  # type: ignore[assignment]
 
 WAIT = 5.0  # seconds, as SQLite's busy_timeout
 _LOCKS: dict[str, threading.Lock] = {}
@@ -30,17 +39,62 @@ def _lock_for(path: str) -> threading.Lock:
         return _LOCKS.setdefault(path, threading.Lock())
 
 
+class FileLock:
+    """The advisory lock other processes see: ``flock`` on ``<database>-writer``. One
+    open file per process (a forked child opens its own, or it would share the
+    parent's lock); the thread lock already keeps the process's own threads in turn."""
+
+    def __init__(self, database: str) -> None:
+        self.path = database + "-writer"
+        self._fd: int | None = None
+        self._pid = 0
+
+    def _file(self) -> int:
+        if self._fd is None or self._pid != os.getpid():
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            self._pid = os.getpid()
+        return self._fd
+
+    def acquire(self, deadline: float) -> bool:
+        """Take the lock, retrying until ``deadline`` (monotonic seconds)."""
+        fd, pause = self._file(), 0.00005
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    return False
+                time.sleep(pause)
+                pause = min(pause * 2, 0.001)
+
+    def release(self) -> None:
+        fcntl.flock(self._file(), fcntl.LOCK_UN)
+
+
 def install(engine: Engine) -> None:
-    lock = _lock_for(str(engine.url.database))
+    database = engine.url.database or ""
+    lock = _lock_for(database)
+    # An in-memory database is one connection's own: no other process can see it.
+    shared = FileLock(database) if fcntl and database not in ("", ":memory:") else None
 
     def release(info: dict[str, Any]) -> None:
-        if info.pop("write_lock", False):
+        held = info.pop("write_lock", None)
+        if held == "file" and shared is not None:
+            shared.release()
+        if held:
             lock.release()
 
     def take(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         info = conn.info
         if "write_lock" not in info and statement.lstrip().upper().startswith(_WRITES):
-            info["write_lock"] = lock.acquire(timeout=WAIT)
+            deadline = time.monotonic() + WAIT
+            if not lock.acquire(timeout=WAIT):
+                info["write_lock"] = False
+            elif shared is not None and shared.acquire(deadline):
+                info["write_lock"] = "file"
+            else:
+                info["write_lock"] = "thread"
 
     def give(conn: Any, *_: Any) -> None:
         release(conn.info)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from itertools import chain
 from typing import Any
 
 from sqlalchemy import Connection, Engine, MetaData, create_engine, event
@@ -117,7 +118,7 @@ def write_rows(
             listed = rows if isinstance(rows, list) else list(rows)
             for start in range(0, len(listed), per):
                 chunk = listed[start : start + per]
-                values = [value for row in chunk for value in row]
+                values = list(chain.from_iterable(chunk))
                 cursor.execute(head + ", ".join([one] * len(chunk)), values)
     finally:
         cursor.close()

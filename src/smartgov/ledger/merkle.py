@@ -102,12 +102,14 @@ def frontier(size: int) -> list[Node]:
 
 
 def extend(
-    start: int, leaves: Sequence[bytes], known: Callable[[Node], bytes]
+    start: int, leaves: Sequence[bytes], known: Callable[[Node], bytes], keep_from: int = 0
 ) -> list[tuple[int, int, bytes]]:
-    """Every node completed by appending ``leaves`` at ``start``, leaves included,
-    level by level from the leaves up and left to right within a level. ``known``
-    gives the hashes of the frontier of the first ``start`` entries."""
-    out = [(0, start + offset, value) for offset, value in enumerate(leaves)]
+    """Every node completed by appending ``leaves`` at ``start`` from level
+    ``keep_from`` up (0: leaves included), level by level and left to right within a
+    level. ``known`` gives the hashes of the frontier of the first ``start`` entries."""
+    out = (
+        [(0, start + offset, value) for offset, value in enumerate(leaves)] if not keep_from else []
+    )
     level, first, row = 0, start, list(leaves)
     while row:
         if first & 1:  # the run starts with a right child: its left sibling is older
@@ -117,5 +119,6 @@ def extend(
         # A last node without a right sibling completes nothing yet (strict=False).
         row = [node_hash(a, b) for a, b in zip(row[::2], row[1::2], strict=False)]
         level, first = level + 1, first >> 1
-        out.extend((level, first + offset, value) for offset, value in enumerate(row))
+        if level >= keep_from:
+            out.extend((level, first + offset, value) for offset, value in enumerate(row))
     return out

@@ -12,6 +12,7 @@ import base64
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, func, select, union_all, update
@@ -52,12 +53,6 @@ _GROW = (
     .where(HEAD.c.id == 1)
     .values(size=HEAD.c.size + bindparam("n"))
     .returning(HEAD.c.size)
-)
-_NODES = union_all(
-    select(ENTRIES.c.seq, ENTRIES.c.leaf).where(
-        ENTRIES.c.seq.in_(bindparam("leaves", expanding=True))
-    ),
-    select(NODES.c.node, NODES.c.hash).where(NODES.c.node.in_(bindparam("inner", expanding=True))),
 )
 
 
@@ -101,17 +96,11 @@ def append(session: Session, records: Sequence[Mapping[str, Any]]) -> list[int]:
     start = end - len(bodies)
     known = nodes(session, merkle.frontier(start))
     leaves = [leaf_hash(b.encode()) for b in bodies]
-    made = merkle.extend(start, leaves, known.__getitem__)
+    made = merkle.extend(start, leaves, known.__getitem__, keep_from=STORED_FROM)
     stamp = _stored_time(session)
-    _insert(
-        session,
-        ENTRIES,
-        [
-            (start + i, str(r["kind"]), body, leaf, stamp)
-            for i, (r, body, leaf) in enumerate(zip(records, bodies, leaves, strict=True))
-        ],
-    )
-    _insert(session, NODES, [(merkle.key((lv, ix)), h) for lv, ix, h in made if lv >= STORED_FROM])
+    kinds = [str(r["kind"]) for r in records]
+    _insert(session, ENTRIES, list(zip(range(start, end), kinds, bodies, leaves, repeat(stamp))))
+    _insert(session, NODES, [(merkle.key((lv, ix)), h) for lv, ix, h in made])
     return list(range(start, end))
 
 
@@ -151,7 +140,19 @@ def nodes(session: Session, wanted: Iterable[Node]) -> dict[Node, bytes]:
             inner.append(merkle.key(node))
     if not leaves and not inner:
         return {}
-    rows = session.connection().execute(_NODES, {"leaves": leaves, "inner": inner})
+    # Plain SQL with one placeholder per key: SQLAlchemy's expanding IN re-renders the
+    # statement on every call, which cost more than the rest of a proof.
+    conn = session.connection()
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    parts = [
+        f"SELECT {key}, {value} FROM {table} WHERE {key} IN ({', '.join([mark] * len(keys))})"  # noqa: S608 - our names; the keys are bound
+        for table, key, value, keys in (
+            ("ledger_entry", "seq", "leaf", leaves),
+            ("ledger_node", "node", "hash", inner),
+        )
+        if keys
+    ]
+    rows = conn.exec_driver_sql(" UNION ALL ".join(parts), (*leaves, *inner)).fetchall()
     found = {merkle.node_of(k): bytes(h) for k, h in rows}
     for node in low:
         found[node] = _rehash(found, node)

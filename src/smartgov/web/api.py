@@ -69,7 +69,6 @@ def departments(session: SessionDep) -> list[DepartmentOut]:
     return [DepartmentOut.model_validate(d) for d in session.scalars(select(Department))]
 
 
-router.include_router(exchange_router)
-router.include_router(rules_router)
-router.include_router(ledger_router)
-router.include_router(cases_router)
+#: Every capability's API, included by the app beside this router rather than inside
+#: it: each nesting of routers makes FastAPI match a request's path once more.
+capabilities = (exchange_router, rules_router, ledger_router, cases_router)

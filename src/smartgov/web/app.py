@@ -155,8 +155,10 @@ def create_app(settings: Settings) -> FastAPI:
         )
 
     errors.install(app)
-    app.include_router(api.router, prefix="/api/v1")
-    app.include_router(pages.router)
+    for router in (*api.capabilities, api.router):
+        app.include_router(router, prefix="/api/v1")
+    for router in (*pages.capabilities, pages.router):
+        app.include_router(router)
     return app
 
 

@@ -115,7 +115,5 @@ def choose_language(_user: Public, lang: str = "zh-Hans", next: str = "/") -> Re
     return response
 
 
-router.include_router(exchange_pages)
-router.include_router(rules_pages)
-router.include_router(ledger_pages)
-router.include_router(cases_pages)
+#: Every capability's pages, included by the app beside this router (see ``api``).
+capabilities = (exchange_pages, rules_pages, ledger_pages, cases_pages)

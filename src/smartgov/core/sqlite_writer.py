@@ -29,14 +29,9 @@ except ImportError:  # Windows: the processes meet at SQLite's own lock only
     fcntl = None  # type: ignore[assignment]
 
 WAIT = 5.0  # seconds, as SQLite's busy_timeout
-_LOCKS: dict[str, threading.Lock] = {}
+_LOCKS: dict[str, tuple[threading.Lock, FileLock | None]] = {}
 _GUARD = threading.Lock()
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "BEGIN IMMEDIATE", "BEGIN EXCLUSIVE")
-
-
-def _lock_for(path: str) -> threading.Lock:
-    with _GUARD:
-        return _LOCKS.setdefault(path, threading.Lock())
 
 
 class FileLock:
@@ -72,11 +67,18 @@ class FileLock:
         fcntl.flock(self._file(), fcntl.LOCK_UN)
 
 
+def _locks_for(database: str) -> tuple[threading.Lock, FileLock | None]:
+    """The process's locks for one database file, shared by all its engines."""
+    with _GUARD:
+        if database not in _LOCKS:
+            # An in-memory database is one connection's own: no other process sees it.
+            visible = fcntl is not None and database not in ("", ":memory:")
+            _LOCKS[database] = (threading.Lock(), FileLock(database) if visible else None)
+        return _LOCKS[database]
+
+
 def install(engine: Engine) -> None:
-    database = engine.url.database or ""
-    lock = _lock_for(database)
-    # An in-memory database is one connection's own: no other process can see it.
-    shared = FileLock(database) if fcntl and database not in ("", ":memory:") else None
+    lock, shared = _locks_for(engine.url.database or "")
 
     def release(info: dict[str, Any]) -> None:
         held = info.pop("write_lock", None)

@@ -137,11 +137,12 @@ def user_for_token(session: Session, token: str) -> User | None:
 
 class TokenCache:
     """The accounts of API tokens checked in the last few seconds, so a client's next
-    requests skip the lookup and the thread hand-off it costs (under load, a third of
-    a read's time). An entry never outlives its token; an account deactivated or
-    changed in the database is seen within ``seconds``. Only tokens that checked out
-    are kept, by their SHA-256, so a guesser's wrong tokens cost a lookup each and
-    fill nothing. The accounts kept are detached copies: read, never written."""
+    requests skip the lookup and the thread hand-off it costs (10 to 25% of an API
+    read's CPU, measured in docs/benchmarks.md). An entry never outlives its token;
+    an account deactivated or changed in the database is seen within ``seconds``.
+    Only tokens that checked out are kept, by their SHA-256, so a guesser's wrong
+    tokens cost a lookup each and fill nothing. The accounts kept are detached
+    copies: read, never written."""
 
     def __init__(
         self, seconds: float, size: int = 10_000, timer: Callable[[], float] = time.monotonic

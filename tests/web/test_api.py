@@ -37,6 +37,18 @@ def test_it_trusts_a_checked_token_for_a_few_seconds_only_if_set(settings, engin
             assert c.get("/api/v1/me", headers=headers).status_code == afterwards
 
 
+def test_it_freezes_its_startup_heap_while_it_serves(settings, engine, cast) -> None:  # type: ignore[no-untyped-def]
+    """The collector's full passes would otherwise walk everything built at startup
+    and stall requests (the API read's p99, docs/benchmarks.md)."""
+    import gc
+
+    from smartgov.web.app import create_app
+
+    with TestClient(create_app(settings)):
+        assert gc.get_freeze_count() > 0
+    assert gc.get_freeze_count() == 0
+
+
 def test_it_answers_401_in_the_callers_language(client: TestClient) -> None:
     response = client.get("/api/v1/me", headers={"Accept-Language": "zh-CN"})
     assert response.status_code == 401

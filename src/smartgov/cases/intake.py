@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from smartgov.cases import jobs, notify
 from smartgov.cases.models import Case
-from smartgov.cases.workflow import State, log_many
+from smartgov.cases.workflow import State, event, log_many
 from smartgov.core.clock import now, today
 from smartgov.core.errors import Conflict, FieldError, Forbidden, Invalid
 from smartgov.core.i18n import N_
@@ -184,9 +184,8 @@ def submit(
                 [FieldError("idempotency_key", N_("Use a new key for a new application."))],
             )
         return case, False
-    log_many(session, [{"case_id": made, "at": at, "action": "submit", "from_state": None,
-                        "to_state": State.submitted.value, "actor": f"user:{actor.id}",
-                        "reason": app.channel}])  # fmt: skip
+    log_many(session, [event(made, at, "submit", None, State.submitted.value,
+                             f"user:{actor.id}", app.channel)])  # fmt: skip
     case = session.get_one(Case, made)
     notify.case_changed(session, case, "submitted")
     jobs.announce(session)

@@ -107,11 +107,11 @@ def extend(
     """Every node completed by appending ``leaves`` at ``start`` from level
     ``keep_from`` up (0: leaves included), level by level and left to right within a
     level. ``known`` gives the hashes of the frontier of the first ``start`` entries."""
-    out = (
-        [(0, start + offset, value) for offset, value in enumerate(leaves)] if not keep_from else []
-    )
+    out: list[tuple[int, int, bytes]] = []
     level, first, row = 0, start, list(leaves)
     while row:
+        if level >= keep_from:
+            out.extend((level, first + offset, value) for offset, value in enumerate(row))
         if first & 1:  # the run starts with a right child: its left sibling is older
             row.insert(0, known((level, first - 1)))
             first -= 1
@@ -119,6 +119,4 @@ def extend(
         # A last node without a right sibling completes nothing yet (strict=False).
         row = [node_hash(a, b) for a, b in zip(row[::2], row[1::2], strict=False)]
         level, first = level + 1, first >> 1
-        if level >= keep_from:
-            out.extend((level, first + offset, value) for offset, value in enumerate(row))
     return out

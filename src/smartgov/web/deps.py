@@ -82,12 +82,13 @@ async def current_user_or_none(request: Request, session: SessionDep) -> User | 
         # The API takes bearer tokens only, so cookies cannot be used for CSRF on it.
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
             return None
         tokens: TokenCache = request.app.state.tokens
-        user = tokens.get(token.strip())
+        user = tokens.get(token)
         if user is None:
-            user = await run_in_threadpool(tokens.look_up, session, token.strip())
+            user = await run_in_threadpool(tokens.look_up, session, token)
         return user
     return await run_in_threadpool(_page_user, request, session)
 

@@ -43,7 +43,7 @@ def records(start: int, count: int) -> list[dict[str, Any]]:
     return [
         {
             "kind": "access",
-            "time": "2026-11-23T10:00:00+00:00",
+            "time": "2026-11-23T10:00:00.000+00:00",  # as the log stamps it
             "consumer": "service:minimum-living-allowance",
             "purpose": "decide-application",
             "legal_basis": "interim-measures-social-assistance-art-10",

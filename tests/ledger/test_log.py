@@ -4,10 +4,13 @@ that is rolled back, after whatever the shared test database already holds."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
+from smartgov.core.clock import now
 from smartgov.core.errors import Invalid
 from smartgov.core.settings import Settings
 from smartgov.ledger import keys, service
@@ -38,7 +41,18 @@ def test_it_hands_out_consecutive_positions(session: Session) -> None:
     positions = fill(session, 20)
     assert positions == list(range(before, before + 20))
     assert service.size(session) == before + 20
-    assert service.entry(session, before + 3).body == '{"kind":"test","n":3}'  # type: ignore[union-attr]
+    found = service.entry(session, before + 3)
+    assert found is not None and found.kind == "test"
+    assert found.body == service.canonical({"kind": "test", "n": 3, "time": found.record["time"]})
+
+
+def test_the_log_stamps_each_entry_with_its_time_inside_the_body(session: Session) -> None:
+    started = now()
+    (seq,) = service.append(session, [{"kind": "test", "time": "1999-01-01T00:00:00+00:00"}])
+    found = service.entry(session, seq)
+    assert found is not None and found.time is not None
+    assert started - timedelta(seconds=1) <= found.time <= now()  # the caller's time is replaced
+    assert found.time.tzinfo is not None
 
 
 def test_every_proof_checks_out_with_the_standalone_verifier(session: Session) -> None:
@@ -127,7 +141,11 @@ def test_it_finds_a_changed_deleted_or_reordered_entry(
     problems = _tampered(session, settings, change)
     assert problems, f"a {change} went unnoticed"
     target = service.size(session) - 30 + 11
-    assert problems[0].startswith(f"entry {target}:")
+    if change == "delete":
+        assert problems[0].startswith(f"entry {target}: missing")
+    else:  # the entry's block of 16 (always complete here) is named: no entry keeps a hash
+        first = target - target % 16
+        assert problems[0].startswith(f"entries {first} to {first + 15}:")
 
 
 def test_canonical_records_have_one_spelling() -> None:

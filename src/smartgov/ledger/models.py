@@ -4,12 +4,14 @@ size only grows); `smartgov ledger verify` finds any other change."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Integer, LargeBinary, String, Text
+from sqlalchemy import BigInteger, DateTime, Integer, LargeBinary, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from smartgov.core.clock import now
+from smartgov.core.clock import aware, now
 from smartgov.core.db import Base
 
 # SQLite makes an INTEGER PRIMARY KEY the row id itself, with no second index.
@@ -17,15 +19,33 @@ Position = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class LedgerEntry(Base):
+    """An entry is its position and its body, nothing else: its kind and time are in
+    the body, so the tree covers them, and its leaf hash is the body's hash, computed
+    when a proof needs it. Every column more costs appends a measurable share."""
+
     __tablename__ = "ledger_entry"
 
     seq: Mapped[int] = mapped_column(Position, primary_key=True, autoincrement=False)
-    kind: Mapped[str] = mapped_column(String(32))  # in the body too; nothing looks up by it
     # Canonical JSON; the leaf is its UTF-8 bytes. Personal data in it is pseudonymised.
     body: Mapped[str] = mapped_column(Text)
-    # SHA-256(0x00 || body): the tree's level 0, kept in the entry's own row.
-    leaf: Mapped[bytes] = mapped_column(LargeBinary(32))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    # Only for entries appended before their time went into the body (migration 0006),
+    # which is why it was never covered by the tree.
+    created_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    @property
+    def record(self) -> dict[str, Any]:
+        return dict(json.loads(self.body))
+
+    @property
+    def kind(self) -> str:
+        return str(self.record.get("kind", ""))
+
+    @property
+    def time(self) -> datetime | None:
+        stamped = self.record.get("time")
+        if stamped is not None:
+            return datetime.fromisoformat(stamped)
+        return aware(self.created_at) if self.created_at is not None else None
 
 
 class LedgerNode(Base):

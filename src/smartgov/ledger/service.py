@@ -12,7 +12,6 @@ import base64
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import repeat
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, func, select, union_all, update
@@ -46,6 +45,8 @@ MAX_RANGE = 1000
 #: leaves) is rehashed from its leaves when a proof needs it: an append then writes
 #: about one subtree row per 8 entries instead of one per entry, as tiles do in Tessera.
 STORED_FROM = 4
+#: Stored keys from here up are subtrees; below, positions of entries (leaves).
+STORED_KEYS = merkle.key((STORED_FROM, 0))
 # Built once: appends and proofs run these thousands of times a second, and building a
 # statement costs more than running it.
 _GROW = (
@@ -87,33 +88,28 @@ insert_followers = batch.insert_followers
 
 
 def append(session: Session, records: Sequence[Mapping[str, Any]]) -> list[int]:
-    """Append records (each with a ``kind``) in this transaction; their positions."""
+    """Append records (each with a ``kind``) in this transaction; their positions.
+    Each body gets the append's time as ``time``, so the tree covers when as well as
+    what; a ``time`` the caller gave is replaced."""
     if not records:
         return []
-    bodies = [canonical(r) for r in records]
+    stamp = now().isoformat(timespec="milliseconds")
+    bodies = [canonical({**r, "time": stamp}) for r in records]
     conn = session.connection()
     end = conn.execute(_GROW, {"n": len(bodies)}).scalar_one()
     start = end - len(bodies)
     known = nodes(session, merkle.frontier(start))
     leaves = [leaf_hash(b.encode()) for b in bodies]
     made = merkle.extend(start, leaves, known.__getitem__, keep_from=STORED_FROM)
-    stamp = _stored_time(session)
-    kinds = [str(r["kind"]) for r in records]
-    _insert(session, ENTRIES, list(zip(range(start, end), kinds, bodies, leaves, repeat(stamp))))
+    _insert(session, ENTRIES, list(zip(range(start, end), bodies, strict=True)))
     _insert(session, NODES, [(merkle.key((lv, ix)), h) for lv, ix, h in made])
     return list(range(start, end))
 
 
-def _stored_time(session: Session) -> Any:
-    """Now, as SQLAlchemy would store it in this database."""
-    dialect = session.get_bind().dialect
-    process = ENTRIES.c.created_at.type.dialect_impl(dialect).bind_processor(dialect)
-    return process(now()) if process else now()
-
-
 def _insert(session: Session, table: Table, rows: list[tuple[Any, ...]]) -> None:
     # SQLAlchemy's own bulk insert costs more than the rest of an append together.
-    write_rows(session.connection(), table.name, [c.name for c in table.columns], rows)
+    names = [c.name for c in table.columns if c.name != "created_at"]  # legacy, see models
+    write_rows(session.connection(), table.name, names, rows)
 
 
 # --- Reading -----------------------------------------------------------------------
@@ -124,8 +120,9 @@ def size(session: Session) -> int:
 
 
 def nodes(session: Session, wanted: Iterable[Node]) -> dict[Node, bytes]:
-    """Hashes of the given subtrees, in one query: leaves and stored subtrees by
-    primary key; a subtree below ``STORED_FROM`` is rehashed from its few leaves."""
+    """Hashes of the given subtrees, in one query: stored subtrees by primary key,
+    leaves from their entries' bodies, and a subtree below ``STORED_FROM`` rehashed
+    from its few leaves."""
     leaves: list[int] = []
     inner: list[int] = []
     low: list[Node] = []
@@ -144,16 +141,21 @@ def nodes(session: Session, wanted: Iterable[Node]) -> dict[Node, bytes]:
     # statement on every call, which cost more than the rest of a proof.
     conn = session.connection()
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    # Both halves of the union give bytes: the body's UTF-8, or a stored hash.
+    body = "convert_to(body, 'UTF8')" if conn.dialect.name == "postgresql" else "CAST(body AS BLOB)"
     parts = [
         f"SELECT {key}, {value} FROM {table} WHERE {key} IN ({', '.join([mark] * len(keys))})"  # noqa: S608 - our names; the keys are bound
         for table, key, value, keys in (
-            ("ledger_entry", "seq", "leaf", leaves),
+            ("ledger_entry", "seq", body, leaves),
             ("ledger_node", "node", "hash", inner),
         )
         if keys
     ]
     rows = conn.exec_driver_sql(" UNION ALL ".join(parts), (*leaves, *inner)).fetchall()
-    found = {merkle.node_of(k): bytes(h) for k, h in rows}
+    # A leaf's key is its position, below any stored subtree's (merkle.key).
+    found = {
+        merkle.node_of(k): leaf_hash(bytes(v)) if k < STORED_KEYS else bytes(v) for k, v in rows
+    }
     for node in low:
         found[node] = _rehash(found, node)
     return found
@@ -169,8 +171,8 @@ def _rehash(found: Mapping[Node, bytes], node: Node) -> bytes:
 
 
 def _stored_span(session: Session, wanted: Iterable[Node]) -> dict[Node, bytes]:
-    """Stored hashes from the lowest to the highest wanted index of each level: one
-    range scan per level rather than tens of thousands of bound values."""
+    """Stored subtree hashes from the lowest to the highest wanted index of each level:
+    one range scan per level rather than tens of thousands of bound values."""
     spans: dict[int, tuple[int, int]] = {}
     for level, index in wanted:
         low, high = spans.get(level, (index, index))
@@ -180,11 +182,10 @@ def _stored_span(session: Session, wanted: Iterable[Node]) -> dict[Node, bytes]:
             NODES.c.node.between(merkle.key((lv, lo)), merkle.key((lv, hi)))
         )
         for lv, (lo, hi) in spans.items()
-        if lv
+        if lv >= STORED_FROM
     ]
-    if 0 in spans:
-        low, high = spans[0]
-        parts.append(select(ENTRIES.c.seq, ENTRIES.c.leaf).where(ENTRIES.c.seq.between(low, high)))
+    if not parts:
+        return {}
     return {merkle.node_of(k): bytes(h) for k, h in session.execute(union_all(*parts))}
 
 
@@ -330,15 +331,17 @@ def verify_log(session: Session, key: VerifierKey, chunk: int = 20_000) -> Repor
         made = merkle.extend(start, [leaf_hash(b.encode()) for _s, b in rows], frontier.__getitem__)
         computed = {(lv, ix): h for lv, ix, h in made}
         stored = _stored_span(session, computed)
-        for node, value in computed.items():  # leaves first, in order
-            if 0 < node[0] < STORED_FROM:
-                continue  # not stored: rehashed from the leaves checked here
+        for node, value in computed.items():  # lowest level first, left to right
+            if node[0] < STORED_FROM:
+                continue  # not stored: rehashed from the bodies read here
             if stored.get(node) != value:
+                # The first subtree that differs: one of its entries changed or moved
+                # (or the stored tree did); an entry keeps no hash of its own to say which.
                 level, index = node
-                what = f"entry {index}" if level == 0 else f"tree node {level}/{index}"
                 report.problems.append(
-                    f"{what}: the stored log does not match what was appended "
-                    "(an entry was changed, removed or moved)"
+                    f"entries {index << level} to {((index + 1) << level) - 1}: the stored "
+                    "log does not match what was appended (one of them was changed or "
+                    "moved, or the stored tree was)"
                 )
                 return report
         known = {**frontier, **computed}

@@ -5,6 +5,7 @@ proof that verifies against the signed checkpoint."""
 from __future__ import annotations
 
 import base64
+import re
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -136,13 +137,15 @@ def test_it_gives_the_citizen_a_proof_for_each_read(
     root = base64.b64decode(checkpoint.split("\n")[2])
     proof = client.get(latest["proof"] + f"&size={size}").json()
     entry = client.get(f"/api/v1/ledger/entries/{latest['seq']}").json()
-    assert '"outcome":"granted"' in entry["body"]
+    assert '"outcome":"granted"' in entry["body"] and entry["kind"] == "access"
     verify_inclusion(
         latest["seq"], size, leaf_hash(entry["body"].encode()),
         [base64.b64decode(h) for h in proof["proof"]], root,
     )  # fmt: skip
     page = login(client, "citizen").get(f"/ledger/entries/{latest['seq']}")
     assert page.status_code == 200 and "usa-alert--success" in page.text
+    # The kind and the time shown are the ones inside the signed body.
+    assert re.search(r"access · \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC", page.text)
     mine = client.get("/me/accesses")
     assert mine.status_code == 200 and f"/ledger/entries/{latest['seq']}" in mine.text
 

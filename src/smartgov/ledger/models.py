@@ -34,7 +34,7 @@ class LedgerEntry(Base):
 
     @property
     def record(self) -> dict[str, Any]:
-        return dict(json.loads(self.body))
+        return json.loads(self.body)  # type: ignore[no-any-return]
 
     @property
     def kind(self) -> str:

@@ -101,14 +101,15 @@ def append(session: Session, records: Sequence[Mapping[str, Any]]) -> list[int]:
     known = nodes(session, merkle.frontier(start))
     leaves = [leaf_hash(b.encode()) for b in bodies]
     made = merkle.extend(start, leaves, known.__getitem__, keep_from=STORED_FROM)
-    _insert(session, ENTRIES, list(zip(range(start, end), bodies, strict=True)))
-    _insert(session, NODES, [(merkle.key((lv, ix)), h) for lv, ix, h in made])
+    _insert(session, ENTRIES, ("seq", "body"), list(zip(range(start, end), bodies, strict=True)))
+    _insert(session, NODES, ("node", "hash"), [(merkle.key((lv, ix)), h) for lv, ix, h in made])
     return list(range(start, end))
 
 
-def _insert(session: Session, table: Table, rows: list[tuple[Any, ...]]) -> None:
+def _insert(
+    session: Session, table: Table, names: Sequence[str], rows: list[tuple[Any, ...]]
+) -> None:
     # SQLAlchemy's own bulk insert costs more than the rest of an append together.
-    names = [c.name for c in table.columns if c.name != "created_at"]  # legacy, see models
     write_rows(session.connection(), table.name, names, rows)
 
 

@@ -9,12 +9,14 @@ Create Date: 2026-12-02 12:30:00
 
 from __future__ import annotations
 
-import hashlib
 import json
 from datetime import datetime
 
 import sqlalchemy as sa
 from alembic import op
+
+# RFC 9162's leaf hash, fixed by the standard; the standalone verifier's own.
+from smartgov.ledger.verify import leaf_hash
 
 revision = "0006"
 down_revision = "0005"
@@ -73,6 +75,6 @@ def _old_columns(seq: int, body: str, created_at: datetime | None) -> dict[str, 
     return {
         "at": seq,
         "k": str(record.get("kind", ""))[:32],
-        "h": hashlib.sha256(b"\x00" + body.encode()).digest(),
+        "h": leaf_hash(body.encode()),
         "t": created_at or datetime.fromisoformat(record["time"]),
     }

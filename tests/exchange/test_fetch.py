@@ -19,7 +19,7 @@ from smartgov.core.db import transaction
 from smartgov.core.errors import Forbidden, Invalid
 from smartgov.core.models import User
 from smartgov.core.settings import Settings
-from smartgov.exchange import catalogue, fields, grants
+from smartgov.exchange import catalogue, fields, grants, sources
 from smartgov.exchange import service as exchange
 from smartgov.exchange.models import Access, Grant
 from smartgov.exchange.schemas import DatasetIn, GrantIn
@@ -261,23 +261,28 @@ def test_it_checks_a_dataset_against_its_source(
 ) -> None:
     base = catalogue.demo_datasets()[0].model_dump()
     wrong = DatasetIn.model_validate(
-        {**base, "code": "test.wrong",
-         "fields": [*base["fields"], {**base["fields"][0], "name": "nope"}]}
-    )  # fmt: skip
+        {**base, "fields": [*base["fields"], {**base["fields"][0], "name": "nope"}]}
+    )  # the same dataset, replaced with a field its view does not have
     with pytest.raises(Invalid) as invalid:
         catalogue.register(session, settings, wrong, actor=None)
     assert invalid.value.fields[0].field == f"fields.{len(base['fields'])}.name"
     no_table = DatasetIn.model_validate(
-        {**base, "code": "test.none", "provider": {"kind": "sql", "table": "nope", "key": "id"}}
+        {**base, "provider": {"kind": "sql", "table": "nope", "key": "id"}}
     )
-    with pytest.raises(Invalid):
-        catalogue.register(session, settings, no_table, actor=None)
-    secret_url = DatasetIn.model_validate(
-        {**base, "code": "test.url",
-         "provider": {"kind": "sql", "table": "t", "key": "id", "url": "postgresql://u:pw@h/db"}}
-    )  # fmt: skip
     with pytest.raises(Invalid) as invalid:
-        catalogue.register(session, settings, secret_url, actor=None)
+        catalogue.register(session, settings, no_table, actor=None)
+    assert invalid.value.fields[0].field == "provider"  # not a declared registry
+    remote = DatasetIn.model_validate(
+        {**base, "provider": {"kind": "sql", "table": "t", "key": "id", "url": "sqlite:///x.db"}}
+    )
+    with pytest.raises(Invalid) as invalid:
+        catalogue.register(session, settings, remote, actor=None)
+    assert invalid.value.fields[0].field == "provider"
+    with pytest.raises(Invalid) as invalid:
+        sources.declare(
+            session, kind="sql", name="t", department=base["department"],
+            url="postgresql://u:pw@h/db", actor=None,
+        )  # fmt: skip
     assert "password" in invalid.value.fields[0].text().lower()
     with pytest.raises(Forbidden):
         catalogue.register(session, settings, DatasetIn.model_validate(base), actor=cast["market"])
@@ -303,6 +308,12 @@ def test_it_serves_a_dataset_from_a_file(session: Session, settings: Settings, s
         ],
         "provider": {"kind": "file", "path": path.name, "key": "person_id"},
     }  # fmt: skip
+    with pytest.raises(Invalid):  # no administrator has declared the file a registry
+        catalogue.register(session, settings, DatasetIn.model_validate(spec), actor=None)
+    sources.declare(
+        session, kind="file", name=path.name, department="health_insurance", url=None,
+        actor=None,
+    )  # fmt: skip
     wrong = {**spec, "provider": {**spec["provider"], "key": "resident"}}  # type: ignore[dict-item]
     with pytest.raises(Invalid):
         catalogue.register(session, settings, DatasetIn.model_validate(wrong), actor=None)

@@ -28,6 +28,7 @@ class Permission(StrEnum):
     rules_decide = "rules.decide"  # decide a case from given facts, with its trace
     rules_simulate = "rules.simulate"  # run reforms over the whole population
     catalogue_manage = "catalogue.manage"  # register a department's datasets
+    sources_manage = "sources.manage"  # declare where departments' registries are kept
     grants_read = "grants.read"  # see who may read which registry fields
     grants_manage = "grants.manage"  # grant or revoke access to a department's datasets
     exchange_fetch = "exchange.fetch"  # read a subject's fields, within one's grants
@@ -106,6 +107,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             Permission.users_manage,
             Permission.statistics_read,
             Permission.catalogue_manage,
+            Permission.sources_manage,
             Permission.grants_read,
             Permission.grants_manage,
             Permission.cases_metrics,

@@ -360,24 +360,3 @@ def _check_grants(read: _Read, wanted: set[str]) -> tuple[list[Row[Any]], Refusa
                 403,
             )
     return used, None
-
-
-def record_reads(
-    session: Session,
-    settings: Settings,
-    *,
-    consumer: Consumer,
-    subjects: Sequence[Subject],
-    purpose: str,
-    legal_basis: str,
-    datasets: dict[str, list[str]],
-    recorder: Recorder = in_transaction,
-) -> list[int | None]:
-    """Record reads made outside ``fetch`` (a registry's keeper reading its own
-    register), one entry per subject, so each subject sees theirs."""
-    key = pseudonym_key(settings)
-    return [
-        _Read(session, key, consumer, subject, purpose, None, None, None, dict(datasets),
-              legal_basis, recorder).record("granted")
-        for subject in subjects
-    ]  # fmt: skip

@@ -6,15 +6,15 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 
 from smartgov.core.errors import DomainError, NotFound, error_body
 from smartgov.core.i18n import N_
 from smartgov.core.models import User
 from smartgov.core.roles import Permission
-from smartgov.exchange import catalogue, grants, remote, service
-from smartgov.exchange.models import Access, Dataset
+from smartgov.exchange import catalogue, grants, remote, service, sources
+from smartgov.exchange.models import Access, Dataset, Source
 from smartgov.exchange.schemas import (
     AccessOut,
     DatasetIn,
@@ -27,6 +27,8 @@ from smartgov.exchange.schemas import (
     PersonRecordOut,
     PrivateStatisticIn,
     PrivateStatisticOut,
+    SourceIn,
+    SourceOut,
 )
 from smartgov.web.deps import SessionDep, SettingsDep, require
 
@@ -135,6 +137,41 @@ def register(
     dataset = service.register_dataset(session, settings, body, actor=user)
     listed = catalogue.fields_of(session, [dataset.code])[dataset.code]
     return catalogue.dcat_dataset(dataset, listed, _base(request))
+
+
+@router.get("/exchange/sources", dependencies=[require(Permission.grants_read)], tags=["exchange"])
+def list_sources(session: SessionDep) -> list[SourceOut]:
+    """Where the departments' registries are kept: the only places datasets may read."""
+    return [source_out(s) for s in sources.listing(session)]
+
+
+@router.post("/exchange/sources", status_code=201, tags=["exchange"])
+def declare_source(
+    body: SourceIn, session: SessionDep, user: Annotated[User, require(Permission.sources_manage)]
+) -> SourceOut:
+    """Declare a table, view or file as a department's registry (administrators)."""
+    made = sources.declare(
+        session, kind=body.kind, name=body.name, department=body.department, url=body.url,
+        actor=user,
+    )  # fmt: skip
+    return source_out(made)
+
+
+@router.delete("/exchange/sources/{source_id}", tags=["exchange"])
+def withdraw_source(
+    source_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    session: SessionDep,
+    user: Annotated[User, require(Permission.sources_manage)],
+) -> SourceOut:
+    return source_out(sources.withdraw(session, source_id, actor=user))
+
+
+def source_out(source: Source) -> SourceOut:
+    return SourceOut(
+        id=source.id, kind=source.kind, name=source.name, remote=bool(source.url),
+        department_code=source.department_code, declared_by=source.declared_by,
+        declared_at=source.declared_at,
+    )  # fmt: skip
 
 
 # --- Grants -----------------------------------------------------------------------------

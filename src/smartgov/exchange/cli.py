@@ -16,7 +16,7 @@ from smartgov.core.db import make_engine, make_sessionmaker, transaction
 from smartgov.core.errors import DomainError, Invalid, field_errors
 from smartgov.core.i18n import N_
 from smartgov.core.settings import Settings
-from smartgov.exchange import catalogue, grants, remote
+from smartgov.exchange import catalogue, grants, remote, sources
 from smartgov.exchange.schemas import DatasetIn, GrantIn
 from smartgov.exchange.service import (
     generate_city,
@@ -180,6 +180,58 @@ def sync_grants() -> None:
         fail(exc)
     for service_id, count in made.items():
         typer.echo(f"{service_id}: {'unchanged' if not count else f'{count} grants made'}")
+
+
+sources_app = typer.Typer(
+    help="Where registries are kept: the only tables, views and files datasets may read.",
+    no_args_is_help=True,
+)
+exchange_app.add_typer(sources_app, name="sources")
+
+
+@sources_app.command("declare")
+def declare_source(
+    name: str = typer.Argument(..., help="A table or view, or a file under registries/."),
+    department: str = typer.Option(..., help="The department whose registry it is."),
+    kind: str = typer.Option("sql", help="sql (a table or view) or file."),
+    url: str = typer.Option(
+        "", help="A database URL without a password; empty: the city's own database."
+    ),
+) -> None:
+    """Declare a registry source for a department, as the administrator (logged). The
+    platform's own tables (accounts, cases, the ledger) can never be declared."""
+    settings = settings_or_exit()
+    try:
+        with transaction(make_sessionmaker(make_engine(settings))) as session:
+            made = sources.declare(
+                session, kind=kind, name=name, department=department, url=url or None,
+                actor=None,
+            )  # fmt: skip
+            typer.echo(f"source {made.id}: {kind} {name} declared for {department}")
+    except DomainError as exc:
+        fail(exc)
+
+
+@sources_app.command("list")
+def list_sources() -> None:
+    """List declared registry sources: number, department, kind, name, remote or not."""
+    settings = settings_or_exit()
+    with transaction(make_sessionmaker(make_engine(settings))) as session:
+        for s in sources.listing(session):
+            where = " (another database)" if s.url else ""
+            typer.echo(f"{s.id:>4} {s.department_code:<20} {s.kind:<5} {s.name}{where}")
+
+
+@sources_app.command("withdraw")
+def withdraw_source(source_id: int = typer.Argument(..., help="The source's number.")) -> None:
+    """Withdraw a declaration no dataset reads any more (logged)."""
+    settings = settings_or_exit()
+    try:
+        with transaction(make_sessionmaker(make_engine(settings))) as session:
+            sources.withdraw(session, source_id, actor=None)
+    except DomainError as exc:
+        fail(exc)
+    typer.echo(f"source {source_id} withdrawn")
 
 
 @exchange_app.command("keygen")

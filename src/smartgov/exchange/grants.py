@@ -94,6 +94,21 @@ def is_active(grant: Grant | Row[Any], at: datetime) -> bool:
     return aware(grant.valid_from) <= at and (expires is None or aware(expires) > at)
 
 
+def granted_fields(session: Session, consumer: Consumer, purpose: str, unit: str) -> list[str]:
+    """Every field of ``unit`` that this consumer's grants in force let it read for
+    ``purpose``, in the catalogue's order."""
+    codes = list(session.scalars(select(Dataset.code).where(Dataset.unit == unit)))
+    at = now()
+    allowed = {
+        name
+        for g in applicable(session, consumer, purpose, codes)
+        if is_active(g, at)
+        for name in g.fields
+    }
+    listed = catalogue.fields_of(session, codes)
+    return [f.name for code in codes for f in listed[code] if f.name in allowed]
+
+
 def listing(session: Session, *, include_ended: bool = False) -> list[Grant]:
     query = select(Grant).order_by(Grant.dataset_code, Grant.consumer, Grant.id)
     if not include_ended:
@@ -285,6 +300,15 @@ DEMO_GRANTS: list[dict[str, object]] = [
         "fields": ["name", "birth_date", "gender", "district_code", "relation", "household_size"],
         "reveal": True, "purpose": "registry-administration",
         "legal_basis": "Regulations on Household Registration, Art. 3: keeping the register",
+    },
+    {
+        "consumer_kind": "role", "consumer": "department_officer@market_regulation",
+        "dataset": "market_regulation.enterprises",
+        "fields": ["credit_code", "name", "industry", "size", "founded_on", "district_code",
+                   "status"],
+        "identified": True, "purpose": "registry-administration",
+        "legal_basis": "Regulations on the Registration of Market Entities, Art. 35: keeping "
+        "the register",
     },
     {
         "consumer_kind": "role", "consumer": "reviewer@civil_affairs",

@@ -19,6 +19,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -171,3 +172,19 @@ class PrivacySpend(Base):
     epsilon: Mapped[float] = mapped_column(Float)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
     ledger_seq: Mapped[int] = mapped_column(BigInteger)
+
+
+class Source(Base):
+    """A table, view or file an administrator declared as a department's registry:
+    the only places a dataset's provider may read (see ``sources``)."""
+
+    __tablename__ = "exchange_source"
+    __table_args__ = (UniqueConstraint("kind", "name", "url"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))  # sql or file
+    name: Mapped[str] = mapped_column(String(200))  # table, view or path under registries/
+    url: Mapped[str] = mapped_column(String(400), default="")  # "" is the city's database
+    department_code: Mapped[str] = mapped_column(ForeignKey("department.code"), index=True)
+    declared_by: Mapped[str] = mapped_column(String(96))
+    declared_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from smartgov.core.errors import NotFound
 from smartgov.core.i18n import N_
 from smartgov.core.settings import Settings
-from smartgov.exchange import remote
+from smartgov.exchange import remote, sources
 
 
 class Provider(Protocol):
@@ -45,6 +45,10 @@ class SqlProvider:
     _lock = threading.Lock()
 
     def __init__(self, *, table: str, key: str, url: str | None = None) -> None:
+        # Registration refuses them already; this guards a catalogue row changed behind
+        # the exchange's back, at the cost of one set lookup per read.
+        if url is None and sources.is_platform_table(table):
+            raise NotFound(N_("The registry source of this dataset is not a registry."))
         self.table, self.key, self.url = table, key, url
 
     def _query(self, names: tuple[str, ...], many: bool = False) -> Select[Any]:
@@ -182,7 +186,8 @@ def columns(spec: Mapping[str, Any], settings: Settings, session: Session) -> se
         if spec.get("url") is None:
             found = inspect(session.connection()).get_columns(spec["table"])
         else:
-            found = inspect(SqlProvider(**spec)._engine()).get_columns(spec["table"])
+            provider = SqlProvider(table=spec["table"], key=spec["key"], url=spec["url"])
+            found = inspect(provider._engine()).get_columns(spec["table"])
         if not found:
             raise NotFound(N_("The database has no table or view with this name."))
         return {c["name"] for c in found}

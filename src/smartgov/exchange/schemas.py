@@ -9,26 +9,30 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 
 
 class PersonOut(BaseModel):
+    """A person as a reader may see them: a keeper sees the fields its grants name and
+    nothing kept by other departments; a citizen sees their own record, and of the
+    others in the household only who they are."""
+
     model_config = ConfigDict(from_attributes=True)
 
     id: int
-    name: str
-    gender: str
-    birth_date: date
-    relation: str
-    district_code: str
-    disability_grade: int
-    employment: str
-    monthly_income: int
+    name: str | None = None
+    gender: str | None = None
+    birth_date: date | None = None
+    relation: str | None = None
+    district_code: str | None = None
+    disability_grade: int | None = None
+    employment: str | None = None
+    monthly_income: int | None = None
 
 
 class HouseholdOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
-    district_code: str
-    size: int
-    housing: str
+    district_code: str | None = None
+    size: int | None = None
+    housing: str | None = None
 
 
 class PersonRecordOut(BaseModel):
@@ -41,14 +45,14 @@ class EnterpriseOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
-    credit_code: str
-    name: str
-    industry: str
-    size: str
-    employees: int
-    founded_on: date
-    district_code: str
-    status: str
+    credit_code: str | None = None
+    name: str | None = None
+    industry: str | None = None
+    size: str | None = None
+    employees: int | None = None
+    founded_on: date | None = None
+    district_code: str | None = None
+    status: str | None = None
 
 
 class DistrictFigures(BaseModel):
@@ -125,6 +129,29 @@ class HttpSource(BaseModel):
 
 
 Source = Annotated[SqlSource | FileSource | HttpSource, Field(discriminator="kind")]
+
+
+class SourceIn(BaseModel):
+    """A table, view or file declared as a department's registry."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["sql", "file"] = "sql"
+    name: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_./-]{0,199}$")]
+    department: Name
+    url: str | None = Field(None, max_length=400, description="A URL without a password.")
+
+
+class SourceOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    kind: str
+    name: str
+    remote: bool
+    department_code: str
+    declared_by: str
+    declared_at: datetime
 
 
 class FieldIn(BaseModel):

@@ -255,25 +255,35 @@ def _check_access(user: User, *, registry: str, own: bool, subject_role: Role) -
     raise Forbidden(N_("Your department does not keep this registry."))
 
 
-#: What a keeper's read of a record shows, as the ledger lists it.
-_PERSON_RECORD = {"public_security.people": ["person record", "household", "members"]}
-_ENTERPRISE_RECORD = {"market_regulation.enterprises": ["enterprise record"]}
 KEEPER_PURPOSE = "registry-administration"
-KEEPER_BASIS = "The department keeps this registry"
+#: What a person's record shows of each member of the household to the person: the
+#: household register, as on the booklet every household holds; nobody's income.
+MEMBER_FIELDS = ("id", "name", "gender", "birth_date", "relation")
 
 
-def _record_keeper_read(
-    session: Session,
-    settings: Settings,
-    user: User,
-    subjects: list[access.Subject],
-    datasets: dict[str, list[str]],
+def _keeper_reads(
+    session: Session, settings: Settings, user: User, unit: str, keys: list[int],
     recorder: access.Recorder,
-) -> None:
-    access.record_reads(
-        session, settings, consumer=grants.Consumer.user(user), subjects=subjects,
-        purpose=KEEPER_PURPOSE, legal_basis=KEEPER_BASIS, datasets=datasets, recorder=recorder,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """A keeper's read of whole records: the fields its grants for administering the
+    registry name, read through the exchange like any other read (grant-checked,
+    provider-backed, one access record per subject). Fields kept by other departments
+    are not among them, so they are not shown."""
+    consumer = grants.Consumer.user(user)
+    wanted = grants.granted_fields(session, consumer, KEEPER_PURPOSE, unit)
+    if not wanted:
+        raise Forbidden(N_("No grant lets you administer this registry."))
+    read = access.fetch_many(
+        session, settings, consumer=consumer, subjects=[Subject(unit, k) for k in keys],
+        fields=wanted, purpose=KEEPER_PURPOSE, recorder=recorder,
     )  # fmt: skip
+    found = []
+    for key, result in zip(keys, read, strict=True):
+        if isinstance(result, access.Refused):
+            raise result
+        values, _masked, _withheld = result.shown()
+        found.append({**values, "id": key})
+    return found
 
 
 def read_person_as(
@@ -286,19 +296,26 @@ def read_person_as(
 ) -> dict[str, Any]:
     """A person's record, if this user may see it: citizens only their own, staff only
     registries their department keeps. Unknown and forbidden look the same to a citizen.
-    A keeper's read is recorded for the person and every member shown with them."""
+    A keeper sees what its grants name, read through the exchange for the person and
+    every member shown with them, each of whom finds the read on their own page."""
     own = user.role == Role.citizen and user.person_id == person_id
     _check_access(user, registry="people", own=own, subject_role=Role.citizen)
     record = person_record(session, person_id)
     if record is None:
         raise NotFound()
-    if not own:
-        people = [person_id, *(m.id for m in record["members"])]
-        _record_keeper_read(
-            session, settings, user, [Subject("person", p) for p in people], _PERSON_RECORD,
-            recorder,
-        )  # fmt: skip
-    return record
+    members = [{n: getattr(m, n) for n in MEMBER_FIELDS} for m in record["members"]]
+    if own:
+        return {**record, "members": members}
+    people = [person_id, *(m["id"] for m in members)]
+    shown = _keeper_reads(session, settings, user, "person", people, recorder)
+    size = shown[0].pop("household_size", None)
+    household = record["household"]
+    return {
+        "person": shown[0],
+        "household": {"id": household.id, "size": size, "district_code": None,
+                      "housing": None} if household else None,
+        "members": [{n: m.get(n) for n in MEMBER_FIELDS} for m in shown[1:]],
+    }  # fmt: skip
 
 
 def read_enterprise_as(
@@ -308,18 +325,15 @@ def read_enterprise_as(
     user: User,
     enterprise_id: int,
     recorder: access.Recorder = access.in_transaction,
-) -> Enterprise:
+) -> Enterprise | dict[str, Any]:
     own = user.role == Role.enterprise and user.enterprise_id == enterprise_id
     _check_access(user, registry="enterprises", own=own, subject_role=Role.enterprise)
     enterprise = enterprise_record(session, enterprise_id)
     if enterprise is None:
         raise NotFound()
-    if not own:
-        _record_keeper_read(
-            session, settings, user, [Subject("enterprise", enterprise_id)],
-            _ENTERPRISE_RECORD, recorder,
-        )  # fmt: skip
-    return enterprise
+    if own:
+        return enterprise
+    return _keeper_reads(session, settings, user, "enterprise", [enterprise_id], recorder)[0]
 
 
 def valid_resident_id(value: str) -> bool:

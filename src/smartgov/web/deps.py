@@ -68,7 +68,11 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
             await run_in_threadpool(finish, session, error)
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": the transaction ends before the response is sent. With FastAPI's
+# default the commit ran after the client had its answer, so a client could be told
+# "created" for a write that then failed, or not find its own write (a new token
+# answered 401) on its next request.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def is_api(request: Request) -> bool:

@@ -1,0 +1,171 @@
+"""The outside review's findings (issue 14), replayed against a live server on
+loopback: each attack as it was reproduced, each expected to be refused."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from smartgov.core.models import User
+from tests.conftest import PASSWORD
+
+
+@pytest.fixture(scope="module")
+def http(server: str) -> Iterator[httpx.Client]:
+    # English answers, so the tests can read the messages.
+    english = {"accept-language": "en"}
+    with httpx.Client(base_url=f"{server}/api/v1", timeout=30, headers=english) as client:
+        yield client
+
+
+def as_user(http: httpx.Client, username: str) -> dict[str, str]:
+    answer = http.post("/auth/token", json={"username": username, "password": PASSWORD})
+    assert answer.status_code == 200, answer.text
+    return {"Authorization": f"Bearer {answer.json()['token']}"}
+
+
+def dataset(code: str, department: str, fields: list[str], provider: dict[str, str]) -> dict:  # type: ignore[type-arg]
+    return {
+        "code": code, "department": department, "unit": "person",
+        "title": {"zh": "探针", "en": "Probe"}, "description": {"zh": "探针", "en": "Probe"},
+        "frequency": "daily",
+        "fields": [{"name": f, "type": "text", "sensitivity": "internal",
+                    "label": {"zh": f, "en": f}} for f in fields],
+        "provider": provider,
+    }  # fmt: skip
+
+
+def fields_of(answer: httpx.Response) -> set[str]:
+    return {f["field"] for f in answer.json()["error"]["fields"]}
+
+
+# --- Finding 1: a provider pointed at the platform's own tables ------------------------
+
+
+def test_an_officer_cannot_serve_the_accounts_table_as_a_dataset(http: httpx.Client) -> None:
+    officer = as_user(http, "officer")  # public security
+    probe = dataset(
+        "public_security.probe_users", "public_security", ["username", "password_hash"],
+        {"kind": "sql", "table": "user_account", "key": "id"},
+    )  # fmt: skip
+    refused = http.post("/catalogue", json=probe, headers=officer)
+    assert refused.status_code == 422
+    assert "provider" in fields_of(refused)
+    assert "administrator declares" in refused.text
+    assert http.get("/catalogue/public_security.probe_users").status_code == 404
+
+
+def test_not_even_an_administrator_can_declare_a_platform_table(http: httpx.Client) -> None:
+    admin = as_user(http, "admin")
+    for table in ("user_account", "api_token", "ledger_entry", "case_file", "USER_ACCOUNT"):
+        refused = http.post(
+            "/exchange/sources", headers=admin,
+            json={"kind": "sql", "name": table, "department": "public_security"},
+        )  # fmt: skip
+        assert refused.status_code == 422, (table, refused.text)
+        assert "platform's own tables" in refused.text
+    officer = as_user(http, "officer")
+    declared = http.post(
+        "/exchange/sources", headers=officer,
+        json={"kind": "sql", "name": "registry_taxation_people", "department": "public_security"},
+    )  # fmt: skip
+    assert declared.status_code == 403  # officers do not declare registries
+
+
+def test_an_officer_cannot_register_another_departments_dataset(http: httpx.Client) -> None:
+    officer = as_user(http, "officer")
+    taken = dataset(
+        "civil_affairs.people", "public_security", ["disability_grade"],
+        {"kind": "sql", "table": "registry_civil_affairs_people", "key": "person_id"},
+    )  # fmt: skip
+    refused = http.post("/catalogue", json=taken, headers=officer)
+    assert refused.status_code == 403  # the code is civil affairs' dataset
+    renamed = {**taken, "code": "public_security.civil_affairs_copy"}
+    refused = http.post("/catalogue", json=renamed, headers=officer)
+    assert refused.status_code == 422
+    # Civil affairs' view is not declared as public security's registry, and its field
+    # is already civil affairs'.
+    assert {"provider", "fields.0.name"} <= fields_of(refused)
+    stolen_code = {**taken, "code": "civil_affairs.extra", "department": "civil_affairs"}
+    assert http.post("/catalogue", json=stolen_code, headers=officer).status_code == 403
+
+
+def test_a_field_name_cannot_be_shadowed_by_a_dataset_that_sorts_first(
+    http: httpx.Client,
+) -> None:
+    officer = as_user(http, "officer")
+    shadow = dataset(
+        "public_security.aaa", "public_security", ["birth_date"],
+        {"kind": "sql", "table": "registry_public_security_people", "key": "person_id"},
+    )  # fmt: skip
+    refused = http.post("/catalogue", json=shadow, headers=officer)
+    assert refused.status_code == 422
+    assert "already holds a field with this name" in refused.text
+
+
+def test_a_remote_sql_source_needs_a_declaration_not_a_crash(http: httpx.Client) -> None:
+    officer = as_user(http, "officer")
+    remote = dataset(
+        "public_security.remote", "public_security", ["name"],
+        {"kind": "sql", "table": "people", "key": "id", "url": "sqlite:////tmp/elsewhere.db"},
+    )  # fmt: skip
+    refused = http.post("/catalogue", json=remote, headers=officer)
+    assert refused.status_code == 422  # once a TypeError and a 500
+    assert "provider" in fields_of(refused)
+
+
+def test_registry_sources_are_listed_for_those_who_read_grants(
+    http: httpx.Client, cast: dict[str, User]
+) -> None:
+    listed = http.get("/exchange/sources", headers=as_user(http, "auditor"))
+    assert listed.status_code == 200
+    names = {s["name"] for s in listed.json()}
+    assert "registry_taxation_people" in names and "user_account" not in names
+    assert http.get("/exchange/sources", headers=as_user(http, "citizen")).status_code == 403
+
+
+# --- Found on the way: a write committed after the client heard of it ----------------
+
+
+def test_a_write_is_committed_before_the_client_hears_of_it(http: httpx.Client) -> None:
+    """The request's transaction once ended after the response was sent, so a client
+    could use a token it had just been given and be told it was not signed in."""
+    for _ in range(20):
+        token = as_user(http, "officer")
+        assert http.get("/me", headers=token).status_code == 200
+
+
+# --- Finding 2: a keeper's record read returned other departments' fields -------------
+
+
+def test_a_keeper_sees_only_what_its_grants_name_and_each_member_sees_the_read(
+    http: httpx.Client, cast: dict[str, User]
+) -> None:
+    officer = as_user(http, "officer")  # public security keeps the population register
+    person = cast["citizen"].person_id
+    record = http.get(f"/registry/people/{person}", headers=officer)
+    assert record.status_code == 200, record.text
+    body = record.json()
+    for shown in (body["person"], *body["members"]):
+        # Taxation's income, civil affairs' disability grade, HRSS's employment:
+        # none of them is public security's to show.
+        assert shown.get("monthly_income") is None
+        assert shown.get("disability_grade") is None
+        assert shown.get("employment") is None
+    assert body["person"]["name"] and body["person"]["birth_date"]
+    assert body["household"]["housing"] is None  # the housing bureau's
+    mine = http.get("/me/accesses", headers=as_user(http, "citizen")).json()
+    latest = next(a for a in mine if a["purpose"] == "registry-administration")
+    assert set(latest["fields"]) == {"public_security.people"}  # what was read, all of it
+    entry = http.get(f"/ledger/entries/{latest['seq']}").json()
+    assert "taxation" not in entry["body"] and "civil_affairs" not in entry["body"]
+
+
+def test_a_department_without_a_keepers_grant_reads_nothing(http: httpx.Client) -> None:
+    market = as_user(http, "market")
+    assert http.get("/registry/people/3", headers=market).status_code == 403
+    enterprise = http.get("/registry/enterprises/1", headers=market)
+    assert enterprise.status_code == 200
+    assert enterprise.json()["employees"] is None  # HRSS keeps the insured headcount

@@ -200,7 +200,7 @@ def run(settings: Settings, args: argparse.Namespace) -> dict[str, float]:
         process.wait(10)
     with transaction(factory) as session:
         signer = keys.from_settings(settings)
-        ledger.checkpoint(session, signer)
+        ledger.sign(session, signer)
         report = ledger.verify_log(session, signer.verifier)
     if report.problems:
         raise SystemExit(f"the ledger does not verify: {report.problems[:3]}")

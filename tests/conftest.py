@@ -58,6 +58,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         secret_key="test-secret-key-that-is-long-enough-000",
         assets_dir=ROOT / "node_modules",
         services_dir=ROOT / "services",
+        checkpoint_seconds=0,  # tests sign when they need a checkpoint
     )
 
 

@@ -114,7 +114,7 @@ def test_it_loses_nothing_and_decides_nothing_twice_when_a_worker_dies_mid_batch
         ).all()
         assert sorted(n for _, n in checks) == [1] * len(refs)  # decided exactly once
         signer = keys.from_settings(settings)
-        ledger.checkpoint(session, signer)
+        ledger.sign(session, signer)
         session.commit()
         assert ledger.verify_log(session, signer.verifier).problems == []
 

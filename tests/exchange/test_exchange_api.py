@@ -132,13 +132,15 @@ def test_it_fetches_masked_and_records_refusals(client: TestClient, cast: dict[s
 
 
 def test_it_gives_the_citizen_a_proof_for_each_read(
-    client: TestClient, cast: dict[str, User]
+    client: TestClient, cast: dict[str, User], factory: sessionmaker[Session], settings: Settings
 ) -> None:
     reviewer = bearer(client, "reviewer")
     asked = {"subject": {"unit": "person", "id": cast["citizen"].person_id},
              "fields": ["monthly_income"], "purpose": "case-review"}  # fmt: skip
     assert client.post("/api/v1/exchange/fetch", json=asked, headers=reviewer).status_code == 200
     latest = client.get("/api/v1/me/accesses", headers=bearer(client, "citizen")).json()[0]
+    with transaction(factory) as session:  # the server's schedule, one tick of it
+        ledger.sign(session, keys.from_settings(settings))
     checkpoint = client.get("/api/v1/ledger/checkpoint").text
     size = int(checkpoint.split("\n")[1])
     root = base64.b64decode(checkpoint.split("\n")[2])
@@ -198,5 +200,5 @@ def test_it_records_every_one_of_many_concurrent_reads(
     with transaction(factory) as session:
         assert len(exchange.accesses_to(session, settings, subject)) == min(before + 80, 100)
         signer = keys.from_settings(settings)
-        ledger.checkpoint(session, signer)
+        ledger.sign(session, signer)
         assert ledger.verify_log(session, signer.verifier).problems == []

@@ -5,16 +5,19 @@ that is rolled back, after whatever the shared test database already holds."""
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
+from smartgov.core import migrate
 from smartgov.core.clock import now
+from smartgov.core.db import make_engine, make_sessionmaker, transaction
 from smartgov.core.errors import Invalid
 from smartgov.core.settings import Settings
 from smartgov.ledger import keys, service
-from smartgov.ledger.models import LedgerEntry
+from smartgov.ledger.models import LedgerEntry, LedgerHead
 from smartgov.ledger.verify import (
     leaf_hash,
     open_checkpoint,
@@ -77,8 +80,8 @@ def test_every_proof_checks_out_with_the_standalone_verifier(session: Session) -
 def test_it_signs_checkpoints_the_verifier_opens(session: Session, settings: Settings) -> None:
     signer = keys.from_settings(settings)
     fill(session, 3)
-    first = service.checkpoint(session, signer)
-    assert service.checkpoint(session, signer) is first  # nothing new: no new signature
+    first = service.sign(session, signer)
+    assert service.sign(session, signer) is first  # nothing new: no new signature
     opened = open_checkpoint(first.note, signer.verifier)
     assert (opened.size, opened.root) == (service.size(session), service.root(session, opened.size))
     other = keys.parse(keys.generate("someone.else/log"))
@@ -114,7 +117,7 @@ def _tampered(session: Session, settings: Settings, change: str) -> list[str]:
     signer = keys.from_settings(settings)
     base = service.size(session)
     fill(session, 30)
-    service.checkpoint(session, signer)
+    service.sign(session, signer)
     assert service.verify_log(session, signer.verifier).ok
     target = base + 11
     if change == "edit":
@@ -152,3 +155,69 @@ def test_canonical_records_have_one_spelling() -> None:
     assert service.canonical({"b": 1, "a": "数据"}) == '{"a":"数据","b":1}'
     with pytest.raises(ValueError):
         service.canonical({"x": float("nan")})
+
+
+def _cut(session: Session, count: int) -> int:
+    """Remove the newest ``count`` entries and lower the head, as someone with write
+    access to the database would; the new size."""
+    at = service.size(session) - count
+    session.execute(delete(LedgerEntry).where(LedgerEntry.seq >= at))
+    session.execute(update(LedgerHead).where(LedgerHead.id == 1).values(size=at))
+    session.expire_all()
+    return at
+
+
+def test_signing_refuses_an_edited_tail_entry(session: Session, settings: Settings) -> None:
+    """An entry appended after the latest checkpoint and changed before the next one is
+    caught at that signing once a stored subtree covers it, and nothing is signed."""
+    signer = keys.from_settings(settings)
+    fill(session, 3)
+    signed = service.sign(session, signer)
+    assert signed is not None
+    fill(session, 40)
+    target = next(p for p in range(signed.size, signed.size + 40) if p % 16 == 0)
+    session.execute(
+        update(LedgerEntry).where(LedgerEntry.seq == target).values(body='{"kind":"test","n":-1}')
+    )
+    session.expire_all()
+    with pytest.raises(service.LogTampered, match=f"entries {target} to {target + 15}:"):
+        service.sign(session, signer)
+    assert service.latest_signed_size(session) == signed.size
+
+
+def test_a_cut_log_is_refused_by_verify_and_by_signing(
+    session: Session, settings: Settings
+) -> None:
+    signer = keys.from_settings(settings)
+    fill(session, 20)
+    signed = service.sign(session, signer)
+    assert signed is not None
+    at = _cut(session, 3)
+    problems = service.verify_log(session, signer.verifier).problems
+    assert problems == [
+        f"the log holds {at} entries but a checkpoint signed {signed.size}: entries were cut"
+    ]
+    with pytest.raises(service.LogTampered, match="entries were cut"):
+        service.sign(session, signer)
+    # Appending again up to the signed size does not hide it: the entries differ.
+    fill(session, 3)
+    assert service.verify_log(session, signer.verifier).problems == [
+        f"checkpoint at {signed.size}: the entries do not hash to its root"
+    ]
+
+
+def test_a_log_without_a_checkpoint_verifies_its_tree_and_says_so(
+    settings: Settings, tmp_path: Path
+) -> None:
+    engine = make_engine(settings.model_copy(update={"database_url": f"sqlite:///{tmp_path}/l.db"}))
+    migrate.upgrade(engine)
+    signer = keys.from_settings(settings)
+    with transaction(make_sessionmaker(engine)) as session:
+        assert service.sign(session, signer) is None  # an empty log: nothing to sign
+        fill(session, 40)
+        report = service.verify_log(session, signer.verifier)
+        assert report.ok and report.checkpoints == 0 and report.size == 40
+        signed = service.sign(session, signer)
+        assert signed is not None and signed.size == 40
+        assert service.verify_log(session, signer.verifier).checkpoints == 1
+    engine.dispose()

@@ -10,40 +10,49 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from smartgov.core.db import transaction
 from smartgov.core.settings import Settings
 from smartgov.ledger import keys, service
-from smartgov.ledger.models import LedgerEntry
-from smartgov.ledger.verify import leaf_hash, main, open_checkpoint, verify_inclusion
+from smartgov.ledger.models import LedgerCheckpoint, LedgerEntry, LedgerHead
+from smartgov.ledger.verify import (
+    VerifierKey,
+    leaf_hash,
+    main,
+    open_checkpoint,
+    open_cosignature,
+    verify_inclusion,
+)
 
 
 @pytest.fixture(scope="module")
 def logged(factory: sessionmaker[Session], settings: Settings) -> list[int]:
-    """Committed entries and a checkpoint over them."""
+    """Committed entries and a checkpoint over them: at least one whole block of 16."""
     with transaction(factory) as session:
-        positions = service.append(session, [{"kind": "test", "n": i} for i in range(12)])
-        service.checkpoint(session, keys.from_settings(settings))
+        positions = service.append(session, [{"kind": "test", "n": i} for i in range(40)])
+        service.sign(session, keys.from_settings(settings))
     return positions
 
 
 @pytest.fixture
 def tampered(factory: sessionmaker[Session], logged: list[int]) -> Iterator[int]:
-    """One committed entry changed behind the log's back, restored afterwards."""
-    target = logged[5]
+    """One committed entry changed behind the log's back, restored afterwards. It starts
+    a block of 16 whose subtree hash is stored, so the block is what verify names."""
+    target = next(p for p in logged if p % 16 == 0)
     with transaction(factory) as session:
         original = session.get(LedgerEntry, target)
         assert original is not None
         body = original.body
-        session.execute(
-            update(LedgerEntry).where(LedgerEntry.seq == target).values(body=body.replace("5", "6"))
-        )
+        edited = body.replace('"n":', '"m":')
+        assert edited != body
+        session.execute(update(LedgerEntry).where(LedgerEntry.seq == target).values(body=edited))
     yield target
     with transaction(factory) as session:
         session.execute(update(LedgerEntry).where(LedgerEntry.seq == target).values(body=body))
@@ -155,3 +164,86 @@ def test_the_cli_verifies_and_proves_an_untouched_log(
     made = ledger_command(settings, "keygen", "city.example/ledger")
     assert made.stdout.startswith("PRIVATE+KEY+city.example/ledger+")
     assert "verifier key: city.example/ledger+" in made.stderr
+
+
+@contextmanager
+def cut(factory: sessionmaker[Session], settings: Settings, *, hide: bool) -> Iterator[int]:
+    """The newest 3 entries deleted and the head lowered, as someone with write access
+    to the database would; with ``hide``, the checkpoints above the cut go too and the
+    shorter log is signed (as the schedule would sign it). Restored afterwards."""
+    entries, checkpoints = LedgerEntry.__table__, LedgerCheckpoint.__table__
+    with transaction(factory) as session:
+        service.sign(session, keys.from_settings(settings))
+        at = service.size(session) - 3
+        removed = session.execute(select(entries).where(entries.c.seq >= at)).mappings().all()
+        session.execute(delete(entries).where(entries.c.seq >= at))
+        session.execute(update(LedgerHead).values(size=at))
+        signed = session.execute(select(checkpoints).where(checkpoints.c.size > at)).mappings()
+        hidden = [dict(row) for row in signed] if hide else []
+        session.execute(
+            delete(checkpoints).where(checkpoints.c.size.in_([h["size"] for h in hidden]))
+        )
+        had = session.get(LedgerCheckpoint, at) is not None
+        if hide:
+            service.sign(session, keys.from_settings(settings))
+    try:
+        yield at
+    finally:
+        with transaction(factory) as session:
+            if hide and not had:
+                session.execute(delete(checkpoints).where(checkpoints.c.size == at))
+            session.execute(insert(entries), [dict(row) for row in removed])
+            session.execute(update(LedgerHead).values(size=at + 3))
+            if hidden:
+                session.execute(insert(checkpoints), hidden)
+
+
+def test_the_cli_finds_a_cut_and_will_not_sign_over_it(
+    factory: sessionmaker[Session], settings: Settings, logged: list[int]
+) -> None:
+    with cut(factory, settings, hide=False) as at:
+        failed = ledger_command(settings, "verify")
+        assert failed.returncode == 1
+        assert f"the log holds {at} entries but a checkpoint signed {at + 3}" in failed.stderr
+        refused = ledger_command(settings, "checkpoint")
+        assert refused.returncode == 1 and "not signing" in refused.stderr
+    assert ledger_command(settings, "verify").returncode == 0
+
+
+def test_a_witness_cosigns_growth_and_refuses_a_cut_the_log_hid(
+    server: str,
+    factory: sessionmaker[Session],
+    settings: Settings,
+    logged: list[int],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    made = ledger_command(settings, "keygen", "witness.example/w1", "--witness")
+    witness_key = tmp_path / "witness.key"
+    witness_key.write_text(made.stdout)
+    witness = VerifierKey.parse(made.stderr.removeprefix("verifier key: ").strip())
+    vkey = str(keys.from_settings(settings).verifier)
+    args = ["--log", f"{server}/api/v1/ledger", "--key", vkey, "--state", str(tmp_path / "w")]
+    args += ["--witness", str(witness_key)]
+    with transaction(factory) as session:
+        service.sign(session, keys.from_settings(settings))
+    assert main(args) == 0
+    first = (tmp_path / "w").read_text()
+    assert open_cosignature(first, witness) > 0  # C2SP cosignature/v1 over the checkpoint
+    with transaction(factory) as session:  # the log grows and the schedule signs it
+        service.append(session, [{"kind": "test", "n": "grown"}] * 5)
+        service.sign(session, keys.from_settings(settings))
+    assert main(args) == 0
+    assert "consistent with the" in capsys.readouterr().out
+    kept = (tmp_path / "w").read_text()
+    assert open_checkpoint(kept, keys.from_settings(settings).verifier).size > int(
+        first.split("\n")[1]
+    )
+    # Entries cut, the checkpoints above removed and the shorter log signed: every
+    # signature checks out, only the witness's memory shows the log shrank.
+    with cut(factory, settings, hide=True):
+        assert main(args) == 1
+        assert "the log shrank" in capsys.readouterr().err
+        assert (tmp_path / "w").read_text() == kept  # nothing cosigned, nothing forgotten
+    other = str(keys.parse(keys.generate("log.example/l")).verifier)
+    assert main([*args[:3], other, *args[4:]]) == 1  # a log key is no witness's key

@@ -57,11 +57,20 @@ def worker(
         return
     loop = cases.Worker(factory, settings, poll=poll, limit=batch, channel=cases.ConsoleChannel())
     signal.signal(signal.SIGTERM, lambda *_: loop.stop())
+    signing = None
+    if settings.checkpoint_seconds:  # the worker appends most entries: it signs them too
+        from smartgov.ledger import keys
+        from smartgov.ledger.schedule import Checkpointer
+
+        signing = Checkpointer(factory, keys.from_settings(settings), settings.checkpoint_seconds)
+        signing.start()
     typer.echo("deciding cases; Ctrl-C to stop")
     try:
         done = loop.run()
     except KeyboardInterrupt:
         done = 0
+    if signing is not None:
+        signing.stop()
     typer.echo(f"stopped; {done} cases handled")
 
 

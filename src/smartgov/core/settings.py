@@ -88,6 +88,14 @@ class Settings(BaseSettings):
         description="Run the decision worker inside `smartgov serve`: auto means on the "
         "embedded SQLite default (outside tests); with PostgreSQL run `smartgov worker`.",
     )
+    checkpoint_seconds: float = Field(
+        5,
+        ge=0,
+        le=3600,
+        description="Seconds between checks for ledger growth; the server and `smartgov "
+        "worker` sign a checkpoint when it grew. 0 turns the schedule off (tests, or a "
+        "node that only reads).",
+    )
     max_upload_bytes: int = Field(
         10 * 1024 * 1024, ge=1024, description="Largest document an applicant may upload."
     )

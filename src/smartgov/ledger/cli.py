@@ -34,17 +34,21 @@ def _open() -> tuple[sessionmaker[Session], Signer]:
 @ledger_app.command("keygen")
 def keygen(
     name: str = typer.Argument(..., help="The log's name, e.g. city.example/ledger."),
+    witness: bool = typer.Option(
+        False, help="A witness's cosigning key (for `python -m smartgov.ledger.verify --witness`)."
+    ),
 ) -> None:
     """Print a new signing key (keep it secret: SMARTGOV_LEDGER_KEY or _FILE); the
     verifier key to publish goes to standard error."""
     from smartgov.ledger import keys
+    from smartgov.ledger.verify import PrivateKey
 
     try:
-        text = keys.generate(name)
+        text = keys.generate(name, witness=witness)
     except keys.LedgerKeyError as exc:
         fail(str(exc))
     typer.echo(text)
-    typer.echo(f"verifier key: {keys.parse(text).verifier}", err=True)
+    typer.echo(f"verifier key: {PrivateKey.parse(text).verifier}", err=True)
 
 
 @ledger_app.command("key")
@@ -56,13 +60,22 @@ def key() -> None:
 
 @ledger_app.command("checkpoint")
 def checkpoint() -> None:
-    """Sign a checkpoint for the current size (if it grew) and print it."""
+    """Check the entries added since the latest checkpoint, sign the current size (if it
+    grew) and print the checkpoint; the server and `smartgov worker` do this every few
+    seconds (SMARTGOV_CHECKPOINT_SECONDS). Refuses a log that was cut or edited."""
     from smartgov.core.db import transaction
     from smartgov.ledger import service
 
     factory, signer = _open()
-    with transaction(factory) as session:
-        typer.echo(service.checkpoint(session, signer).note, nl=False)
+    try:
+        with transaction(factory) as session:
+            signed = service.sign(session, signer)
+            note = None if signed is None else signed.note
+    except service.LogTampered as exc:
+        fail(f"not signing: {exc}")
+    if note is None:
+        fail("the log is empty: there is nothing to sign yet")
+    typer.echo(note, nl=False)
 
 
 @ledger_app.command("verify")
@@ -80,11 +93,15 @@ def verify() -> None:
     if not report.ok:
         raise typer.Exit(1)
     typer.echo(f"ok  {report.size} entries rehashed; the stored tree matches them")
+    if not report.checkpoints:
+        typer.echo("note  no checkpoint is signed yet: the tree checks out, but no signature "
+                   "binds it (the server signs one within seconds of the first entry)")  # fmt: skip
+        return
     typer.echo(f"ok  {report.checkpoints} signed checkpoints match the entries")
     if signed < report.size:
         typer.echo(
             f"note  entries {signed} to {report.size - 1} are not under a signed checkpoint yet "
-            "(`smartgov ledger checkpoint` signs one)"
+            "(the next scheduled one signs them; `smartgov ledger checkpoint` does it now)"
         )
 
 
@@ -103,7 +120,9 @@ def prove(
         found = service.entry(session, entry)
         if found is None:
             fail(f"there is no entry {entry}; the log holds {service.size(session)}")
-        signed = service.checkpoint(session, signer)
+        signed = service.latest(session)
+        if signed is None:
+            fail("no checkpoint is signed yet; `smartgov ledger checkpoint` signs one")
         try:
             proof = service.inclusion_proof(session, entry, signed.size)
         except DomainError as exc:

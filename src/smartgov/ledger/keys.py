@@ -5,18 +5,21 @@ and the transparency-dev tools."""
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import hmac
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from smartgov.core.settings import Settings
-from smartgov.ledger.verify import ED25519, VerifierKey, key_id
+from smartgov.ledger.verify import (
+    COSIGNATURE,
+    ED25519,
+    PrivateKey,
+    VerificationError,
+    VerifierKey,
+)
 
-PREFIX = "PRIVATE+KEY+"
 #: The log's name when development derives its key from the secret key.
 DEVELOPMENT_NAME = "smartgov.localhost/ledger"
 
@@ -32,8 +35,7 @@ class Signer:
 
     @property
     def verifier(self) -> VerifierKey:
-        public = self.private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-        return VerifierKey(self.name, key_id(self.name, public), public)
+        return PrivateKey(self.name, self.private).verifier
 
     def sign(self, text: str) -> str:
         """``text`` (ending in a newline) as a signed note with one signature."""
@@ -46,34 +48,23 @@ def _signer(name: str, seed: bytes) -> Signer:
 
 
 def parse(text: str) -> Signer:
-    if not text.startswith(PREFIX):
-        raise LedgerKeyError(
-            f"a ledger key starts with {PREFIX}; make one with `smartgov ledger keygen`"
-        )
-    parts = text[len(PREFIX) :].split("+", 2)
-    if len(parts) != 3:
-        raise LedgerKeyError("a ledger key reads PRIVATE+KEY+name+keyid+base64key")
-    name, hex_id, encoded = parts
     try:
-        raw = base64.b64decode(encoded, validate=True)
-    except binascii.Error:
-        raise LedgerKeyError("the ledger key is not valid base64") from None
-    if not name or len(raw) != 33 or raw[:1] != ED25519:
-        raise LedgerKeyError("the ledger key is not a named Ed25519 key")
-    signer = _signer(name, raw[1:])
-    if signer.verifier.id.hex() != hex_id.lower():
-        raise LedgerKeyError("the ledger key's id does not match its name and key")
-    return signer
+        key = PrivateKey.parse(text)
+    except VerificationError as exc:
+        raise LedgerKeyError(str(exc)) from None
+    if key.kind != ED25519:
+        raise LedgerKeyError(
+            "that is a witness's key; the log signs with a key made without --witness"
+        )
+    return Signer(key.name, key.private)
 
 
-def generate(name: str) -> str:
-    """A new private key in text form."""
+def generate(name: str, *, witness: bool = False) -> str:
+    """A new private key in text form: the log's, or a witness's cosigning key."""
     if not name or any(c.isspace() or c == "+" for c in name):
         raise LedgerKeyError("the log's name may not be empty or hold spaces or '+'")
-    seed = Ed25519PrivateKey.generate().private_bytes_raw()
-    signer = _signer(name, seed)
-    encoded = base64.b64encode(ED25519 + seed).decode()
-    return f"{PREFIX}{name}+{signer.verifier.id.hex()}+{encoded}"
+    kind = COSIGNATURE if witness else ED25519
+    return str(PrivateKey(name, Ed25519PrivateKey.generate(), kind))
 
 
 def from_settings(settings: Settings) -> Signer:

@@ -28,21 +28,25 @@ def entry_page(
     found = service.entry(session, index)
     if found is None:
         raise NotFound()
-    signed = service.checkpoint(session, signer)
-    proof = service.inclusion_proof(session, index, signed.size)
     leaf = leaf_hash(found.body.encode())
-    try:  # the same check the standalone verifier makes, against the signed root
-        opened = open_checkpoint(signed.note, signer.verifier)
-        verify_inclusion(index, opened.size, leaf, proof.proof, opened.root)
-        problem = None
-    except VerificationError as exc:
-        problem = str(exc)
+    signed = service.latest(session)
+    proof: list[bytes] = []
+    pending = signed is None or index >= signed.size
+    problem = None
+    if signed is not None and not pending:
+        proof = service.inclusion_proof(session, index, signed.size).proof
+        try:  # the same check the standalone verifier makes, against the signed root
+            opened = open_checkpoint(signed.note, signer.verifier)
+            verify_inclusion(index, opened.size, leaf, proof, opened.root)
+        except VerificationError as exc:
+            problem = str(exc)
     base = str(request.base_url).rstrip("/")
     return render(
         request, "ledger_entry.html", lang=lang, user=user, entry=found,
         body=json.dumps(json.loads(found.body), ensure_ascii=False, indent=2, sort_keys=True),
-        leaf=service.b64(leaf), proof=[service.b64(h) for h in proof.proof],
-        checkpoint=signed.note, size=signed.size, problem=problem,
+        leaf=service.b64(leaf), proof=[service.b64(h) for h in proof], pending=pending,
+        checkpoint=signed.note if signed else "", size=signed.size if signed else 0,
+        problem=problem,
         command=f"python -m smartgov.ledger.verify --log {base}/api/v1/ledger "
         f"--key '{signer.verifier}' --entry {index}",
     )  # fmt: skip

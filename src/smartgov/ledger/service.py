@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -259,22 +259,58 @@ def consistency_proof(session: Session, first: int, second: int | None = None) -
 # --- Checkpoints -------------------------------------------------------------------
 
 
-def checkpoint(session: Session, signer: Signer) -> LedgerCheckpoint:
-    """The latest signed checkpoint, signing a new one first if the log has grown."""
+class LogTampered(RuntimeError):
+    """The stored log no longer matches what was appended or signed; nothing is signed
+    over it. The message names positions only, never an entry's content."""
+
+
+def latest(session: Session) -> LedgerCheckpoint | None:
+    """The newest signed checkpoint, if any. Reading never signs: checkpoints are made
+    on a schedule (``ledger.schedule``), so nobody can have a tampered tail signed by
+    asking for a checkpoint at the right moment."""
+    return session.scalar(select(LedgerCheckpoint).order_by(LedgerCheckpoint.size.desc()))
+
+
+def sign(session: Session, signer: Signer, chunk: int = 20_000) -> LedgerCheckpoint | None:
+    """Sign the log's current size if it grew since the latest checkpoint, after checking
+    that the growth is honest: the head is not below a signed size, the stored tree still
+    hashes to the latest signed root, and the new entries rehash to the stored subtrees.
+    Returns the newest checkpoint (None for an empty, never-signed log); raises
+    ``LogTampered`` rather than sign a log that was cut or edited."""
     at = size(session)
-    latest = session.scalar(select(LedgerCheckpoint).order_by(LedgerCheckpoint.size.desc()))
-    if latest is not None and latest.size == at:
-        return latest
-    tree_root = root(session, at)
+    last = latest(session)
+    if last is not None and last.size == at:
+        return last
+    if last is None and at == 0:
+        return None
+    start = 0 if last is None else last.size
+    if at < start:
+        raise LogTampered(
+            f"the log holds {at} entries but a checkpoint signed {start}: entries were cut"
+        )
+    frontier: dict[Node, bytes] = {}
+    if last is not None:
+        try:
+            opened = open_checkpoint(last.note, signer.verifier)
+        except VerificationError as exc:
+            raise LogTampered(f"checkpoint at {last.size}: {exc}") from None
+        frontier = nodes(session, merkle.frontier(start))
+        if merkle.range_hash(0, start, frontier) != opened.root:
+            raise LogTampered(
+                f"the stored tree no longer hashes to the root signed at {start}: "
+                "entries or subtree hashes below it were changed"
+            )
+    known = frontier
+    for _first, _end, hashes in _rehashed(session, start, at, frontier, chunk):
+        known = hashes  # only the last chunk's are needed for the root
+    tree_root = merkle.range_hash(0, at, known)
     note = signer.sign(f"{signer.name}\n{at}\n{b64(tree_root)}\n")
     made = LedgerCheckpoint(size=at, root=tree_root, note=note, created_at=now())
     try:
-        with session.begin_nested():  # another request may have signed this size just now
+        with session.begin_nested():  # another process may have signed this size just now
             session.add(made)
     except IntegrityError:
-        found = session.get(LedgerCheckpoint, at)
-        assert found is not None
-        return found
+        return session.get(LedgerCheckpoint, at)
     return made
 
 
@@ -283,6 +319,47 @@ def latest_signed_size(session: Session) -> int:
 
 
 # --- Checking the stored log -------------------------------------------------------
+
+
+def _rehashed(
+    session: Session, start: int, end: int, frontier: Mapping[Node, bytes], chunk: int
+) -> Iterator[tuple[int, int, dict[Node, bytes]]]:
+    """Rehash entries [start, end) from their bodies, chunk by chunk, starting from the
+    hashes of ``frontier(start)``, and compare every stored subtree they complete.
+    Yields each chunk's bounds and the hashes known at its end (enough for any root up
+    to it); raises ``LogTampered`` at the first entry or subtree that does not check
+    out: nothing after a changed, missing or moved entry can be trusted."""
+    carried = dict(frontier)  # recomputed or given, never read back from the store here
+    while start < end:
+        rows = session.execute(
+            select(LedgerEntry.seq, LedgerEntry.body)
+            .where(LedgerEntry.seq >= start, LedgerEntry.seq < end)
+            .order_by(LedgerEntry.seq)
+            .limit(chunk)
+        ).all()
+        if not rows:
+            raise LogTampered(f"entries {start} to {end - 1}: missing from the log")
+        for offset, (seq, _body) in enumerate(rows):
+            if seq != start + offset:
+                raise LogTampered(f"entry {start + offset}: missing from the log")
+        stop = start + len(rows)
+        made = merkle.extend(start, [leaf_hash(b.encode()) for _s, b in rows], carried.__getitem__)
+        computed = {(lv, ix): h for lv, ix, h in made}
+        stored = _stored_span(session, computed)
+        for node, value in computed.items():  # lowest level first, left to right
+            if node[0] >= STORED_FROM and stored.get(node) != value:
+                # The first subtree that differs: one of its entries changed or moved
+                # (or the stored tree did); an entry keeps no hash of its own to say which.
+                level, index = node
+                raise LogTampered(
+                    f"entries {index << level} to {((index + 1) << level) - 1}: the stored "
+                    "log does not match what was appended (one of them was changed or "
+                    "moved, or the stored tree was)"
+                )
+        known = {**carried, **computed}
+        yield start, stop, known
+        carried = {n: known[n] for n in merkle.frontier(stop)}
+        start = stop
 
 
 @dataclass
@@ -297,9 +374,9 @@ class Report:
 
 
 def verify_log(session: Session, key: VerifierKey, chunk: int = 20_000) -> Report:
-    """Rehash every stored entry and compare with the stored tree and every signed
-    checkpoint. Stops at the first entry that does not check out: nothing after a
-    changed, missing or moved entry can be trusted."""
+    """Rehash every stored entry up to the head and compare with the stored tree and
+    every signed checkpoint; a head below a signed size means entries were cut. A log
+    with no checkpoint yet has its tree checked, and ``checkpoints`` says none bound it."""
     report = Report(size=size(session))
     signed: dict[int, bytes] = {}
     for cp in session.scalars(select(LedgerCheckpoint).order_by(LedgerCheckpoint.size)):
@@ -312,46 +389,24 @@ def verify_log(session: Session, key: VerifierKey, chunk: int = 20_000) -> Repor
             report.problems.append(f"checkpoint at {cp.size}: its note says otherwise")
         signed[opened.size] = opened.root
     report.checkpoints = len(signed)
-    frontier: dict[Node, bytes] = {}  # recomputed, never read from the store
-    start = 0
-    while start < report.size:
-        rows = session.execute(
-            select(LedgerEntry.seq, LedgerEntry.body)
-            .where(LedgerEntry.seq >= start)
-            .order_by(LedgerEntry.seq)
-            .limit(chunk)
-        ).all()
-        for offset, (seq, _body) in enumerate(rows):
-            if seq != start + offset:
-                report.problems.append(f"entry {start + offset}: missing from the log")
-                return report
-        if not rows:
-            report.problems.append(f"entries {start} to {report.size - 1}: missing from the log")
-            return report
-        end = start + len(rows)
-        made = merkle.extend(start, [leaf_hash(b.encode()) for _s, b in rows], frontier.__getitem__)
-        computed = {(lv, ix): h for lv, ix, h in made}
-        stored = _stored_span(session, computed)
-        for node, value in computed.items():  # lowest level first, left to right
-            if node[0] < STORED_FROM:
-                continue  # not stored: rehashed from the bodies read here
-            if stored.get(node) != value:
-                # The first subtree that differs: one of its entries changed or moved
-                # (or the stored tree did); an entry keeps no hash of its own to say which.
-                level, index = node
-                report.problems.append(
-                    f"entries {index << level} to {((index + 1) << level) - 1}: the stored "
-                    "log does not match what was appended (one of them was changed or "
-                    "moved, or the stored tree was)"
-                )
-                return report
-        known = {**frontier, **computed}
-        for at in (s for s in signed if start < s <= end):
-            if merkle.range_hash(0, at, known) != signed[at]:
-                report.problems.append(f"checkpoint at {at}: the entries do not hash to its root")
-                return report
-        frontier = {n: known[n] for n in merkle.frontier(end)}
-        start = end
+    highest = max(signed, default=0)
+    if highest > report.size:
+        report.problems.append(
+            f"the log holds {report.size} entries but a checkpoint signed {highest}: "
+            "entries were cut"
+        )
+        return report
+    try:
+        for start, end, known in _rehashed(session, 0, report.size, {}, chunk):
+            for at in (s for s in signed if start < s <= end):
+                if merkle.range_hash(0, at, known) != signed[at]:
+                    report.problems.append(
+                        f"checkpoint at {at}: the entries do not hash to its root"
+                    )
+                    return report
+    except LogTampered as exc:
+        report.problems.append(str(exc))
+        return report
     stored_entries = session.scalar(select(func.count()).select_from(LedgerEntry)) or 0
     if stored_entries != report.size:
         report.problems.append(
@@ -359,6 +414,4 @@ def verify_log(session: Session, key: VerifierKey, chunk: int = 20_000) -> Repor
         )
     if 0 in signed and signed[0] != EMPTY_ROOT:
         report.problems.append("checkpoint at 0: not the root of the empty log")
-    if report.size and max(signed, default=-1) < 0:
-        report.problems.append("no checkpoint verifies with this key")
     return report

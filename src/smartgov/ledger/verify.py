@@ -24,16 +24,19 @@ import binascii
 import hashlib
 import json
 import sys
+import time
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 HASH_SIZE = 32
 ED25519 = b"\x01"  # the signature type byte of C2SP signed notes
+COSIGNATURE = b"\x04"  # the type byte of Ed25519 witness cosignatures (tlog-cosignature v1)
+PRIVATE_PREFIX = "PRIVATE+KEY+"
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 
 
@@ -138,37 +141,78 @@ def verify_consistency(
 # --- Signed checkpoints (c2sp.org/signed-note, c2sp.org/tlog-checkpoint) --------------
 
 
-def key_id(name: str, public: bytes) -> bytes:
-    return hashlib.sha256(name.encode() + b"\n" + ED25519 + public).digest()[:4]
+def key_id(name: str, public: bytes, kind: bytes = ED25519) -> bytes:
+    return hashlib.sha256(name.encode() + b"\n" + kind + public).digest()[:4]
+
+
+def _named_key(text: str, what: str) -> tuple[str, bytes, bytes, bytes]:
+    """name, key id, type byte and key material of `name+hex id+base64(type || key)`."""
+    parts = text.strip().split("+", 2)
+    if len(parts) != 3:
+        raise VerificationError(f"{what} reads name+keyid+base64key")
+    name, hex_id, encoded = parts
+    try:
+        raw, kid = base64.b64decode(encoded, validate=True), bytes.fromhex(hex_id)
+    except (binascii.Error, ValueError):
+        raise VerificationError(f"{what} is not valid base64 or hex") from None
+    if not name or len(raw) != 33 or raw[:1] not in (ED25519, COSIGNATURE):
+        raise VerificationError(f"{what} is not a named Ed25519 key")
+    return name, kid, raw[:1], raw[1:]
 
 
 @dataclass(frozen=True)
 class VerifierKey:
-    """`name+hex key id+base64(0x01 || public key)`, as the Go note package writes it."""
+    """`name+hex key id+base64(type || public key)`, as the Go note package writes it:
+    type 0x01 for a log's key, 0x04 for a witness's cosignature key."""
 
     name: str
     id: bytes
     public: bytes
+    kind: bytes = ED25519
 
     @classmethod
     def parse(cls, text: str) -> VerifierKey:
-        parts = text.strip().split("+", 2)
-        if len(parts) != 3:
-            raise VerificationError("a verifier key reads name+keyid+base64key")
-        name, hex_id, encoded = parts
-        try:
-            raw, kid = base64.b64decode(encoded, validate=True), bytes.fromhex(hex_id)
-        except (binascii.Error, ValueError) as exc:
-            raise VerificationError(f"the verifier key is not valid base64 or hex: {exc}") from exc
-        if not name or len(raw) != 33 or raw[:1] != ED25519:
-            raise VerificationError("the verifier key is not an Ed25519 key with a name")
-        if key_id(name, raw[1:]) != kid:
+        name, kid, kind, public = _named_key(text, "a verifier key")
+        if key_id(name, public, kind) != kid:
             raise VerificationError("the verifier key's id does not match its name and key")
-        return cls(name, kid, raw[1:])
+        return cls(name, kid, public, kind)
 
     def __str__(self) -> str:
-        encoded = base64.b64encode(ED25519 + self.public).decode()
+        encoded = base64.b64encode(self.kind + self.public).decode()
         return f"{self.name}+{self.id.hex()}+{encoded}"
+
+
+@dataclass(frozen=True)
+class PrivateKey:
+    """`PRIVATE+KEY+name+hex key id+base64(type || seed)`: a log's signing key (type
+    0x01) or a witness's cosigning key (type 0x04)."""
+
+    name: str
+    private: Ed25519PrivateKey
+    kind: bytes = ED25519
+
+    @classmethod
+    def parse(cls, text: str) -> PrivateKey:
+        text = text.strip()
+        if not text.startswith(PRIVATE_PREFIX):
+            raise VerificationError(
+                f"a private key starts with {PRIVATE_PREFIX}; make one with "
+                "`smartgov ledger keygen`"
+            )
+        name, kid, kind, seed = _named_key(text[len(PRIVATE_PREFIX) :], "a private key")
+        found = cls(name, Ed25519PrivateKey.from_private_bytes(seed), kind)
+        if found.verifier.id != kid:
+            raise VerificationError("the private key's id does not match its name and key")
+        return found
+
+    @property
+    def verifier(self) -> VerifierKey:
+        public = self.private.public_key().public_bytes_raw()
+        return VerifierKey(self.name, key_id(self.name, public, self.kind), public, self.kind)
+
+    def __str__(self) -> str:
+        encoded = base64.b64encode(self.kind + self.private.private_bytes_raw()).decode()
+        return f"{PRIVATE_PREFIX}{self.name}+{self.verifier.id.hex()}+{encoded}"
 
 
 @dataclass(frozen=True)
@@ -179,24 +223,33 @@ class Checkpoint:
     note: str
 
 
-def open_checkpoint(note: str, key: VerifierKey) -> Checkpoint:
-    """The checkpoint in a signed note, once its signature by ``key`` checks out."""
+def _signed_note(note: str) -> tuple[str, list[tuple[str, bytes]]]:
+    """A signed note's text (with its final newline) and its (name, signature) lines."""
     if not note.endswith("\n") or "\n\n" not in note:
         raise VerificationError("not a signed note: no blank line before the signatures")
     text, _, signatures = note.rpartition("\n\n")
-    text += "\n"
     if any(c < " " and c != "\n" for c in note):
         raise VerificationError("a signed note may not hold control characters")
-    verified = False
+    lines = []
     for line in signatures.splitlines():
         prefix, _, rest = line.partition(" ")
         name, _, encoded = rest.partition(" ")
         if prefix != "\u2014" or not name or not encoded:
             raise VerificationError(f"not a signature line: {line!r}")
         try:
-            raw = base64.b64decode(encoded, validate=True)
+            lines.append((name, base64.b64decode(encoded, validate=True)))
         except binascii.Error as exc:
             raise VerificationError(f"the signature of {name} is not base64") from exc
+    return text + "\n", lines
+
+
+def open_checkpoint(note: str, key: VerifierKey) -> Checkpoint:
+    """The checkpoint in a signed note, once its signature by ``key`` checks out."""
+    if key.kind != ED25519:
+        raise VerificationError(f"{key.name} is a witness's key, not a log's")
+    text, signatures = _signed_note(note)
+    verified = False
+    for name, raw in signatures:
         if name != key.name or raw[:4] != key.id:
             continue  # another key's signature (a witness, a rotated key): ignored
         try:
@@ -220,6 +273,48 @@ def open_checkpoint(note: str, key: VerifierKey) -> Checkpoint:
     if origin != key.name:
         raise VerificationError(f"the checkpoint is for log {origin!r}, not {key.name!r}")
     return Checkpoint(origin, int(size), root_hash, note)
+
+
+# --- Witness cosignatures (c2sp.org/tlog-cosignature, Ed25519 v1) -------------------
+
+
+def _cosigned_message(text: str, timestamp: int) -> bytes:
+    return f"cosignature/v1\ntime {timestamp}\n{text}".encode()
+
+
+def cosign(note: str, witness: PrivateKey, timestamp: int) -> str:
+    """``note`` with the witness's cosignature line added. Call it only for a
+    checkpoint whose consistency with everything the witness saw before is proved."""
+    if witness.kind != COSIGNATURE:
+        raise VerificationError(f"{witness.name} is not a witness key (make one with --witness)")
+    if not 0 <= timestamp < 2**63:
+        raise VerificationError("a cosignature's time is a POSIX timestamp below 2^63")
+    text, _ = _signed_note(note)
+    signature = witness.private.sign(_cosigned_message(text, timestamp))
+    raw = witness.verifier.id + timestamp.to_bytes(8, "big") + signature
+    return f"{note}\u2014 {witness.name} {base64.b64encode(raw).decode()}\n"
+
+
+def open_cosignature(note: str, witness: VerifierKey) -> int:
+    """The time at which ``witness`` cosigned the checkpoint in ``note``, once its
+    cosignature checks out."""
+    if witness.kind != COSIGNATURE:
+        raise VerificationError(f"{witness.name} is not a witness's cosignature key")
+    text, signatures = _signed_note(note)
+    for name, raw in signatures:
+        if name != witness.name or raw[:4] != witness.id:
+            continue
+        if len(raw) != 4 + 8 + 64:
+            raise VerificationError(f"the cosignature by {name} is not 76 bytes long")
+        timestamp = int.from_bytes(raw[4:12], "big")
+        try:
+            Ed25519PublicKey.from_public_bytes(witness.public).verify(
+                raw[12:], _cosigned_message(text, timestamp)
+            )
+        except InvalidSignature:
+            raise VerificationError(f"the cosignature by {name} is not valid") from None
+        return timestamp
+    raise VerificationError(f"the checkpoint is not cosigned by {witness.name}")
 
 
 # --- Talking to a log over HTTP ------------------------------------------------------
@@ -291,9 +386,16 @@ def root_of(leaves: list[bytes]) -> bytes:
 
 
 def audit(
-    log: Log, key: VerifierKey, entries: list[int], state: Path | None, everything: bool
+    log: Log,
+    key: VerifierKey,
+    entries: list[int],
+    state: Path | None,
+    everything: bool,
+    witness: PrivateKey | None = None,
 ) -> list[str]:
-    """Every check asked for; returns what was verified, raises at the first failure."""
+    """Every check asked for; returns what was verified, raises at the first failure.
+    A witness (which needs ``state``) cosigns the checkpoint only once its consistency
+    with the one it kept is proved, and keeps the cosigned note as its new state."""
     checkpoint = open_checkpoint(log.checkpoint(), key)
     done = [f"checkpoint: {checkpoint.size} entries, signed by {key.name}"]
     for index in entries:
@@ -308,13 +410,18 @@ def audit(
             seen = open_checkpoint(state.read_text(encoding="utf-8"), key)
             proof = (
                 log.consistency(seen.size, checkpoint.size)
-                if seen.size and seen.size != checkpoint.size
+                if 0 < seen.size < checkpoint.size  # a shrunk log is refused below
                 else []
             )
             if seen.size:
                 verify_consistency(seen.size, checkpoint.size, seen.root, checkpoint.root, proof)
             done.append(f"consistent with the {seen.size} entries seen before")
-        state.write_text(checkpoint.note, encoding="utf-8")
+        kept = checkpoint.note
+        if witness is not None:
+            kept = cosign(checkpoint.note, witness, int(time.time()))
+            done.append(f"cosigned {checkpoint.size} entries as {witness.name}")
+            done.append(kept.rstrip("\n").rpartition("\n")[2])  # the cosignature line
+        state.write_text(kept, encoding="utf-8")
     if everything:
         leaves: list[bytes] = []
         while len(leaves) < checkpoint.size:
@@ -340,10 +447,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--entry", type=int, action="append", default=[], help="check inclusion")
     parser.add_argument("--state", type=Path, help="file keeping the last checkpoint seen")
     parser.add_argument("--all", action="store_true", help="download every entry, rehash")
+    parser.add_argument(
+        "--witness", type=Path, help="file with a witness key: cosign consistent growth"
+    )
     args = parser.parse_args(argv)
+    if args.witness is not None and args.state is None:
+        parser.error("--witness needs --state: a witness cosigns only growth from what it kept")
     try:
         key = VerifierKey.parse(args.key)
-        for line in audit(Log(args.log), key, args.entry, args.state, args.all):
+        witness = None
+        if args.witness is not None:
+            witness = PrivateKey.parse(args.witness.read_text(encoding="utf-8"))
+        for line in audit(Log(args.log), key, args.entry, args.state, args.all, witness):
             print(f"ok  {line}")
     except VerificationError as exc:
         print(f"FAILED  {exc}", file=sys.stderr)

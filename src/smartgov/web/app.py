@@ -25,6 +25,7 @@ from smartgov.exchange import remote
 from smartgov.exchange import service as exchange
 from smartgov.ledger import keys
 from smartgov.ledger import service as ledger
+from smartgov.ledger.schedule import Checkpointer
 from smartgov.web import api, errors, pages
 from smartgov.web.deps import require
 from smartgov.web.templating import make_environment
@@ -96,8 +97,15 @@ class PageSessions:
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Start the in-server decision worker (the embedded default) and stop it cleanly."""
+    """Start the in-server decision worker (the embedded default) and the checkpoint
+    schedule, and stop them cleanly."""
     settings: Settings = app.state.settings
+    signing = None
+    if settings.checkpoint_seconds:
+        signing = Checkpointer(app.state.sessionmaker, app.state.signer,
+                               settings.checkpoint_seconds)  # fmt: skip
+        signing.start()
+    app.state.checkpointer = signing
     worker = None
     if settings.runs_case_worker:
         worker = cases.Worker(make_sessionmaker(make_engine(settings)), settings,
@@ -113,6 +121,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     gc.unfreeze()
     if worker is not None:
         worker.stop()
+    if signing is not None:
+        signing.stop()
 
 
 def create_app(settings: Settings) -> FastAPI:

@@ -11,10 +11,12 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Literal
 
 import pytest
 import uvicorn
 from fastapi.testclient import TestClient
+from pydantic import ConfigDict
 from sqlalchemy import Engine, delete
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -30,9 +32,19 @@ from smartgov.exchange.service import (
     register_demo_datasets,
     seed_demo_grants,
 )
+from smartgov.ledger import kinds
 from smartgov.rules.service import sync_grants
 from smartgov.web.app import create_app
 
+
+class ScratchEntry(kinds.Entry):
+    """Entries tests append to exercise the log itself: any fields."""
+
+    model_config = ConfigDict(extra="allow")
+    kind: Literal["test"]
+
+
+kinds.register("test", ScratchEntry)
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct-horse-battery"
 CAST = {

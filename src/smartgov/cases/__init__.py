@@ -1,1 +1,3 @@
 """cases capability: applications, decisions and reviews (issue 5)."""
+
+from smartgov.cases import entries as entries  # declares its ledger entry kinds

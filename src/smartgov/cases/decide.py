@@ -5,6 +5,7 @@ an automated decision or a case for a person, with the reasons recorded either w
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from dataclasses import dataclass, field
 from datetime import date
@@ -53,9 +54,12 @@ class Verdict:
         return not self.reasons
 
 
-def input_hash(facts: dict[str, Any]) -> str:
-    text = json.dumps(facts, sort_keys=True, default=str, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
+def commitment(salt: bytes, value: Any) -> str:
+    """A keyed hash (HMAC-SHA-256) of ``value`` under the case's salt: it shows later that
+    the facts or words kept in the case row are the ones the ledger recorded, while the
+    ledger alone lets nobody test a guess (a birth date has only some 40,000 values)."""
+    text = json.dumps(value, sort_keys=True, default=str, separators=(",", ":"))
+    return hmac.new(salt, text.encode(), hashlib.sha256).hexdigest()
 
 
 def check(
@@ -86,7 +90,7 @@ def check(
     payload["explanation"] = {lang: rules.explain(decision, lang) for lang in ("en", "zh-Hans")}
     verdict = Verdict(
         outcome=decision.outcome, amount=decision.amount, facts=facts, sources=sources,
-        input_hash=input_hash(facts), payload=payload, subject=subject,
+        input_hash=commitment(case.salt, facts), payload=payload, subject=subject,
     )  # fmt: skip
     if service.definition.risk == "high_impact":
         reasons.append("high_impact")
@@ -115,7 +119,7 @@ def failed(case: Case, service: rules.Service, read: exchange.Fetched | None) ->
     facts = dict(case.answers or {}) | (dict(read.values) if read else {})
     return Verdict(
         outcome="undetermined", amount=None, facts=facts, sources={},
-        input_hash=input_hash(facts), payload={"version": service.definition.version},
+        input_hash=commitment(case.salt, facts), payload={"version": service.definition.version},
         reasons=["check_failed"], subject=read.subject if read else "",
     )  # fmt: skip
 

@@ -3,6 +3,7 @@ documents, notifications, the second-check models and proactive invitations."""
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -25,6 +27,10 @@ from smartgov.core.clock import now
 from smartgov.core.db import Base
 
 POSITION = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def new_salt() -> bytes:
+    return secrets.token_bytes(16)
 
 
 class Case(Base):
@@ -73,6 +79,10 @@ class Case(Base):
     model_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
     model_score: Mapped[float | None] = mapped_column(Float, nullable=True)
     input_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # Keys the case's commitments in the ledger (its facts, a reviewer's words): kept
+    # here, never logged, so guesses cannot be tested against the log, and erasing the
+    # case erases what its ledger entries could confirm.
+    salt: Mapped[bytes] = mapped_column(LargeBinary(16), default=new_salt)
     facts: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     sources: Mapped[dict[str, str] | None] = mapped_column(JSON, nullable=True)
     decision: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)

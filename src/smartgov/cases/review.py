@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from smartgov.cases import jobs, notify
+from smartgov.cases import decide, jobs, notify
 from smartgov.cases.models import Case
 from smartgov.cases.workflow import State, move
 from smartgov.core.clock import now
@@ -89,7 +89,8 @@ def review(
         {"case": case.ref, "service": case.service_id, "outcome": outcome,
          "automated_outcome": case.automated_outcome, "override": override,
          "appeal_result": case.appeal_result, "reviewer": actor,
-         "justification": justification or None, "input_hash": case.input_hash},
+         "justification_hash": decide.commitment(case.salt, justification)
+         if justification else None, "input_hash": case.input_hash},
     )  # fmt: skip
     notify.case_changed(session, case, "appeal_decided" if appeal else "decided")
     return case

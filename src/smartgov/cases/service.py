@@ -130,7 +130,7 @@ def open_alert(session: Session, settings: Settings, service_id: str, *, kind: s
     session.add(alert)
     session.flush()
     ledger.record(session, "alert", {"action": "open", "alert": alert.id, "service": service_id,
-                                     "kind": kind, "by": by})  # fmt: skip
+                                     "alert_kind": kind, "by": by})  # fmt: skip
     return alert
 
 

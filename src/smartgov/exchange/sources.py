@@ -114,7 +114,7 @@ def declare(
     session.flush()
     ledger.record(
         session, "source",
-        {"action": "declared", "source": made.id, "kind": kind, "name": name,
+        {"action": "declared", "source": made.id, "source_kind": kind, "name": name,
          "remote": bool(url), "department": department, "by": by},
     )  # fmt: skip
     return made
@@ -143,7 +143,7 @@ def withdraw(session: Session, source_id: int, *, actor: User | None) -> Source:
     session.delete(found)
     ledger.record(
         session, "source",
-        {"action": "withdrawn", "source": source_id, "kind": found.kind, "name": found.name,
+        {"action": "withdrawn", "source": source_id, "source_kind": found.kind, "name": found.name,
          "remote": bool(found.url), "department": found.department_code,
          "by": "system" if actor is None else f"user:{actor.id}"},
     )  # fmt: skip

@@ -3,13 +3,15 @@ is its client."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
 from fastapi.responses import PlainTextResponse
 
 from smartgov.core.errors import NotFound
 from smartgov.core.i18n import N_
 from smartgov.core.roles import Permission
-from smartgov.ledger import service
+from smartgov.ledger import kinds, service
 from smartgov.ledger.models import LedgerEntry
 from smartgov.ledger.schemas import ConsistencyOut, EntriesOut, EntryOut, InclusionOut, KeyOut
 from smartgov.ledger.verify import leaf_hash
@@ -42,6 +44,13 @@ def checkpoint(session: SessionDep) -> str:
         raise NotFound(N_("No checkpoint has been signed yet; the server signs one within "
                           "seconds of the first entry."))  # fmt: skip
     return signed.note
+
+
+@router.get("/schemas")
+def entry_schemas() -> dict[str, dict[str, Any]]:
+    """The JSON Schema of each kind of entry, by kind: what an entry may hold, checked
+    before it is appended."""
+    return kinds.schemas()
 
 
 @router.get("/entries")

@@ -22,7 +22,7 @@ from smartgov.core.clock import now
 from smartgov.core.db import write_rows
 from smartgov.core.errors import FieldError, Invalid
 from smartgov.core.i18n import N_
-from smartgov.ledger import batch, merkle
+from smartgov.ledger import batch, kinds, merkle
 from smartgov.ledger.keys import Signer
 from smartgov.ledger.merkle import Node
 from smartgov.ledger.models import LedgerCheckpoint, LedgerEntry, LedgerHead, LedgerNode
@@ -94,7 +94,9 @@ def append(session: Session, records: Sequence[Mapping[str, Any]]) -> list[int]:
     if not records:
         return []
     stamp = now().isoformat(timespec="milliseconds")
-    bodies = [canonical({**r, "time": stamp}) for r in records]
+    stamped = [{**r, "time": stamp} for r in records]
+    kinds.check(stamped)  # each kind's schema: no field, and so no personal data, unplanned
+    bodies = [canonical(r) for r in stamped]
     conn = session.connection()
     end = conn.execute(_GROW, {"n": len(bodies)}).scalar_one()
     start = end - len(bodies)

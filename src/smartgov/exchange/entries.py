@@ -1,0 +1,93 @@
+"""The exchange's ledger entries: reads, grants, registry sources, datasets and private
+statistics. Each names who acted and what was read or decided, never a person: the
+subject is the purpose's pseudonym, fields are names, not values."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from smartgov.ledger.kinds import Entry, register
+
+Id = Field(max_length=200)
+
+
+class AccessEntry(Entry):
+    """A read of registry data for one subject, granted or refused."""
+
+    kind: Literal["access"]
+    outcome: Literal["granted", "refused"]
+    consumer: str = Id  # service:ID, user:N or node:NAME: never a name
+    role: str | None
+    department: str | None
+    on_behalf_of: str | None
+    purpose: str | None
+    legal_basis: str
+    case: str | None
+    subject: str = Field(pattern=r"^[0-9a-f]{16,64}$")  # the purpose's pseudonym
+    unit: str
+    fields: dict[str, list[str]]  # dataset code -> field names read
+    hold_until: str | None
+    reason: str | None  # the platform's own refusal message, never the reader's words
+
+
+class GrantEntry(Entry):
+    kind: Literal["grant"]
+    action: Literal["created", "revoked"]
+    grant: int
+    consumer: str
+    dataset: str
+    fields: list[str]
+    purpose: str
+    legal_basis: str
+    identified: bool
+    reveal: bool
+    may_hold: bool
+    expires_at: str | None
+    by: str
+
+
+class SourceEntry(Entry):
+    kind: Literal["source"]
+    action: Literal["declared", "withdrawn"]
+    source: int
+    # The source's own kind (a table, a view, a file): not `kind`, which is the entry's.
+    source_kind: str
+    name: str
+    remote: bool
+    department: str
+    by: str
+
+
+class DatasetEntry(Entry):
+    kind: Literal["dataset"]
+    dataset: str
+    department: str
+    unit: str
+    fields: dict[str, str]  # field name -> sensitivity
+    provider: str
+    privacy_budget: float
+    by: str
+
+
+class StatisticEntry(Entry):
+    """A differentially private release, or its refusal when the budget is spent."""
+
+    kind: Literal["statistic"]
+    dataset: str
+    statistic: str
+    field: str
+    epsilon: float
+    bounds: list[float] | None
+    by: str
+    outcome: Literal["released", "refused"]
+    value: float | None = None
+    budget_left: float
+
+
+register("access", AccessEntry)
+register("grant", GrantEntry)
+register("source", SourceEntry)
+register("dataset", DatasetEntry)
+register("statistic", StatisticEntry)

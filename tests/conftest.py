@@ -9,6 +9,7 @@ import re
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
@@ -177,3 +178,21 @@ def bearer(client: TestClient, username: str) -> dict[str, str]:
     response = client.post("/api/v1/auth/token", json={"username": username, "password": PASSWORD})
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['token']}"}
+
+
+def open_case(
+    factory: sessionmaker[Session], settings: Settings, applicant: User,
+    service: str = "old-age-allowance",
+) -> str:  # fmt: skip
+    """A case of ``applicant`` waiting for a reviewer of the service's department (the
+    applicant asked for a person), as case-bound reads need; its reference."""
+    from smartgov.cases import service as cases
+
+    app = cases.Application(service_id=service, idempotency_key=uuid.uuid4().hex,
+                            consent=True, human_decision=True)  # fmt: skip
+    with transaction(factory) as session:
+        case, _ = cases.submit(session, settings, actor=applicant, app=app)
+        ref = case.ref
+    while cases.decide_batch(factory, settings):
+        pass
+    return ref

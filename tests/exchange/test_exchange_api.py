@@ -22,7 +22,7 @@ from smartgov.exchange import service as exchange
 from smartgov.ledger import keys
 from smartgov.ledger import service as ledger
 from smartgov.ledger.verify import leaf_hash, verify_inclusion
-from tests.conftest import PASSWORD, bearer, login
+from tests.conftest import PASSWORD, bearer, login, open_case
 
 
 def test_it_publishes_the_catalogue_as_dcat(client: TestClient) -> None:
@@ -101,21 +101,19 @@ def test_it_grants_and_revokes_with_reasons(client: TestClient) -> None:
     assert client.get("/api/v1/grants", headers=bearer(client, "citizen")).status_code == 403
 
 
-def test_it_fetches_masked_and_records_refusals(client: TestClient, cast: dict[str, User]) -> None:
+def test_it_fetches_masked_and_records_refusals(
+    client: TestClient, cast: dict[str, User], factory: sessionmaker[Session], settings: Settings
+) -> None:
     reviewer = bearer(client, "reviewer")
     person = cast["citizen"].person_id
     asked = {
         "subject": {"unit": "person", "id": person},
         "fields": ["monthly_income", "disability_grade"],
-        "purpose": "case-review", "case": "case-77",
+        "purpose": "case-review", "case": open_case(factory, settings, cast["citizen"]),
     }  # fmt: skip
     got = client.post("/api/v1/exchange/fetch", json=asked, headers=reviewer)
     assert got.status_code == 200, got.text
     assert got.json()["masked"] == []  # the review grant reveals what it covers
-    counter = bearer(client, "counter")
-    names = {**asked, "fields": ["name", "birth_date"], "purpose": "counter-service"}
-    shown = client.post("/api/v1/exchange/fetch", json=names, headers=counter).json()
-    assert shown["values"]["name"] != "••••"
     no_purpose = client.post("/api/v1/exchange/fetch", json={**asked, "purpose": ""},
                              headers=reviewer)  # fmt: skip
     assert no_purpose.status_code == 422
@@ -131,12 +129,79 @@ def test_it_fetches_masked_and_records_refusals(client: TestClient, cast: dict[s
     assert client.get("/api/v1/me/accesses", headers=reviewer).status_code == 403
 
 
+def test_reads_for_a_case_need_an_open_case_of_the_readers_department_about_the_subject(
+    client: TestClient, cast: dict[str, User], factory: sessionmaker[Session], settings: Settings
+) -> None:
+    reviewer = {**bearer(client, "reviewer"), "accept-language": "en"}  # civil affairs
+    mine = open_case(factory, settings, cast["citizen"])  # old-age: civil affairs
+    other_department = open_case(
+        factory, settings, cast["citizen"], "unemployment-insurance-benefit"
+    )
+    asked = {"subject": {"unit": "person", "id": cast["citizen"].person_id},
+             "fields": ["monthly_income"], "purpose": "case-review"}  # fmt: skip
+
+    def refused(body: dict[str, object]) -> tuple[int, str]:
+        answer = client.post("/api/v1/exchange/fetch", json=body, headers=reviewer)
+        problem = answer.json()["error"]["fields"][0]
+        assert problem["field"] == "case"
+        return answer.status_code, problem["message"]
+
+    assert refused(asked) == (422, "Name the case the data is read for.")
+    assert refused({**asked, "case": "C-NOPE"})[0] == 403
+    # Another department's case answers as a missing one: its existence is not ours.
+    assert refused({**asked, "case": other_department}) == refused({**asked, "case": "C-NOPE"})
+    neighbour = {**asked, "subject": {"unit": "person", "id": cast["citizen"].person_id + 1}}
+    assert refused({**neighbour, "case": mine}) == (
+        403, "The case is not about this person or enterprise.")  # fmt: skip
+    assert client.post("/api/v1/exchange/fetch", json={**asked, "case": mine},
+                       headers=reviewer).status_code == 200  # fmt: skip
+    with transaction(factory) as session:  # decided: the case no longer opens reads
+        from smartgov.cases import service as cases
+
+        case = cases.find_case(session, mine, cast["reviewer"])
+        cases.review_case(session, case, reviewer=cast["reviewer"], action="reject",
+                          version=case.version, justification="test")  # fmt: skip
+    assert refused({**asked, "case": mine})[1] == (
+        "The case is not open for review; reads for it have ended.")  # fmt: skip
+    refusals = client.get("/api/v1/me/accesses", headers=bearer(client, "citizen")).json()
+    assert [a["outcome"] for a in refusals[:2]] == ["refused", "granted"]  # recorded
+
+
+def test_the_counter_reads_only_through_its_own_door(
+    client: TestClient, cast: dict[str, User], factory: sessionmaker[Session]
+) -> None:
+    counter = bearer(client, "counter")
+    person = cast["citizen"].person_id
+    walked = client.post("/api/v1/exchange/fetch", headers=counter, json={
+        "subject": {"unit": "person", "id": person}, "fields": ["name", "birth_date"],
+        "purpose": "counter-service"})  # fmt: skip
+    assert walked.status_code == 403  # no walking the register by sequential number
+    assert walked.json()["error"]["fields"][0]["field"] == "purpose"
+    with transaction(factory) as session:
+        record = exchange.person_record(session, person)
+        assert record is not None
+        resident_id = record["person"].resident_id
+    found = client.post("/api/v1/counter/lookup", json={"resident_id": resident_id},
+                        headers=counter)  # fmt: skip
+    assert found.status_code == 200, found.text
+    assert found.json()["name"] == record["person"].name
+    wrong_digit = resident_id[:17] + ("0" if resident_id[17] != "0" else "1")
+    bad = client.post("/api/v1/counter/lookup", json={"resident_id": wrong_digit}, headers=counter)
+    assert bad.status_code == 422 and bad.json()["error"]["fields"][0]["field"] == "resident_id"
+    assert client.post("/api/v1/counter/lookup", json={"resident_id": resident_id},
+                       headers=bearer(client, "reviewer")).status_code == 403  # fmt: skip
+    seen = client.get("/api/v1/me/accesses", headers=bearer(client, "citizen")).json()
+    assert seen[0]["seq"] == found.json()["ledger_index"]
+    assert seen[0]["purpose"] == "counter-service"
+
+
 def test_it_gives_the_citizen_a_proof_for_each_read(
     client: TestClient, cast: dict[str, User], factory: sessionmaker[Session], settings: Settings
 ) -> None:
     reviewer = bearer(client, "reviewer")
     asked = {"subject": {"unit": "person", "id": cast["citizen"].person_id},
-             "fields": ["monthly_income"], "purpose": "case-review"}  # fmt: skip
+             "fields": ["monthly_income"], "purpose": "case-review",
+             "case": open_case(factory, settings, cast["citizen"])}  # fmt: skip
     assert client.post("/api/v1/exchange/fetch", json=asked, headers=reviewer).status_code == 200
     latest = client.get("/api/v1/me/accesses", headers=bearer(client, "citizen")).json()[0]
     with transaction(factory) as session:  # the server's schedule, one tick of it
@@ -183,12 +248,13 @@ def test_it_records_every_one_of_many_concurrent_reads(
     person = cast["citizen"].person_id
     assert person is not None
     subject = exchange.Subject("person", person)
+    case = open_case(factory, settings, cast["citizen"])
     with transaction(factory) as session:
         before = len(exchange.accesses_to(session, settings, subject))
 
     def reads(_: int) -> list[int]:
         with httpx.Client(base_url=server, headers=headers) as http:
-            asked = {"subject": {"unit": "person", "id": person},
+            asked = {"subject": {"unit": "person", "id": person}, "case": case,
                      "fields": ["monthly_income"], "purpose": "case-review"}  # fmt: skip
             answers = [http.post("/api/v1/exchange/fetch", json=asked) for _ in range(5)]
         assert [a.status_code for a in answers] == [200] * 5

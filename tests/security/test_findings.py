@@ -7,9 +7,15 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from sqlalchemy.orm import Session, sessionmaker
 
+from smartgov.core.db import transaction
 from smartgov.core.models import User
-from tests.conftest import PASSWORD
+from smartgov.core.settings import Settings
+from smartgov.exchange.service import valid_resident_id
+from smartgov.ledger import keys
+from smartgov.ledger import service as ledger
+from tests.conftest import PASSWORD, open_case
 
 
 @pytest.fixture(scope="module")
@@ -169,3 +175,53 @@ def test_a_department_without_a_keepers_grant_reads_nothing(http: httpx.Client) 
     enterprise = http.get("/registry/enterprises/1", headers=market)
     assert enterprise.status_code == 200
     assert enterprise.json()["employees"] is None  # HRSS keeps the insured headcount
+
+
+# --- Finding 6: a checkpoint signed on demand over an edited tail ---------------------
+
+
+def test_asking_for_a_checkpoint_does_not_sign_one(
+    http: httpx.Client, factory: sessionmaker[Session], settings: Settings
+) -> None:
+    """The attack: edit the unsigned tail, then ask for a checkpoint, which signed the
+    edit. Checkpoints now come from the schedule alone (off in tests), so asking signs
+    nothing; the schedule's own refusal of an edited tail is in tests/ledger."""
+    with transaction(factory) as session:
+        ledger.sign(session, keys.from_settings(settings))
+        at = ledger.append(session, [{"kind": "test", "n": "tail"}])[0]
+    note = http.get("/ledger/checkpoint").text
+    assert int(note.split("\n")[1]) == at  # the new entry is not under it
+    assert int(http.get("/ledger/checkpoint").text.split("\n")[1]) == at
+
+
+# --- Finding 8: reads "for a case" with no case, and the counter walking the register --
+
+
+def test_a_reviewer_cannot_read_the_neighbour_for_a_case(
+    http: httpx.Client, cast: dict[str, User], factory: sessionmaker[Session], settings: Settings
+) -> None:
+    reviewer = as_user(http, "reviewer")
+    case = open_case(factory, settings, cast["citizen"])
+    person = cast["citizen"].person_id
+    assert person is not None
+    for subject, named in ((person, None), (person + 1, case), (person, "C-00000001")):
+        asked = {"subject": {"unit": "person", "id": subject}, "fields": ["monthly_income"],
+                 "purpose": "case-review", "case": named}  # fmt: skip
+        refused = http.post("/exchange/fetch", json=asked, headers=reviewer)
+        assert refused.status_code in (403, 422) and fields_of(refused) == {"case"}
+
+
+def test_the_counter_cannot_walk_the_register_by_number(
+    http: httpx.Client, cast: dict[str, User]
+) -> None:
+    counter = as_user(http, "counter")
+    for person in range(1, 6):
+        walked = http.post("/exchange/fetch", headers=counter, json={
+            "subject": {"unit": "person", "id": person}, "fields": ["name"],
+            "purpose": "counter-service"})  # fmt: skip
+        assert walked.status_code == 403 and fields_of(walked) == {"purpose"}
+    body = "11010119900101001"
+    wrong = next(body + c for c in "0123456789X" if not valid_resident_id(body + c))
+    for guess in (body, wrong):  # 17 digits; 18 with a check digit that does not fit
+        guessed = http.post("/counter/lookup", json={"resident_id": guess}, headers=counter)
+        assert guessed.status_code == 422 and fields_of(guessed) == {"resident_id"}

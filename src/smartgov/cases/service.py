@@ -24,6 +24,7 @@ from smartgov.core.i18n import N_
 from smartgov.core.models import User
 from smartgov.core.roles import Role
 from smartgov.core.settings import Settings
+from smartgov.exchange import service as exchange
 from smartgov.ledger import service as ledger
 from smartgov.rules import service as rules
 
@@ -81,6 +82,31 @@ def can_see(case: Case, user: User) -> bool:
         return True
     staff = (Role.reviewer, Role.department_officer)
     return user.role in staff and user.department_code == case.department_code
+
+
+#: States in which a person still works on a case, and may read data for it.
+WORKED_ON = (State.awaiting_review.value, State.needs_information.value, State.appealed.value)
+
+
+def binds_read(
+    session: Session, case_ref: str, department: str | None, subject: exchange.Subject
+) -> str | None:
+    """The exchange's ``CaseBinding``: None when the case is open, belongs to the
+    reader's department and concerns the subject (the applicant, the case's subject,
+    or a member of the household it is about); otherwise why not. A case of another
+    department is answered like a missing one: its existence is not the reader's."""
+    case = session.scalars(select(Case).where(Case.ref == case_ref)).first()
+    if case is None or department is None or case.department_code != department:
+        return N_("No case of your department has this reference.")
+    if case.state not in WORKED_ON:
+        return N_("The case is not open for review; reads for it have ended.")
+    concerned = {(case.unit, case.subject_key), (case.applicant_unit, case.applicant_key)}
+    if (subject.unit, subject.key) in concerned:
+        return None
+    member = case.unit == "household" and subject.unit == "person"
+    if member and exchange.household_of(session, subject.key) == case.subject_key:
+        return None
+    return N_("The case is not about this person or enterprise.")
 
 
 def my_cases(session: Session, user: User) -> list[Case]:

@@ -21,7 +21,7 @@ from smartgov.core.clock import now, today
 from smartgov.core.errors import DomainError, FieldError
 from smartgov.core.i18n import N_
 from smartgov.core.settings import Settings
-from smartgov.exchange import catalogue, grants, providers, remote
+from smartgov.exchange import catalogue, grants, providers, purposes, remote
 from smartgov.exchange.grants import Consumer
 from smartgov.exchange.models import Access
 from smartgov.ledger import service as ledger
@@ -200,13 +200,17 @@ def fetch(
     on_behalf_of: str | None = None,
     hold_until: date | None = None,
     recorder: Recorder = in_transaction,
+    binding: purposes.CaseBinding | None = None,
+    own_door: bool = False,
 ) -> Fetched:
     """Read ``fields`` of ``subject`` for ``purpose``, or raise ``Refused`` (recorded).
-    The record goes through ``recorder``: by default it commits with ``session``."""
+    The record goes through ``recorder``: by default it commits with ``session``.
+    ``binding`` checks the case of a case-bound purpose; ``own_door`` says the caller
+    is the door a purpose of ``purposes.OWN_DOOR`` must come through."""
     (result,) = fetch_many(
         session, settings, consumer=consumer, subjects=[subject], fields=fields,
         purpose=purpose, cases=[case], on_behalf_of=on_behalf_of, hold_until=hold_until,
-        recorder=recorder,
+        recorder=recorder, binding=binding, own_door=own_door,
     )  # fmt: skip
     if isinstance(result, Refused):
         raise result
@@ -225,6 +229,8 @@ def fetch_many(
     on_behalf_of: str | None = None,
     hold_until: date | None = None,
     recorder: Recorder = in_transaction,
+    binding: purposes.CaseBinding | None = None,
+    own_door: bool = False,
 ) -> list[Fetched | Refused]:
     """``fetch`` for several subjects of one unit at once (a decision worker's batch):
     the catalogue and the grants are checked once, each dataset is read with one query,
@@ -267,17 +273,21 @@ def fetch_many(
             for r in reads
         ]
     used, refusal = _check_grants(first, set(fields))
+    if refusal is None:
+        refusal = _check_door(first, own_door)
     if refusal is not None:
         return [r.refuse(*refusal) for r in reads]
+    # Per subject: a case-bound purpose needs a case that binds this read.
+    unbound = [_check_case(r, binding) for r in reads]
     legal_basis = "; ".join(sorted({g.legal_basis for g in used}))
     for read in reads:
         read.legal_basis = legal_basis
-    keys = [s.key for s in subjects]
+    keys = [r.subject.key for r, why in zip(reads, unbound, strict=True) if why is None]
     rows: dict[str, dict[int, dict[str, Any]]] = {}
     for code, names in datasets.items():
         provider = providers.provider_for(located[names[0]].provider, settings)
         try:
-            rows[code] = provider.read_many(session, keys, names, first.purpose)
+            rows[code] = provider.read_many(session, keys, names, first.purpose) if keys else {}
         except remote.RemoteError as exc:
             problem = [FieldError("fields", N_("{dataset} could not be read from its peer."),
                                   {"dataset": code})]  # fmt: skip
@@ -286,7 +296,10 @@ def fetch_many(
     sensitivity = {n: w.sensitivity for n, w in located.items()}
     reveal = {n for g in used if g.reveal for n in g.fields}
     results: list[Fetched | Refused] = []
-    for read in reads:
+    for read, why in zip(reads, unbound, strict=True):
+        if why is not None:
+            results.append(read.refuse(*why))
+            continue
         missing = [code for code in datasets if read.subject.key not in rows[code]]
         if missing:
             results.append(read.refuse(
@@ -312,6 +325,35 @@ def fetch_many(
 
 
 Refusal = tuple[str, list[FieldError], int]
+
+
+def _check_door(read: _Read, own_door: bool) -> Refusal | None:
+    if read.purpose in purposes.OWN_DOOR and not own_door and read.consumer.kind == "user":
+        return (
+            N_("This purpose is served only at its own door."),
+            [FieldError("purpose", N_("Look the person up at the counter with their full "
+                                      "resident ID number."))],
+            403,
+        )  # fmt: skip
+    return None
+
+
+def _check_case(read: _Read, binding: purposes.CaseBinding | None) -> Refusal | None:
+    """Why the read's case does not bind it, if its purpose is case-bound and a person
+    reads (a service's worker names the cases it decides itself)."""
+    if read.purpose not in purposes.CASE_BOUND or read.consumer.kind != "user":
+        return None
+    message = N_(
+        "A read for this purpose needs an open case of your department about this subject."
+    )
+    if not read.case:
+        return message, [FieldError("case", N_("Name the case the data is read for."))], 422
+    if binding is None:
+        return message, [FieldError("case", N_("Cases cannot be checked here."))], 403
+    why = binding(read.session, read.case, read.consumer.department, read.subject)
+    if why is not None:
+        return message, [FieldError("case", why)], 403
+    return None
 
 
 def _check_grants(read: _Read, wanted: set[str]) -> tuple[list[Row[Any]], Refusal | None]:

@@ -17,6 +17,8 @@ from smartgov.exchange import catalogue, grants, remote, service, sources
 from smartgov.exchange.models import Access, Dataset, Source
 from smartgov.exchange.schemas import (
     AccessOut,
+    CounterIn,
+    CounterOut,
     DatasetIn,
     DistrictFigures,
     EnterpriseOut,
@@ -209,18 +211,37 @@ def fetch(
     user: Annotated[User, require(Permission.exchange_fetch)],
 ) -> FetchOut:
     """Read one subject's fields for a purpose your grants allow. Secret fields are
-    withheld and sensitive ones masked unless your grant reveals them."""
+    withheld and sensitive ones masked unless your grant reveals them. A case-bound
+    purpose (`case-review`) needs `case`: an open case of your department about the
+    subject. Counter lookups go through `POST /counter/lookup`, not here."""
     fetched = service.fetch(
         session, settings, consumer=service.Consumer.user(user),
         subject=service.Subject(body.subject.unit, body.subject.id), fields=body.fields,
         purpose=body.purpose, case=body.case, hold_until=body.hold_until,
-        recorder=request.app.state.recorder,
+        recorder=request.app.state.recorder, binding=request.app.state.case_binding,
     )  # fmt: skip
     values, masked, withheld = fetched.shown()
     return FetchOut(
         ledger_index=fetched.seq, subject=fetched.subject, values=values, masked=masked,
         withheld=withheld, datasets=fetched.datasets,
     )  # fmt: skip
+
+
+@router.post("/counter/lookup", tags=["exchange"])
+def counter_lookup(
+    body: CounterIn,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: Annotated[User, require(Permission.counter_lookup)],
+) -> CounterOut:
+    """Who a person at the counter is: name, gender, birth year and district, found by
+    their full resident ID number (the check digit must be right), never by a number
+    one could count through. The read is in the person's "who used my data"."""
+    return CounterOut(**service.counter_lookup(
+        session, settings, user=user, resident_id=body.resident_id,
+        recorder=request.app.state.recorder,
+    ))  # fmt: skip
 
 
 async def _raw_body(request: Request) -> bytes:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse
 
 from smartgov.core import i18n
+from smartgov.core.errors import DomainError
 from smartgov.core.i18n import N_
 from smartgov.core.models import User
 from smartgov.core.roles import Permission
@@ -36,23 +37,16 @@ def counter_lookup(
     csrf_token: Annotated[str, Form()] = "",
 ) -> HTMLResponse:
     check_csrf(request, csrf_token)
-    resident_id = resident_id.strip().upper()
     error, person, status = None, None, 200
-    if not service.valid_resident_id(resident_id):
-        error = N_("Enter an 18-character resident ID number; the last character is a check digit.")
-        status = 422
-    else:
-        person_id = service.find_person_id(session, resident_id)
-        if person_id is None:
-            error = N_("No resident with this ID number is registered in the city.")
-        else:
-            person = service.counter_view(
-                session,
-                settings,
-                user=user,
-                person_id=person_id,
-                recorder=request.app.state.recorder,
-            )
+    try:
+        person = service.counter_lookup(
+            session, settings, user=user, resident_id=resident_id,
+            recorder=request.app.state.recorder,
+        )  # fmt: skip
+    except DomainError as exc:  # a malformed number (422) or nobody registered (404)
+        first = exc.fields[0] if exc.fields else None  # the template translates a msgid
+        error = first.message if first is not None and not first.params else exc.message
+        status = exc.status
     return render(
         request, "counter.html", lang=lang, user=user, person=person, error=error,
         status_code=status,

@@ -236,6 +236,20 @@ class FetchIn(BaseModel):
     hold_until: date | None = None
 
 
+class CounterIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    resident_id: str = Field(max_length=40, description="The full 18-character resident ID.")
+
+
+class CounterOut(BaseModel):
+    name: str
+    gender: str
+    birth_year: int
+    district_code: str
+    ledger_index: int | None
+
+
 class FetchOut(BaseModel):
     ledger_index: int
     subject: str  # the pseudonym this purpose sees

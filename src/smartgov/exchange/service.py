@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from smartgov.core.clock import today
 from smartgov.core.db import write_rows
-from smartgov.core.errors import Conflict, Forbidden, Invalid, NotFound, field_errors
+from smartgov.core.errors import Conflict, FieldError, Forbidden, Invalid, NotFound, field_errors
 from smartgov.core.i18n import N_
 from smartgov.core.models import Department, District, User
 from smartgov.core.roles import Role
@@ -360,7 +360,7 @@ def counter_view(
     fetched = access.fetch(
         session, settings, consumer=grants.Consumer.user(user),
         subject=access.Subject("person", person_id), fields=COUNTER_FIELDS,
-        purpose="counter-service", recorder=recorder,
+        purpose="counter-service", recorder=recorder, own_door=True,
     )  # fmt: skip
     values, _masked, _withheld = fetched.shown()
     return {
@@ -368,7 +368,31 @@ def counter_view(
         "gender": values["gender"],
         "birth_year": fetched.values["birth_date"].year,
         "district_code": values["district_code"],
+        "ledger_index": fetched.seq,
     }
+
+
+def counter_lookup(
+    session: Session,
+    settings: Settings,
+    *,
+    user: User,
+    resident_id: str,
+    recorder: access.Recorder = access.in_transaction,
+) -> dict[str, Any]:
+    """The counter's one door: the full resident ID with a valid check digit, then
+    ``counter_view``. Refuses a malformed number (422) and an unknown one (404)."""
+    resident_id = resident_id.strip().upper()
+    if not valid_resident_id(resident_id):
+        raise Invalid(
+            N_("That is not a resident ID number."),
+            [FieldError("resident_id", N_("Enter an 18-character resident ID number; the "
+                                          "last character is a check digit."))],
+        )  # fmt: skip
+    person_id = find_person_id(session, resident_id)
+    if person_id is None:
+        raise NotFound(N_("No resident with this ID number is registered in the city."))
+    return counter_view(session, settings, user=user, person_id=person_id, recorder=recorder)
 
 
 def unit_fields(unit: str) -> dict[str, fields.Field]:

@@ -146,6 +146,7 @@ def create_app(settings: Settings) -> FastAPI:
     # The writer has its own engine: requests waiting for it hold pooled connections.
     writer = ledger.Writer(make_sessionmaker(make_engine(settings)))
     app.state.recorder = exchange.group_commit(writer)
+    app.state.case_binding = cases.binds_read  # what binds a case-bound read to its case
     app.state.templates = make_environment()
     app.state.names = {}
     app.state.assets = _mount_assets(app, settings)

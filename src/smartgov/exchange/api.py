@@ -17,6 +17,8 @@ from smartgov.exchange import catalogue, grants, remote, service, sources
 from smartgov.exchange.models import Access, Dataset, Source
 from smartgov.exchange.schemas import (
     AccessOut,
+    AllowanceIn,
+    AllowanceOut,
     CounterIn,
     CounterOut,
     DatasetIn,
@@ -297,6 +299,28 @@ def access_out(access: Access) -> AccessOut:
     )  # fmt: skip
 
 
+@router.get("/statistics/allowances", tags=["exchange"])
+def list_allowances(
+    session: SessionDep, user: Annotated[User, require(Permission.statistics_read)]
+) -> list[AllowanceOut]:
+    """Who was given which part of each dataset's privacy budget, and how much is spent."""
+    return [AllowanceOut.model_validate(a) for a in service.allowances(session)]
+
+
+@router.post("/statistics/allowances", status_code=201, tags=["exchange"])
+def give_allowance(
+    body: AllowanceIn,
+    session: SessionDep,
+    user: Annotated[User, require(Permission.statistics_read)],
+) -> AllowanceOut:
+    """Give a role (`role:analyst`) or an account (`user:12`) part of a dataset's
+    privacy budget, reserved from it at once. Only an officer of the department that
+    keeps the dataset may (403); more than is left is refused (409)."""
+    made = service.give_allowance(session, dataset_code=body.dataset, consumer=body.consumer,
+                                  epsilon=body.epsilon, actor=user)  # fmt: skip
+    return AllowanceOut.model_validate(made)
+
+
 @router.post("/statistics/private", tags=["exchange"])
 def private_statistic(
     body: PrivateStatisticIn,
@@ -304,13 +328,14 @@ def private_statistic(
     settings: SettingsDep,
     user: Annotated[User, require(Permission.statistics_read)],
 ) -> PrivateStatisticOut:
-    """A count or mean over a whole dataset with differential privacy (OpenDP). Its
-    epsilon is charged to the dataset's budget and the release is logged; a release
-    beyond the budget is refused (409)."""
+    """A count or mean over a whole dataset with differential privacy (OpenDP). An
+    officer of the keeping department spends the dataset's budget; anyone else spends
+    an allowance that department gave their account or role (403 without one). The
+    release is logged; one beyond the budget or allowance is refused (409)."""
     bounds = None if body.lower is None or body.upper is None else (body.lower, body.upper)
     made = service.release_statistic(
         session, settings, dataset_code=body.dataset, statistic=body.statistic,
-        field=body.field, epsilon=body.epsilon, bounds=bounds, by=f"user:{user.id}",
+        field=body.field, epsilon=body.epsilon, bounds=bounds, user=user,
     )  # fmt: skip
     return PrivateStatisticOut(
         dataset=made.dataset, statistic=made.statistic, field=made.field, value=made.value,

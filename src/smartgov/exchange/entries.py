@@ -83,7 +83,18 @@ class StatisticEntry(Entry):
     by: str
     outcome: Literal["released", "refused"]
     value: float | None = None
+    budget_left: float | None  # None: refused to someone given no allowance
+
+
+class AllowanceEntry(Entry):
+    """Part of a dataset's privacy budget given by its department to a role or account."""
+
+    kind: Literal["allowance"]
+    dataset: str
+    consumer: str
+    epsilon: float
     budget_left: float
+    by: str
 
 
 register("access", AccessEntry)
@@ -91,3 +102,4 @@ register("grant", GrantEntry)
 register("source", SourceEntry)
 register("dataset", DatasetEntry)
 register("statistic", StatisticEntry)
+register("allowance", AllowanceEntry)

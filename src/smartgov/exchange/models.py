@@ -161,6 +161,23 @@ class Access(Base):
     hold_until: Mapped[date | None] = mapped_column(Date, nullable=True)
 
 
+class PrivacyAllowance(Base):
+    """Part of a dataset's privacy budget its department hands to someone outside it
+    (a role, such as the analysts, or one account): reserved from the budget when
+    given, spent by their releases. Only the keeping department gives one."""
+
+    __tablename__ = "exchange_privacy_allowance"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dataset_code: Mapped[str] = mapped_column(ForeignKey("exchange_dataset.code"), index=True)
+    consumer: Mapped[str] = mapped_column(String(64))  # role:<role> or user:<number>
+    epsilon: Mapped[float] = mapped_column(Float)
+    spent: Mapped[float] = mapped_column(Float, default=0.0)
+    given_by: Mapped[str] = mapped_column(String(96))
+    given_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    ledger_seq: Mapped[int] = mapped_column(BigInteger)
+
+
 class PrivacySpend(Base):
     """Each published statistic's epsilon, charged to its dataset's budget."""
 

@@ -1,9 +1,13 @@
 """Statistics published from registry data with differential privacy (OpenDP).
 
-Each dataset has a total privacy budget (epsilon). A release charges its epsilon with
-one conditional UPDATE, so two releases at once cannot overspend; a release that
-would exceed the budget is refused. Both are recorded in the ledger, the released
-value included: it is safe to publish by construction."""
+Each dataset has a total privacy budget (epsilon), owned by the department that keeps
+it: only that department's officers spend it, and they may hand part of it to a role
+or an account outside (an allowance, reserved from the budget when given). So no
+department spends another's budget, and an analyst spends only what was given. A
+release charges its epsilon with one conditional UPDATE, so two releases at once
+cannot overspend; one beyond the budget or the allowance is refused. Releases,
+refusals and allowances are recorded in the ledger, the released value included: it
+is safe to publish by construction."""
 
 from __future__ import annotations
 
@@ -14,19 +18,23 @@ import numpy as np
 import opendp.prelude as dp
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import Table, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
-from smartgov.core.errors import FieldError, Invalid, NotFound
+from smartgov.core.clock import now
+from smartgov.core.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from smartgov.core.i18n import N_
+from smartgov.core.models import User
+from smartgov.core.roles import Role
 from smartgov.core.settings import Settings
 from smartgov.exchange import catalogue, providers
 from smartgov.exchange.access import Refused
-from smartgov.exchange.models import Dataset, PrivacySpend
+from smartgov.exchange.models import Dataset, PrivacyAllowance, PrivacySpend
 from smartgov.ledger import service as ledger
 
 dp.enable_features("contrib")
 _DATASETS = cast(Table, Dataset.__table__)
+_ALLOWANCES = cast(Table, PrivacyAllowance.__table__)
 NUMERIC = ("integer", "number", "boolean")
 
 
@@ -68,6 +76,87 @@ def _measure(statistic: str, epsilon: float, bounds: tuple[float, float]) -> Any
     return make(dp.binary_search_param(make, d_in=1, d_out=epsilon))
 
 
+def _is_keeper(user: User, dataset: Dataset) -> bool:
+    return user.role == Role.department_officer and user.department_code == dataset.department_code
+
+
+def _charge(session: Session, table: Table, key: Any, spent: Any, total: Any,  # noqa: ANN401
+            epsilon: float) -> tuple[float, float] | None:  # fmt: skip
+    """Add ``epsilon`` to ``spent`` where it still fits under ``total``, in one
+    conditional UPDATE (two releases at once cannot overspend); (spent, total) after, or
+    None when it does not fit."""
+    row = (
+        session.connection()
+        .execute(
+            update(table)
+            .where(key, spent + epsilon <= total + 1e-12)
+            .values({spent.key: spent + epsilon})
+            .returning(spent, total)
+        )
+        .first()
+    )
+    return None if row is None else (float(row[0]), float(row[1]))
+
+
+def _charge_budget(session: Session, code: str, epsilon: float) -> tuple[float, float] | None:
+    budget = _DATASETS.c
+    return _charge(session, _DATASETS, budget.code == code, budget.privacy_spent,
+                   budget.privacy_budget, epsilon)  # fmt: skip
+
+
+def allow(
+    session: Session, *, dataset_code: str, consumer: str, epsilon: float, actor: User | None,
+    given_by: str | None = None,
+) -> PrivacyAllowance:  # fmt: skip
+    """Hand part of a dataset's budget to ``consumer`` (``role:<role>`` or
+    ``user:<number>``), reserved from the budget at once. Only an officer of the
+    department that keeps the dataset gives it (``actor`` None: the system, for the
+    demo's set-up, naming whom it acts for in ``given_by``)."""
+    dataset = session.get(Dataset, dataset_code)
+    if dataset is None:
+        raise NotFound(N_("No dataset has this code."))
+    if actor is not None and not _is_keeper(actor, dataset):
+        raise Forbidden(N_("Only an officer of the department that keeps the data gives part "
+                           "of its privacy budget."))  # fmt: skip
+    kind, _, who = consumer.partition(":")
+    valid = (kind == "role" and who in {r.value for r in Role}) or (
+        kind == "user" and who.isdigit())  # fmt: skip
+    if not valid:
+        raise Invalid(
+            N_("The allowance cannot be given."),
+            [FieldError("consumer", N_("Name a role (role:analyst) or an account (user:12)."))],
+        )
+    if not 0 < epsilon <= 100:
+        problem = FieldError("epsilon", N_("Give an epsilon above 0, at most 100."))
+        raise Invalid(N_("The allowance cannot be given."), [problem])
+    reserved = _charge_budget(session, dataset_code, epsilon)
+    if reserved is None:
+        session.refresh(dataset)
+        left = dataset.privacy_budget - dataset.privacy_spent
+        raise Conflict(
+            N_("The dataset's budget has not that much left."),
+            [FieldError("epsilon", N_("Only {left} of the budget is left."),
+                        {"left": f"{max(left, 0):.4g}"})],
+        )  # fmt: skip
+    by = given_by or (f"user:{actor.id}" if actor is not None else "system")
+    made = PrivacyAllowance(dataset_code=dataset_code, consumer=consumer, epsilon=epsilon,
+                            given_by=by, given_at=now(), spent=0.0)  # fmt: skip
+    made.ledger_seq = ledger.record(session, "allowance", {
+        "dataset": dataset_code, "consumer": consumer, "epsilon": epsilon,
+        "budget_left": reserved[1] - reserved[0], "by": by,
+    })  # fmt: skip
+    session.add(made)
+    session.flush()
+    return made
+
+
+def allowances(session: Session, dataset_code: str | None = None) -> list[PrivacyAllowance]:
+    query = select(PrivacyAllowance).order_by(PrivacyAllowance.dataset_code, PrivacyAllowance.id)
+    if dataset_code is not None:
+        query = query.where(PrivacyAllowance.dataset_code == dataset_code)
+    return list(session.scalars(query))
+
+
 def release(
     session: Session,
     settings: Settings,
@@ -77,10 +166,12 @@ def release(
     field: str,
     epsilon: float,
     bounds: tuple[float, float] | None = None,
-    by: str,
+    user: User,
 ) -> Release:
     """A differentially private count of the field's known values, or their mean within
-    ``bounds`` (half the epsilon for the noisy sum, half for the noisy count)."""
+    ``bounds`` (half the epsilon for the noisy sum, half for the noisy count). An
+    officer of the keeping department spends the dataset's budget; anyone else spends
+    an allowance that department gave them (their account's or their role's)."""
     dataset = session.get(Dataset, dataset_code)
     if dataset is None:
         raise NotFound(N_("No dataset has this code."))
@@ -97,31 +188,33 @@ def release(
         )
     if problems:
         raise Invalid(N_("The statistic cannot be made."), problems)
+    by = f"user:{user.id}"
     body = {"dataset": dataset_code, "statistic": statistic, "field": field,
             "epsilon": epsilon, "bounds": list(bounds) if bounds else None, "by": by}  # fmt: skip
-    charged = (
-        session.connection()
-        .execute(
-            update(_DATASETS)
-            .where(
-                _DATASETS.c.code == dataset_code,
-                _DATASETS.c.privacy_spent + epsilon <= _DATASETS.c.privacy_budget + 1e-12,
-            )
-            .values(privacy_spent=_DATASETS.c.privacy_spent + epsilon)
-            .returning(_DATASETS.c.privacy_spent, _DATASETS.c.privacy_budget)
-        )
-        .first()
-    )
-    if charged is None:
+    left: float | None
+    if _is_keeper(user, dataset):
+        charged = _charge_budget(session, dataset_code, epsilon)
         session.refresh(dataset)
         left = dataset.privacy_budget - dataset.privacy_spent
+        short = N_("Only {left} of the budget is left.")
+    else:
+        charged, left = _charge_allowance(session, dataset, user, epsilon)
+        short = N_("Only {left} of your allowance is left.")
+    if charged is None:
         ledger.record(session, "statistic", {**body, "outcome": "refused", "budget_left": left})
+        if left is None:  # nothing was given: not theirs to spend
+            raise Refused(
+                N_("Only the department that keeps this dataset spends its privacy budget."),
+                [FieldError("dataset", N_("Ask {department} for an allowance."),
+                            {"department": dataset.department_code})],
+                403,
+            )  # fmt: skip
         raise Refused(
-            N_("This release would exceed the dataset's privacy budget."),
-            [FieldError("epsilon", N_("Only {left} of the budget is left."),
-                        {"left": f"{max(left, 0):.4g}"})],
+            N_("This release would exceed the privacy budget."),
+            [FieldError("epsilon", short, {"left": f"{max(left, 0):.4g}"})],
             409,
         )  # fmt: skip
+    left = charged[1] - charged[0]
     values = _values(session, settings, dataset, field)
     if statistic == "count":
         value = float(_measure("count", epsilon, (0.0, 1.0))(values))
@@ -130,10 +223,50 @@ def release(
         noisy_sum = _measure("sum", epsilon / 2, bounds)(values)
         noisy_count = _measure("count", epsilon / 2, bounds)(values)
         value = float(np.clip(noisy_sum / max(noisy_count, 1), *bounds))
-    left = float(charged[1] - charged[0])
     seq = ledger.record(
         session, "statistic", {**body, "outcome": "released", "value": value, "budget_left": left}
     )
     session.add(PrivacySpend(dataset_code=dataset_code, statistic=f"{statistic}:{field}",
                              epsilon=epsilon, ledger_seq=seq))  # fmt: skip
     return Release(dataset_code, statistic, field, value, epsilon, left, seq)
+
+
+def _charge_allowance(
+    session: Session, dataset: Dataset, user: User, epsilon: float
+) -> tuple[tuple[float, float] | None, float | None]:
+    """Charge the first of the user's allowances (their account's, then their role's)
+    that still holds ``epsilon``: (spent and total after, None), or (None, what is left
+    in all of them; None when they were given none)."""
+    mine = [
+        a for a in allowances(session, dataset.code)
+        if a.consumer in (f"user:{user.id}", f"role:{user.role}")
+    ]  # fmt: skip
+    mine.sort(key=lambda a: not a.consumer.startswith("user:"))
+    for allowance in mine:
+        charged = _charge(session, _ALLOWANCES, _ALLOWANCES.c.id == allowance.id,
+                          _ALLOWANCES.c.spent, _ALLOWANCES.c.epsilon, epsilon)  # fmt: skip
+        if charged is not None:
+            return charged, None
+    for allowance in mine:
+        session.refresh(allowance)
+    return None, (sum(a.epsilon - a.spent for a in mine) if mine else None)
+
+
+#: The share of each demo dataset's budget its department gives the analysts.
+DEMO_ANALYST_SHARE = 0.5
+
+
+def seed_demo(session: Session) -> int:
+    """The demo city's departments each give the analysts half of every dataset's
+    budget, as their officers would (recorded as given for the department, in the
+    ledger); datasets that already gave the analysts an allowance are left alone."""
+    given = {a.dataset_code for a in allowances(session) if a.consumer == "role:analyst"}
+    made = 0
+    for dataset in session.scalars(select(Dataset).order_by(Dataset.code)):
+        share = dataset.privacy_budget * DEMO_ANALYST_SHARE
+        if dataset.code in given or share <= 0:
+            continue
+        allow(session, dataset_code=dataset.code, consumer="role:analyst", epsilon=share,
+              actor=None, given_by=f"demo:{dataset.department_code}")  # fmt: skip
+        made += 1
+    return made

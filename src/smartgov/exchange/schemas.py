@@ -287,6 +287,27 @@ class PrivateStatisticIn(BaseModel):
     epsilon: float = Field(gt=0, le=10)
 
 
+class AllowanceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    dataset: Code
+    consumer: str = Field(max_length=64, description="role:<role> or user:<number>.")
+    epsilon: float = Field(gt=0, le=100)
+
+
+class AllowanceOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    dataset_code: str
+    consumer: str
+    epsilon: float
+    spent: float
+    given_by: str
+    given_at: datetime
+    ledger_seq: int
+
+
 class PrivateStatisticOut(BaseModel):
     dataset: str
     statistic: str

@@ -417,9 +417,19 @@ fetch_many = access.fetch_many
 group_commit = access.group_commit
 register_dataset = catalogue.register
 register_demo_datasets = catalogue.register_demo
-seed_demo_grants = grants.seed_demo
+
+
+def seed_demo_grants(session: Session) -> int:
+    """The demo's role grants, and the analysts' share of each privacy budget."""
+    made = grants.seed_demo(session)
+    privacy.seed_demo(session)
+    return made
+
+
 set_service_grants = grants.set_service_grants
 release_statistic = privacy.release
+give_allowance = privacy.allow
+allowances = privacy.allowances
 revoke_other_services = grants.revoke_other_services
 #: How many accesses one page of the citizen's view lists.
 ACCESS_PAGE = 100

@@ -4,6 +4,7 @@ fixed cast of named users, one per role."""
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import socket
@@ -180,6 +181,24 @@ def bearer(client: TestClient, username: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {response.json()['token']}"}
 
 
+#: The smallest file the document check takes for a PDF.
+PDF = b"%PDF-1.4\n1 0 obj\n%%EOF\n"
+
+
+def papers(settings: Settings, service_id: str) -> dict[str, tuple[str, bytes]]:
+    """A PDF for each document the service requires, as an applicant sends them."""
+    from smartgov.rules import service as rules
+
+    required = rules.get_service(settings, service_id).definition.documents
+    return {d.id: (f"{d.id}.pdf", PDF) for d in required if d.required}
+
+
+def papers_json(settings: Settings, service_id: str) -> dict[str, dict[str, str]]:
+    """``papers`` as the API takes them: base64 in the JSON body."""
+    return {kind: {"filename": name, "content": base64.b64encode(data).decode()}
+            for kind, (name, data) in papers(settings, service_id).items()}  # fmt: skip
+
+
 def open_case(
     factory: sessionmaker[Session], settings: Settings, applicant: User,
     service: str = "old-age-allowance",
@@ -189,7 +208,8 @@ def open_case(
     from smartgov.cases import service as cases
 
     app = cases.Application(service_id=service, idempotency_key=uuid.uuid4().hex,
-                            consent=True, human_decision=True)  # fmt: skip
+                            consent=True, human_decision=True,
+                            documents=papers(settings, service))  # fmt: skip
     with transaction(factory) as session:
         case, _ = cases.submit(session, settings, actor=applicant, app=app)
         ref = case.ref

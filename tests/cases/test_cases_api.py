@@ -4,6 +4,7 @@ counter, alerts, and the figures."""
 
 from __future__ import annotations
 
+import base64
 import uuid
 
 from fastapi.testclient import TestClient
@@ -13,14 +14,42 @@ from sqlalchemy.orm import Session, sessionmaker
 from smartgov.cases import service as cases
 from smartgov.core.settings import Settings
 from smartgov.exchange.models import Person
-from tests.conftest import bearer
+from tests.conftest import PDF, bearer, papers_json
 
 SERVICE = "disability-living-subsidy"  # owned by civil affairs, like the test reviewer
 
 
+#: The documents of SERVICE, as an applicant attaches them (the same for every test).
+DOCUMENTS = {"disability_certificate": {"filename": "certificate.pdf",
+                                        "content": base64.b64encode(PDF).decode()}}  # fmt: skip
+
+
 def application(**overrides: object) -> dict[str, object]:
     return {"service": SERVICE, "idempotency_key": uuid.uuid4().hex, "consent": True,
-            **overrides}  # fmt: skip
+            "documents": DOCUMENTS, **overrides}  # fmt: skip
+
+
+def test_an_application_through_the_api_needs_the_documents_the_form_needs(
+    client: TestClient, settings: Settings
+) -> None:
+    """Finding 12: the API decided applications without the documents the web form
+    requires. One service function now holds the rule for every channel."""
+    citizen = {**bearer(client, "citizen"), "accept-language": "en"}
+    bare = client.post("/api/v1/cases", json=application(documents={}), headers=citizen)
+    assert bare.status_code == 422
+    assert [f["field"] for f in bare.json()["error"]["fields"]] == [
+        "documents.disability_certificate"]  # fmt: skip
+    not_a_pdf = base64.b64encode(b"MZ not a pdf").decode()
+    fake = {"disability_certificate": {"filename": "c.pdf", "content": not_a_pdf}}
+    refused = client.post("/api/v1/cases", json=application(documents=fake), headers=citizen)
+    assert refused.status_code == 422
+    assert refused.json()["error"]["fields"][0]["field"] == "documents.disability_certificate"
+    made = client.post("/api/v1/cases", json=application(), headers=citizen)
+    assert made.status_code == 201, made.text
+    listed = made.json()["case"]["documents"]
+    assert [d["kind"] for d in listed] == ["disability_certificate"]
+    other = papers_json(settings, "old-age-allowance")
+    assert set(other) == {"identity_card"}
 
 
 def test_it_applies_once_per_key_and_says_which_field_is_wrong(client: TestClient) -> None:

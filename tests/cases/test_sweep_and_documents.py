@@ -16,7 +16,7 @@ from smartgov.core.models import User
 from smartgov.core.settings import Settings
 from smartgov.exchange import service as exchange
 from smartgov.ledger import service as ledger
-from tests.conftest import bearer
+from tests.conftest import bearer, papers_json
 
 SERVICE = "childcare-subsidy"  # the test citizen heads a household with children
 
@@ -78,8 +78,9 @@ def test_it_checks_documents_by_their_content_and_size(
     made = client.post(
         "/api/v1/cases",
         headers=headers,
-        json={"service": "old-age-allowance", "idempotency_key": uuid.uuid4().hex, "consent": True},
-    )
+        json={"service": "old-age-allowance", "idempotency_key": uuid.uuid4().hex, "consent": True,
+              "documents": papers_json(settings, "old-age-allowance")},
+    )  # fmt: skip
     ref = made.json()["case"]["ref"]
     url = f"/api/v1/cases/{ref}/documents"
     pdf = b"%PDF-1.4\n1 0 obj\n%%EOF\n"

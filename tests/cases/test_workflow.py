@@ -17,6 +17,7 @@ from smartgov.core.models import User
 from smartgov.core.settings import Settings
 from smartgov.exchange.models import Person
 from smartgov.ledger import service as ledger
+from tests.conftest import papers
 
 SERVICE = "old-age-allowance"
 
@@ -54,7 +55,8 @@ def get(factory: sessionmaker[Session], ref: str) -> Case:
 def test_it_makes_one_case_for_the_same_submission_twice(
     factory: sessionmaker[Session], settings: Settings, cast: dict[str, User]
 ) -> None:
-    app = cases.Application(service_id="childcare-subsidy", idempotency_key=key(), consent=True)
+    app = cases.Application(service_id="childcare-subsidy", idempotency_key=key(), consent=True,
+                            documents=papers(settings, "childcare-subsidy"))  # fmt: skip
     with transaction(factory) as session:
         first, made = cases.submit(session, settings, actor=cast["citizen"], app=app)
     with transaction(factory) as session:

@@ -55,8 +55,10 @@ def apply(
     lang: Lang,
     user: Annotated[User, require(Permission.cases_apply)],
 ) -> Submitted:
-    """Apply for a service (a counter officer names the resident or enterprise). The
-    same idempotency key returns the first case with 200 instead of making another."""
+    """Apply for a service (a counter officer names the resident or enterprise), with
+    the documents it requires, as the web form does: the same checks in one service
+    function. The same idempotency key returns the first case with 200 instead of
+    making another."""
     case, created = cases.submit(
         session, settings, actor=user,
         app=cases.Application(
@@ -64,6 +66,7 @@ def apply(
             channel=body.channel, answers=body.answers, consent=body.consent,
             human_decision=body.human_decision, resident_id=body.resident_id,
             credit_code=body.credit_code,
+            documents={k: (d.filename, d.content) for k, d in body.documents.items()},
         ),
     )  # fmt: skip
     if created:

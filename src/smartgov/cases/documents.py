@@ -93,9 +93,8 @@ def store(
     return document
 
 
-def missing(settings: Settings, case: Case, kinds: set[str]) -> list[FieldError]:
-    """Required documents not among ``kinds``."""
-    service = rules.get_service(settings, case.service_id)
+def missing(service: rules.Service, kinds: set[str]) -> list[FieldError]:
+    """Required documents of ``service`` not among ``kinds``."""
     return [
         FieldError(f"documents.{d.id}", N_("This document is required."))
         for d in service.definition.documents

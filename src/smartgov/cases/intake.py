@@ -4,7 +4,8 @@ idempotent write of the case. Nothing is decided here; the worker does that."""
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -12,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from smartgov.cases import jobs, notify
+from smartgov.cases import documents, jobs, notify
 from smartgov.cases.models import Case
 from smartgov.cases.workflow import State, event, log_many
 from smartgov.core.clock import now, today
@@ -43,6 +44,8 @@ class Application:
     human_decision: bool = False
     resident_id: str | None = None  # at a counter: whom the officer applies for
     credit_code: str | None = None
+    #: Uploaded documents by kind: (file name, bytes). Every channel sends them here.
+    documents: Mapping[str, tuple[str, bytes]] = field(default_factory=dict)
 
 
 def new_ref(prefix: str = "C") -> str:
@@ -105,11 +108,14 @@ def _answers(service: rules.Service, given: dict[str, Any]) -> dict[str, Any]:
 
 
 def submit(
-    session: Session, settings: Settings, *, actor: User, app: Application
+    session: Session, settings: Settings, *, actor: User, app: Application, invited: bool = False
 ) -> tuple[Case, bool]:
-    """Store an application as a submitted case. The same idempotency key from the
-    same account returns the case it made (False: not new) rather than a second one;
-    the same key with a different application is refused."""
+    """Store an application as a submitted case: the one path of the API, the pages,
+    the counter and accepted invitations, so every check applies to each. The same
+    idempotency key from the same account returns the case it made (False: not new)
+    rather than a second one; the same key with a different application is refused.
+    ``invited``: the city offered it from its own registries (a sweep), so the papers
+    an applicant would send to prove eligibility are not asked for."""
     problems: list[FieldError] = []
     if not 8 <= len(app.idempotency_key) <= 64:
         problems.append(FieldError("idempotency_key", N_("Send 8 to 64 characters.")))
@@ -137,6 +143,10 @@ def submit(
             [FieldError("consent", N_("Agree to the reads listed to apply."))],
         )
     answers = _answers(service, app.answers or {})
+    # The documents rule, for every channel: an applicant sends what the service
+    # requires; at a counter the officer sees the papers themselves.
+    papers_seen = actor.role == Role.counter_officer or invited
+    gaps = [] if papers_seen else documents.missing(service, set(app.documents))
     subject = applicant_key
     if unit == "household":
         household = exchange.household_of(session, applicant_key)
@@ -184,9 +194,13 @@ def submit(
                 [FieldError("idempotency_key", N_("Use a new key for a new application."))],
             )
         return case, False
+    if gaps:  # checked only for a new case: sending the same key again returns the first
+        raise Invalid(N_("Some required documents are missing."), gaps)
+    case = session.get_one(Case, made)
+    for kind, (filename, data) in app.documents.items():
+        documents.store(session, settings, case, kind=kind, filename=filename, data=data)
     log_many(session, [event(made, at, "submit", None, State.submitted.value,
                              f"user:{actor.id}", app.channel)])  # fmt: skip
-    case = session.get_one(Case, made)
     notify.case_changed(session, case, "submitted")
     jobs.announce(session)
     return case, True

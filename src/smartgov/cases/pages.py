@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
-from smartgov.cases import decide, documents, metrics, present
+from smartgov.cases import decide, metrics, present
 from smartgov.cases import service as cases
 from smartgov.cases.intake import OFFICER_CHANNELS
 from smartgov.cases.workflow import STATE_LABELS, State
@@ -100,16 +100,10 @@ async def apply(
         human_decision=values.get("human") == "yes",
         resident_id=values.get("resident_id") or None,
         credit_code=values.get("credit_code") or None,
+        documents=files,
     )
     try:
-        case, created = cases.submit(session, settings, actor=user, app=app)
-        if created:
-            for kind, (filename, data) in files.items():
-                documents.store(session, settings, case, kind=kind, filename=filename, data=data)
-            if not officer:  # at a counter the officer sees the papers themselves
-                gaps = documents.missing(settings, case, set(files))
-                if gaps:
-                    raise cases.invalid_documents(gaps)
+        case, _created = cases.submit(session, settings, actor=user, app=app)
     except DomainError as error:
         session.rollback()
         return _apply_form(

@@ -9,10 +9,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from smartgov.cases import decide, notify
-from smartgov.cases.models import Case, Invitation, Notification
+from smartgov.cases.models import Case, CaseDocument, Invitation, Notification
 from smartgov.cases.schemas import (
     CaseOut,
     CaseSummary,
+    DocumentOut,
     EventOut,
     FactOut,
     InvitationOut,
@@ -86,6 +87,11 @@ def case_out(session: Session, settings: Settings, case: Case, language: str,
         model_score=case.model_score,
         contributions=[tuple(c) for c in decision.get("contributions", [])],
         input_hash=case.input_hash, explanation=[line for line in text.splitlines() if line],
+        documents=[DocumentOut(kind=d.kind, filename=d.filename, size=d.size,
+                               content_type=d.content_type, sha256=d.sha256)
+                   for d in session.scalars(select(CaseDocument)
+                                            .where(CaseDocument.case_id == case.id)
+                                            .order_by(CaseDocument.id))],
         facts=facts, trace=decision.get("trace") or {}, ledger_index=case.decision_seq,
         justification=case.justification,
         appeal_reason=case.appeal_reason, appeal_result=case.appeal_result, next_step=step,

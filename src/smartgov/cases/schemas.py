@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Base64Bytes, BaseModel, ConfigDict, Field
+
+
+class DocumentIn(BaseModel):
+    """One uploaded document in an application: its file name and its bytes, base64."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    filename: str = Field(min_length=1, max_length=200)
+    content: Base64Bytes = Field(description="The file's bytes, base64 (PDF, PNG or JPEG).")
 
 
 class ApplicationIn(BaseModel):
@@ -21,6 +30,11 @@ class ApplicationIn(BaseModel):
     answers: dict[str, Any] = Field(default_factory=dict)
     resident_id: str | None = Field(None, description="At a counter: whom you apply for.")
     credit_code: str | None = Field(None, description="At a counter: the enterprise.")
+    documents: dict[str, DocumentIn] = Field(
+        default_factory=dict, max_length=20,
+        description="The service's documents by kind, as /api/v1/services lists them; "
+        "the required ones must be sent (a counter officer sees the papers instead).",
+    )  # fmt: skip
 
 
 class EventOut(BaseModel):
@@ -37,6 +51,14 @@ class FactOut(BaseModel):
     label: str
     value: Any
     source: str  # the dataset it came from, or "applicant"
+
+
+class DocumentOut(BaseModel):
+    kind: str
+    filename: str
+    size: int
+    content_type: str
+    sha256: str
 
 
 class CaseOut(BaseModel):
@@ -64,6 +86,9 @@ class CaseOut(BaseModel):
     model_score: float | None
     contributions: list[tuple[str, float]]
     input_hash: str | None
+    documents: list[DocumentOut] = Field(
+        default_factory=list, description="The documents sent, each with its SHA-256."
+    )
     explanation: list[str]
     facts: list[FactOut]
     trace: dict[str, Any] = Field(
@@ -184,14 +209,6 @@ class NotificationOut(BaseModel):
     case: str | None
     created_at: datetime
     read: bool
-
-
-class DocumentOut(BaseModel):
-    kind: str
-    filename: str
-    size: int
-    content_type: str
-    sha256: str
 
 
 class SweepOut(BaseModel):

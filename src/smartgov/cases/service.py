@@ -19,7 +19,7 @@ from smartgov.cases.models import (
 )
 from smartgov.cases.workflow import State
 from smartgov.core.clock import now
-from smartgov.core.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
+from smartgov.core.errors import Conflict, Forbidden, NotFound
 from smartgov.core.i18n import N_
 from smartgov.core.models import User
 from smartgov.core.roles import Role
@@ -34,7 +34,6 @@ __all__ = [
     "add_document",
     "notifications",
     "documents_of",
-    "invalid_documents",
     "ConsoleChannel",
     "Case",
     "accept_invitation",
@@ -185,6 +184,7 @@ def accept_invitation(
         session, settings, actor=user,
         app=Application(service_id=invitation.service_id, idempotency_key=key,
                         channel="online", consent=consent),
+        invited=True,
     )  # fmt: skip
     sweeps.accepted(session, invitation, case, user)
     return case
@@ -202,10 +202,6 @@ def require_owner(settings: Settings, user: User, service_id: str) -> None:
 
 def documents_of(session: Session, case: Case) -> list[CaseDocument]:
     return list(session.scalars(select(CaseDocument).where(CaseDocument.case_id == case.id)))
-
-
-def invalid_documents(problems: list[FieldError]) -> Invalid:
-    return Invalid(N_("Some required documents are missing."), problems)
 
 
 def notifications(session: Session, user: User, *, limit: int = 20) -> list[Notification]:

@@ -11,14 +11,18 @@ from datetime import timedelta
 
 import httpx
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from smartgov.core.clock import now
 from smartgov.core.db import transaction
 from smartgov.core.models import User
+from smartgov.core.roles import Role
 from smartgov.core.settings import Settings
+from smartgov.core.users import create_user
 from smartgov.exchange import catalogue
 from smartgov.exchange import service as exchange
+from smartgov.exchange.models import Person
 from smartgov.ledger import keys
 from smartgov.ledger import service as ledger
 from smartgov.ledger.verify import leaf_hash, verify_inclusion
@@ -268,3 +272,27 @@ def test_it_records_every_one_of_many_concurrent_reads(
         signer = keys.from_settings(settings)
         ledger.sign(session, signer)
         assert ledger.verify_log(session, signer.verifier).problems == []
+
+
+def test_household_reads_are_in_every_members_who_used_my_data(
+    client: TestClient, cast: dict[str, User], factory: sessionmaker[Session], settings: Settings,
+    session: Session,
+) -> None:  # fmt: skip
+    """Finding 13: the minimum living allowance reads the household's size, income and
+    savings for the applicant's case; the applicant did not see it, nor did the others."""
+    ref = open_case(factory, settings, cast["citizen"], "minimum-living-allowance")
+    person = cast["citizen"].person_id
+    assert person is not None
+    household = exchange.household_of(session, person)
+    mates = session.scalars(
+        select(Person.id).where(Person.household_id == household, Person.id != person)
+    ).all()
+    assert mates, "the test citizen lives alone: pick a household with two people"
+    mate = create_user(session, username="housemate", password=PASSWORD, role=Role.citizen,
+                       display_name="Mate", person_id=mates[0])  # fmt: skip
+    session.commit()
+    for username in ("citizen", "housemate"):
+        listed = client.get("/api/v1/me/accesses", headers=bearer(client, username)).json()
+        read = [a for a in listed if a["case_ref"] == ref and a["about"] == "household"]
+        assert read and read[0]["purpose"] == "decision:minimum-living-allowance", username
+    assert mate.person_id == mates[0]

@@ -281,17 +281,20 @@ def my_accesses(
     before: Annotated[int | None, Query(ge=0)] = None,
 ) -> list[AccessOut]:
     """Who read the signed-in citizen's or enterprise's data, when, why and what, newest
-    first, 100 at a time (``before``: the oldest index already seen). Each record
-    links to the proof that it is in the public ledger."""
-    subject = service.subject_of(user)
-    if subject is None:
+    first, 100 at a time (``before``: the oldest index already seen): the person's own
+    records and their household's (`about`: person, household or enterprise). Each
+    record links to the proof that it is in the public ledger."""
+    subjects = service.own_subjects(session, user)
+    if not subjects:
         raise NotFound(N_("This account is not linked to a registry entry."))
-    return [access_out(a) for a in service.accesses_to(session, settings, subject, before=before)]
+    about = {service.subject_index_of(settings, s): s.unit for s in subjects}
+    found = service.accesses_to(session, settings, *subjects, before=before)
+    return [access_out(a, about[a.subject]) for a in found]
 
 
-def access_out(access: Access) -> AccessOut:
+def access_out(access: Access, about: str) -> AccessOut:
     return AccessOut(
-        seq=access.seq, at=access.at, outcome=access.outcome,
+        seq=access.seq, at=access.at, outcome=access.outcome, about=about,
         consumer_kind=access.consumer_kind, consumer=access.consumer,
         department_code=access.department_code, purpose=access.purpose,
         legal_basis=access.legal_basis, case_ref=access.case_ref, fields=access.fields,

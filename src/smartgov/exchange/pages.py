@@ -73,10 +73,9 @@ def accesses_page(
     lang: Lang,
     before: Annotated[int | None, Query(ge=0)] = None,
 ) -> HTMLResponse:
-    subject = service.subject_of(user)
-    found = (
-        [] if subject is None else service.accesses_to(session, settings, subject, before=before)
-    )
+    subjects = service.own_subjects(session, user)
+    found = service.accesses_to(session, settings, *subjects, before=before)
+    about = {service.subject_index_of(settings, s): s.unit for s in subjects}
     names = {s.id: s.definition.name for s in rules.services(settings).services.values()}
     translate = i18n.translator(lang)
 
@@ -91,7 +90,7 @@ def accesses_page(
         return translate(N_("Staff account {number}")).format(number=ident)
 
     return render(
-        request, "accesses.html", lang=lang, user=user, accesses=found, who=who,
+        request, "accesses.html", lang=lang, user=user, accesses=found, who=who, about=about,
         more=len(found) == service.ACCESS_PAGE,
         field_labels=catalogue.field_labels(session, lang),
     )  # fmt: skip

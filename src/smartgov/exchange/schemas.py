@@ -265,6 +265,9 @@ class AccessOut(BaseModel):
     seq: int
     at: datetime
     outcome: str
+    about: Literal["person", "household", "enterprise"] = Field(
+        description="Whose data was read: yours, your household's or your enterprise's."
+    )
     consumer_kind: str
     consumer: str
     department_code: str | None

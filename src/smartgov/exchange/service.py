@@ -435,24 +435,24 @@ revoke_other_services = grants.revoke_other_services
 ACCESS_PAGE = 100
 
 
-def subject_of(user: User) -> Subject | None:
-    """The registry entry an account stands for, if any."""
-    if user.person_id is not None:
-        return Subject("person", user.person_id)
-    if user.enterprise_id is not None:
-        return Subject("enterprise", user.enterprise_id)
-    return None
+def own_subjects(session: Session, user: User) -> list[Subject]:
+    """Whose reads an account sees in "who used my data": its person (and the household
+    the person is registered in: a household service reads all of it) or its
+    enterprise."""
+    return [Subject(unit, key) for unit, key in subjects_of_account(session, user)]
 
 
 def accesses_to(
-    session: Session, settings: Settings, subject: Subject, *, before: int | None = None
+    session: Session, settings: Settings, *subjects: Subject, before: int | None = None
 ) -> list[Access]:
-    """Every read of this subject's data, newest first, except reads still under a
+    """Every read of these subjects' data, newest first, except reads still under a
     legal hold: those appear the day the hold ends."""
+    if not subjects:
+        return []
     query = (
         select(Access)
         .where(
-            Access.subject == access.subject_index(access.pseudonym_key(settings), subject),
+            Access.subject.in_([subject_index_of(settings, s) for s in subjects]),
             or_(Access.hold_until.is_(None), Access.hold_until <= today()),
         )
         .order_by(Access.seq.desc())
@@ -461,6 +461,11 @@ def accesses_to(
     if before is not None:
         query = query.where(Access.seq < before)
     return list(session.scalars(query))
+
+
+def subject_index_of(settings: Settings, subject: Subject) -> str:
+    """How the access index names ``subject`` (keyed, never the registry number)."""
+    return access.subject_index(access.pseudonym_key(settings), subject)
 
 
 def provide(

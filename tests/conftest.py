@@ -12,8 +12,9 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import pytest
 import uvicorn
@@ -131,15 +132,13 @@ def app(settings: Settings, engine: Engine, cast: dict[str, User]):  # type: ign
     return create_app(settings)
 
 
-@pytest.fixture(scope="module")
-def server(settings, engine, cast) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    """The app served over real HTTP on a free local port, for browsers and clients."""
-    from smartgov.web.app import create_app
-
+@contextmanager
+def serving(app: Any) -> Iterator[str]:  # noqa: ANN401 - an ASGI app
+    """``app`` served over real HTTP on a free local port while the block runs."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="error")
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error")
     srv = uvicorn.Server(config)
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
@@ -147,9 +146,18 @@ def server(settings, engine, cast) -> Iterator[str]:  # type: ignore[no-untyped-
     while not srv.started:
         assert time.monotonic() < deadline, "server did not start"
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def server(settings, engine, cast) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """The app served over real HTTP on a free local port, for browsers and clients."""
+    with serving(create_app(settings)) as url:
+        yield url
 
 
 @pytest.fixture

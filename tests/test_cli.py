@@ -85,3 +85,11 @@ def test_it_prints_coded_findings_in_check(data: Path) -> None:
     assert "SG001 warning" in result.stdout  # the placeholder secret in development
     production = smartgov("check", env=PRODUCTION, data=data)
     assert "SG002 warning" in production.stdout
+
+
+def test_serve_refuses_the_placeholder_secret_off_loopback(data: Path) -> None:
+    """Finding 11: a cookie signed with the placeholder opened any account; served on a
+    network with it, anyone who read the source could sign one."""
+    refused = smartgov("serve", "--host", "0.0.0.0", "--port", "8999", data=data)  # noqa: S104
+    assert refused.returncode == 1
+    assert "placeholder secret key" in refused.stderr and "SMARTGOV_SECRET_KEY" in refused.stderr

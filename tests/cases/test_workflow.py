@@ -17,7 +17,7 @@ from smartgov.core.models import User
 from smartgov.core.settings import Settings
 from smartgov.exchange.models import Person
 from smartgov.ledger import service as ledger
-from tests.conftest import papers
+from tests.conftest import open_case, papers
 
 SERVICE = "old-age-allowance"
 
@@ -191,3 +191,28 @@ def test_it_lets_only_one_of_two_reviewers_acting_at_once_succeed(
     with factory() as session:
         events = session.scalars(select(CaseEvent.action).where(CaseEvent.case_id == case.id))
         assert list(events).count("ask_information") == 1
+
+
+def test_two_reviews_at_once_end_in_one_decision_and_a_conflict(
+    factory: sessionmaker[Session], settings: Settings, cast: dict[str, User]
+) -> None:
+    """Finding 14: the second of two concurrent reviews answered 500 (StaleDataError)."""
+    ref = open_case(factory, settings, cast["citizen"])
+    first, second = factory(), factory()
+    try:
+        mine = cases.find_case(first, ref, cast["reviewer"])
+        theirs = cases.find_case(second, ref, cast["reviewer"])
+        seen = mine.version
+        assert theirs.version == seen
+        cases.review_case(second, theirs, reviewer=cast["reviewer"], action="approve",
+                          version=seen, justification="seen in person")  # fmt: skip
+        second.commit()
+        with pytest.raises(Conflict) as late:
+            cases.review_case(first, mine, reviewer=cast["reviewer"], action="approve",
+                              version=seen, justification="seen in person")  # fmt: skip
+        assert late.value.fields[0].field == "version"
+        first.rollback()
+    finally:
+        first.close()
+        second.close()
+    assert get(factory, ref).state == "decided"

@@ -3,7 +3,11 @@ loopback: each attack as it was reproduced, each expected to be refused."""
 
 from __future__ import annotations
 
+import json
+import logging
+import socket
 from collections.abc import Iterator
+from datetime import datetime
 
 import httpx
 import pytest
@@ -15,7 +19,8 @@ from smartgov.core.settings import Settings
 from smartgov.exchange.service import valid_resident_id
 from smartgov.ledger import keys
 from smartgov.ledger import service as ledger
-from tests.conftest import PASSWORD, open_case
+from smartgov.web.app import create_app
+from tests.conftest import PASSWORD, open_case, serving
 
 
 @pytest.fixture(scope="module")
@@ -225,3 +230,137 @@ def test_the_counter_cannot_walk_the_register_by_number(
     for guess in (body, wrong):  # 17 digits; 18 with a check digit that does not fit
         guessed = http.post("/counter/lookup", json={"resident_id": guess}, headers=counter)
         assert guessed.status_code == 422 and fields_of(guessed) == {"resident_id"}
+
+
+# --- Finding 14: server errors where a client error belongs ----------------------------
+
+BIG = 2**63  # one past the largest integer the databases store
+NAME = {"zh": "改革", "en": "Reform"}
+SIMULATE = "/services/minimum-living-allowance/simulate"
+DECIDE = "/services/old-age-allowance/decide"
+
+
+def reform(**parts: object) -> dict[str, object]:
+    return {"reform": {"name": NAME, **parts}, "on": "2026-06-01"}
+
+
+CRASHES = [
+    ("anyone", "GET", f"/ledger/entries/{BIG}", None),
+    ("anyone", "GET", "/ledger/entries", {"start": BIG, "end": BIG + 1}),
+    ("anyone", "GET", "/ledger/proof/inclusion", {"index": BIG}),
+    ("officer", "GET", f"/registry/people/{BIG}", None),
+    ("citizen", "GET", "/me/accesses", {"before": BIG}),
+    ("reviewer", "POST", "/exchange/fetch", {"subject": {"unit": "person", "id": BIG},
+                                             "fields": ["monthly_income"], "purpose": "x"}),
+    ("reviewer", "POST", "/exchange/fetch", {"subject": {"unit": "person", "id": 1},
+                                             "fields": ["monthly_income"],
+                                             "purpose": "case-review", "case": "C-\u0000"}),
+    ("citizen", "POST", "/cases", {"service": "old-age-allowance", "consent": True,
+                                   "idempotency_key": "abcdefgh\u0000"}),
+    ("anyone", "POST", "/auth/token", {"username": "admin\u0000", "password": "x"}),
+    ("analyst", "POST", SIMULATE, reform(parameters={"line": 1e400})),
+    ("analyst", "POST", SIMULATE, reform(variables={"shortfall": "(" * 300 + "1" + ")" * 300})),
+    ("analyst", "POST", SIMULATE, reform(variables={"shortfall": "NOT " * 2000 + "TRUE"})),
+    ("analyst", "POST", SIMULATE, reform(parameters={"{x}": 1})),
+    ("analyst", "POST", SIMULATE, reform(variables={"{x}": "1"})),
+    ("analyst", "POST", DECIDE, {"facts": {"birth_date": "1940-01-01", "age": float("nan")}}),
+    ("analyst", "POST", "/statistics/private", {"dataset": "taxation.people",
+                                                "statistic": "mean", "field": "monthly_income",
+                                                "lower": -1e308, "upper": 1e308,
+                                                "epsilon": 0.01}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("who", "method", "path", "payload"), CRASHES)
+def test_bad_input_is_a_client_error_with_a_message(
+    http: httpx.Client, who: str, method: str, path: str, payload: dict[str, object] | None
+) -> None:
+    headers = {} if who == "anyone" else as_user(http, who)
+    if method == "GET":
+        answer = http.get(path, params=payload, headers=headers)
+    else:  # NaN and 1e400 are not JSON: send them as Python's encoder writes them
+        content = json.dumps(payload, allow_nan=True).replace("Infinity", "1e400")
+        answer = http.post(path, content=content,
+                           headers={**headers, "content-type": "application/json"})  # fmt: skip
+    assert 400 <= answer.status_code < 500, (answer.status_code, answer.text)
+    assert answer.json()["error"]["message"]
+
+
+# --- Finding 10 (in part): bodies are capped before they are parsed -------------------
+
+
+def test_an_oversized_body_is_refused_before_it_is_read(
+    http: httpx.Client, server: str, settings: Settings
+) -> None:
+    host, port = server.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as raw:
+        # The declared length alone is refused: nothing of the body is read.
+        raw.sendall(b"POST /api/v1/auth/token HTTP/1.1\r\nHost: x\r\n"
+                    b"Content-Type: application/json\r\n"
+                    b"Content-Length: %d\r\n\r\n{" % (settings.max_request_bytes + 1))  # fmt: skip
+        answer = raw.recv(65536).decode()
+    assert answer.startswith("HTTP/1.1 413"), answer[:200]
+    assert '"field":"body"' in answer
+    too_big = settings.max_request_bytes + 1
+
+    def stream() -> Iterator[bytes]:  # no Content-Length: counted as it arrives
+        chunk = b" " * 1_048_576
+        for _ in range(too_big // len(chunk) + 2):
+            yield chunk
+
+    streamed = http.post("/auth/token", content=stream(),
+                         headers={"content-type": "application/json"})  # fmt: skip
+    assert streamed.status_code == 413
+
+
+def test_a_nul_character_is_refused_in_queries_and_bodies(http: httpx.Client, server: str) -> None:
+    assert http.get("/ledger/entries", params={"start": "0\x00", "end": 2}).status_code == 422
+    split = b'{"username": "ad' + b"\\u0000" + b'min", "password": "x"}'
+    answer = http.post("/auth/token", content=split, headers={"content-type": "application/json"})
+    assert answer.status_code == 422 and answer.json()["error"]["fields"][0]["field"] == "body"
+    form = http.post(f"{server}/login", content=b"username=a%00b&password=x",
+                     headers={"content-type": "application/x-www-form-urlencoded"})  # fmt: skip
+    assert form.status_code == 422
+
+
+def test_time_stamps_carry_their_zone_on_every_database(
+    http: httpx.Client, cast: dict[str, User], factory: sessionmaker[Session], settings: Settings
+) -> None:
+    open_case(factory, settings, cast["citizen"])  # a read of the citizen's data, at least
+    citizen = as_user(http, "citizen")
+    stamps = [a["at"] for a in http.get("/me/accesses", headers=citizen).json()]
+    stamps += [c["submitted_at"] for c in http.get("/me/cases", headers=citizen).json()]
+    assert stamps
+    assert all(datetime.fromisoformat(s).utcoffset() is not None for s in stamps), stamps[:3]
+
+
+def test_the_server_log_keeps_no_exception_message(
+    settings: Settings, engine: object, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An unhandled error answers 500 and logs its class and route; the server's own
+    line (Starlette re-raises to it) keeps no message or traceback, which could hold
+    personal data."""
+    app = create_app(settings)
+
+    @app.get("/api/v1/test-crash")
+    def crash() -> None:
+        raise ValueError("Zhang San, 110101199001011234")
+
+    server_lines: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):  # the server's logger does not propagate to pytest's
+        def emit(self, record: logging.LogRecord) -> None:
+            server_lines.append(record)
+
+    keep = Keep()
+    with caplog.at_level(logging.INFO), serving(app) as base:
+        logging.getLogger("uvicorn.error").addHandler(keep)
+        try:
+            answer = httpx.get(f"{base}/api/v1/test-crash")
+        finally:
+            logging.getLogger("uvicorn.error").removeHandler(keep)
+    assert answer.status_code == 500 and "Zhang" not in answer.text
+    assert "unhandled ValueError on GET /api/v1/test-crash" in caplog.text
+    assert any("Exception in ASGI application" in r.getMessage() for r in server_lines)
+    assert all(r.exc_info is None and "Zhang" not in r.getMessage() for r in server_lines)
+    assert "Zhang" not in caplog.text

@@ -33,6 +33,7 @@ from smartgov.cases.schemas import (
     SweepOut,
     WithdrawIn,
 )
+from smartgov.core.db import Natural
 from smartgov.core.models import User
 from smartgov.core.roles import Permission
 from smartgov.web.deps import Lang, SessionDep, SettingsDep, require
@@ -236,7 +237,7 @@ def open_alert(
 @router.delete("/services/{service_id}/alerts/{alert_id}")
 def close_alert(
     service_id: str,
-    alert_id: int,
+    alert_id: Natural,
     session: SessionDep,
     settings: SettingsDep,
     user: Annotated[User, require(Permission.cases_manage)],

@@ -11,7 +11,6 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -24,7 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from smartgov.core.clock import now
-from smartgov.core.db import Base
+from smartgov.core.db import Base, Timestamp
 
 POSITION = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -65,10 +64,10 @@ class Case(Base):
     state: Mapped[str] = mapped_column(String(20))
     version: Mapped[int] = mapped_column(Integer, default=1)  # optimistic lock
     priority: Mapped[int] = mapped_column(Integer, default=0)
-    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
-    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
-    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    submitted_at: Mapped[datetime] = mapped_column(Timestamp(), default=now)
+    due_at: Mapped[datetime] = mapped_column(Timestamp())
+    updated_at: Mapped[datetime] = mapped_column(Timestamp(), default=now)
+    decided_at: Mapped[datetime | None] = mapped_column(Timestamp(), nullable=True)
     # The automated check: what the rules and the model said, and why it was reviewed.
     outcome: Mapped[str | None] = mapped_column(String(16), nullable=True)
     amount: Mapped[float | None] = mapped_column(Float, nullable=True)
@@ -104,7 +103,7 @@ class CaseEvent(Base):
 
     id: Mapped[int] = mapped_column(POSITION, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"), index=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    at: Mapped[datetime] = mapped_column(Timestamp(), default=now)
     action: Mapped[str] = mapped_column(String(24))
     from_state: Mapped[str | None] = mapped_column(String(20), nullable=True)
     to_state: Mapped[str] = mapped_column(String(20))
@@ -122,7 +121,7 @@ class CaseDocument(Base):
     content_type: Mapped[str] = mapped_column(String(100))
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))  # also its name in the store
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    created_at: Mapped[datetime] = mapped_column(Timestamp(), default=now)
 
 
 class Notification(Base):
@@ -133,10 +132,10 @@ class Notification(Base):
     case_id: Mapped[int | None] = mapped_column(ForeignKey("case_file.id"), nullable=True)
     kind: Mapped[str] = mapped_column(String(24))
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
-    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(Timestamp(), default=now)
+    read_at: Mapped[datetime | None] = mapped_column(Timestamp(), nullable=True)
     # When the outside channel (email, SMS, the console) took it; None: not yet sent.
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(Timestamp(), nullable=True)
 
 
 class CheckModel(Base):
@@ -149,7 +148,7 @@ class CheckModel(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     service_id: Mapped[str] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    created_at: Mapped[datetime] = mapped_column(Timestamp(), default=now)
     trained_on: Mapped[int] = mapped_column(Integer)
     parameters: Mapped[dict[str, Any]] = mapped_column(JSON)
     metrics: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -168,7 +167,7 @@ class Invitation(Base):
     unit: Mapped[str] = mapped_column(String(16))
     subject_key: Mapped[int] = mapped_column(Integer)
     amount: Mapped[float | None] = mapped_column(Float, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    created_at: Mapped[datetime] = mapped_column(Timestamp(), default=now)
     status: Mapped[str] = mapped_column(String(12), default="open")  # open, accepted
     case_id: Mapped[int | None] = mapped_column(ForeignKey("case_file.id"), nullable=True)
 
@@ -184,5 +183,5 @@ class ServiceAlert(Base):
     kind: Mapped[str] = mapped_column(String(16))  # fairness, manual
     note: Mapped[str] = mapped_column(Text)
     opened_by: Mapped[str] = mapped_column(String(40))
-    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
-    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    opened_at: Mapped[datetime] = mapped_column(Timestamp(), default=now)
+    closed_at: Mapped[datetime | None] = mapped_column(Timestamp(), nullable=True)

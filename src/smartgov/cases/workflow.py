@@ -9,6 +9,7 @@ from enum import StrEnum
 
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from smartgov.cases.models import Case, CaseEvent
 from smartgov.core.clock import now
@@ -68,14 +69,21 @@ def move(
     their action would rest on a stale page. The flush below also fails if another
     transaction changed the case since this one read it (the ORM's version check)."""
     if expected_version is not None and expected_version != case.version:
-        raise Conflict(
-            N_("This case changed while you were looking at it. Reload it and try again."),
-            [FieldError("version", N_("The case is now at version {version}."),
-                        {"version": case.version})],
-        )  # fmt: skip
+        raise _changed(case.version)
     event = shift(case, to, action=action, actor=actor, reason=reason)
-    session.flush()
+    try:
+        session.flush()
+    except StaleDataError:  # another person's action on the case committed first
+        raise _changed(None) from None
     log_many(session, [event])
+
+
+def _changed(version: int | None) -> Conflict:
+    message = N_("This case changed while you were looking at it. Reload it and try again.")
+    if version is None:
+        return Conflict(message, [FieldError("version", N_("Someone acted on it just now."))])
+    return Conflict(message, [FieldError("version", N_("The case is now at version {version}."),
+                                         {"version": version})])  # fmt: skip
 
 
 def shift(case: Case, to: State, *, action: str, actor: str,

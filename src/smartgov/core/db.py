@@ -4,15 +4,41 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from itertools import chain
-from typing import Any
+from typing import Annotated, Any
 
-from sqlalchemy import Connection, Engine, MetaData, create_engine, event
+from annotated_types import Ge, Le
+from sqlalchemy import Connection, DateTime, Dialect, Engine, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
 
 from smartgov.core import sqlite_writer
+from smartgov.core.clock import aware
 from smartgov.core.errors import DomainError
 from smartgov.core.settings import Settings
+
+
+class Timestamp(TypeDecorator[datetime]):
+    """A moment, stored in UTC and read back with its zone on every database: SQLite
+    keeps no zone, and its naive values reached the API without one, against the
+    date-time format the API declares."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else aware(value).astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else aware(value)
+
+
+#: The largest integer a BIGINT column holds, on SQLite and PostgreSQL alike.
+MAX_INT = 2**63 - 1
+#: A number a request may give for an id, a position or a size: never negative, never
+#: larger than the databases hold (a larger one reached the driver and answered 500).
+Natural = Annotated[int, Ge(0), Le(MAX_INT)]
 
 # Stable constraint names, so Alembic's batch mode can alter SQLite tables.
 NAMING = {

@@ -22,6 +22,12 @@ class FieldError:
     def text(self, translate: Callable[[str], str] = str) -> str:
         return translate(self.message).format(**self.params)
 
+    @classmethod
+    def literal(cls, field: str, text: str) -> FieldError:
+        """A message that is no msgid (a parser's words): braces in it, which may come
+        from the input (a reform named `{x}`), are kept as text, not placeholders."""
+        return cls(field, text.replace("{", "{{").replace("}", "}}"))
+
 
 @dataclass
 class DomainError(Exception):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String
+from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from smartgov.core.clock import now
-from smartgov.core.db import Base
+from smartgov.core.db import Base, Timestamp
 
 
 class District(Base):
@@ -44,7 +44,7 @@ class User(Base):
     enterprise_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     language: Mapped[str | None] = mapped_column(String(8), nullable=True)
     active: Mapped[bool] = mapped_column(default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    created_at: Mapped[datetime] = mapped_column(Timestamp(), default=now)
 
 
 class ApiToken(Base):
@@ -55,5 +55,5 @@ class ApiToken(Base):
     # Only a SHA-256 of the token is kept: a database leak does not leak tokens.
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(100))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(Timestamp(), default=now)
+    expires_at: Mapped[datetime] = mapped_column(Timestamp())

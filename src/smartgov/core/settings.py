@@ -96,6 +96,12 @@ class Settings(BaseSettings):
         "worker` sign a checkpoint when it grew. 0 turns the schedule off (tests, or a "
         "node that only reads).",
     )
+    max_request_bytes: int = Field(
+        16 * 1024 * 1024,
+        ge=64 * 1024,
+        description="Largest request body the server reads (an application with its "
+        "documents, base64, included); larger ones are refused with 413 before parsing.",
+    )
     max_upload_bytes: int = Field(
         10 * 1024 * 1024, ge=1024, description="Largest document an applicant may upload."
     )

@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import Response
 
+from smartgov.core.db import Natural
 from smartgov.core.errors import DomainError, NotFound, error_body
 from smartgov.core.i18n import N_
 from smartgov.core.models import User
@@ -65,7 +66,7 @@ def my_record(
 
 @router.get("/registry/people/{person_id}")
 def person(
-    person_id: int,
+    person_id: Natural,
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
@@ -84,7 +85,7 @@ def person(
 
 @router.get("/registry/enterprises/{enterprise_id}")
 def enterprise(
-    enterprise_id: int,
+    enterprise_id: Natural,
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
@@ -196,7 +197,7 @@ def create_grant(
 
 @router.delete("/grants/{grant_id}", tags=["exchange"])
 def revoke_grant(
-    grant_id: int, session: SessionDep, user: Annotated[User, require(Permission.grants_manage)]
+    grant_id: Natural, session: SessionDep, user: Annotated[User, require(Permission.grants_manage)]
 ) -> GrantOut:
     return GrantOut.model_validate(grants.revoke(session, grant_id, actor=user))
 
@@ -278,7 +279,7 @@ def my_accesses(
     session: SessionDep,
     settings: SettingsDep,
     user: Annotated[User, require(Permission.own_record_read)],
-    before: Annotated[int | None, Query(ge=0)] = None,
+    before: Natural | None = None,
 ) -> list[AccessOut]:
     """Who read the signed-in citizen's or enterprise's data, when, why and what, newest
     first, 100 at a time (``before``: the oldest index already seen): the person's own

@@ -12,7 +12,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Date,
-    DateTime,
     Float,
     ForeignKey,
     Integer,
@@ -24,7 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from smartgov.core.clock import now
-from smartgov.core.db import Base
+from smartgov.core.db import Base, Timestamp
 
 
 class Household(Base):
@@ -95,7 +94,7 @@ class Dataset(Base):
     # Total epsilon that published statistics over this dataset may spend.
     privacy_budget: Mapped[float] = mapped_column(Float)
     privacy_spent: Mapped[float] = mapped_column(Float, default=0.0)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    updated_at: Mapped[datetime] = mapped_column(Timestamp(), default=now)
 
 
 class DatasetField(Base):
@@ -130,11 +129,11 @@ class Grant(Base):
     identified: Mapped[bool] = mapped_column(Boolean, default=False)  # real identifiers
     reveal: Mapped[bool] = mapped_column(Boolean, default=False)  # sensitive values unmasked
     may_hold: Mapped[bool] = mapped_column(Boolean, default=False)  # may place legal holds
-    valid_from: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    valid_from: Mapped[datetime] = mapped_column(Timestamp())
+    expires_at: Mapped[datetime | None] = mapped_column(Timestamp(), nullable=True)
     created_by: Mapped[str] = mapped_column(String(96))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(Timestamp(), default=now)
+    revoked_at: Mapped[datetime | None] = mapped_column(Timestamp(), nullable=True)
     revoked_by: Mapped[str | None] = mapped_column(String(96), nullable=True)
     ledger_seq: Mapped[int] = mapped_column(BigInteger)
 
@@ -147,7 +146,7 @@ class Access(Base):
 
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     subject: Mapped[str] = mapped_column(String(32), index=True)  # the ledger pseudonym
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(Timestamp())
     outcome: Mapped[str] = mapped_column(String(8))  # granted or refused
     consumer_kind: Mapped[str] = mapped_column(String(8))
     consumer: Mapped[str] = mapped_column(String(96))
@@ -174,7 +173,7 @@ class PrivacyAllowance(Base):
     epsilon: Mapped[float] = mapped_column(Float)
     spent: Mapped[float] = mapped_column(Float, default=0.0)
     given_by: Mapped[str] = mapped_column(String(96))
-    given_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    given_at: Mapped[datetime] = mapped_column(Timestamp(), default=now)
     ledger_seq: Mapped[int] = mapped_column(BigInteger)
 
 
@@ -187,7 +186,7 @@ class PrivacySpend(Base):
     dataset_code: Mapped[str] = mapped_column(ForeignKey("exchange_dataset.code"), index=True)
     statistic: Mapped[str] = mapped_column(String(96))
     epsilon: Mapped[float] = mapped_column(Float)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    at: Mapped[datetime] = mapped_column(Timestamp(), default=now)
     ledger_seq: Mapped[int] = mapped_column(BigInteger)
 
 
@@ -204,4 +203,4 @@ class Source(Base):
     url: Mapped[str] = mapped_column(String(400), default="")  # "" is the city's database
     department_code: Mapped[str] = mapped_column(ForeignKey("department.code"), index=True)
     declared_by: Mapped[str] = mapped_column(String(96))
-    declared_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    declared_at: Mapped[datetime] = mapped_column(Timestamp(), default=now)

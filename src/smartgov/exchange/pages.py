@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
 
 from smartgov.core import i18n
+from smartgov.core.db import Natural
 from smartgov.core.errors import DomainError
 from smartgov.core.i18n import N_
 from smartgov.core.models import User
@@ -71,7 +72,7 @@ def accesses_page(
     settings: SettingsDep,
     user: Annotated[User, require(Permission.own_record_read)],
     lang: Lang,
-    before: Annotated[int | None, Query(ge=0)] = None,
+    before: Natural | None = None,
 ) -> HTMLResponse:
     subjects = service.own_subjects(session, user)
     found = service.accesses_to(session, settings, *subjects, before=before)

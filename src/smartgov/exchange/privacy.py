@@ -11,6 +11,7 @@ is safe to publish by construction."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -36,6 +37,8 @@ dp.enable_features("contrib")
 _DATASETS = cast(Table, Dataset.__table__)
 _ALLOWANCES = cast(Table, PrivacyAllowance.__table__)
 NUMERIC = ("integer", "number", "boolean")
+#: The widest bounds a mean may have (a trillion: any amount a registry holds).
+MAX_SPAN = 1e12
 
 
 @dataclass(frozen=True)
@@ -186,6 +189,12 @@ def release(
         problems.append(
             FieldError("lower", N_("A mean needs bounds: a lower below an upper value."))
         )
+    elif bounds is not None and not (math.isfinite(bounds[1] - bounds[0]) and
+                                     bounds[1] - bounds[0] <= MAX_SPAN):  # fmt: skip
+        # The noise grows with the span: beyond it OpenDP cannot calibrate, and nothing
+        # useful would be released anyway.
+        problems.append(FieldError("upper", N_("Give bounds at most {span} apart."),
+                                   {"span": f"{MAX_SPAN:.0e}"}))  # fmt: skip
     if problems:
         raise Invalid(N_("The statistic cannot be made."), problems)
     by = f"user:{user.id}"

@@ -7,6 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from smartgov.core.db import MAX_INT
+
 
 class PersonOut(BaseModel):
     """A person as a reader may see them: a keeper sees the fields its grants name and
@@ -221,7 +223,7 @@ class SubjectIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     unit: Literal["person", "household", "enterprise"]
-    id: int = Field(ge=1)
+    id: int = Field(ge=1, le=MAX_INT)
 
 
 class FetchIn(BaseModel):
@@ -285,8 +287,8 @@ class PrivateStatisticIn(BaseModel):
     dataset: Code
     statistic: Literal["count", "mean"]
     field: Name
-    lower: float | None = None
-    upper: float | None = None
+    lower: float | None = Field(None, allow_inf_nan=False)
+    upper: float | None = Field(None, allow_inf_nan=False)
     epsilon: float = Field(gt=0, le=10)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import PlainTextResponse
 
+from smartgov.core.db import Natural
 from smartgov.core.errors import NotFound
 from smartgov.core.i18n import N_
 from smartgov.core.roles import Permission
@@ -54,13 +55,13 @@ def entry_schemas() -> dict[str, dict[str, Any]]:
 
 
 @router.get("/entries")
-def entries(session: SessionDep, start: int, end: int) -> EntriesOut:
+def entries(session: SessionDep, start: Natural, end: Natural) -> EntriesOut:
     """Entries from `start` up to, not including, `end` (at most 1,000)."""
     return EntriesOut(entries=[entry_out(e) for e in service.entries(session, start, end)])
 
 
 @router.get("/entries/{index}")
-def entry(session: SessionDep, index: int) -> EntryOut:
+def entry(session: SessionDep, index: Natural) -> EntryOut:
     found = service.entry(session, index)
     if found is None:
         raise NotFound()
@@ -68,7 +69,7 @@ def entry(session: SessionDep, index: int) -> EntryOut:
 
 
 @router.get("/proof/inclusion")
-def inclusion(session: SessionDep, index: int, size: int | None = None) -> InclusionOut:
+def inclusion(session: SessionDep, index: Natural, size: Natural | None = None) -> InclusionOut:
     """The proof that entry `index` is in the tree of `size` entries (default: all)."""
     proof = service.inclusion_proof(session, index, size)
     return InclusionOut(
@@ -80,7 +81,9 @@ def inclusion(session: SessionDep, index: int, size: int | None = None) -> Inclu
 
 
 @router.get("/proof/consistency")
-def consistency(session: SessionDep, first: int, second: int | None = None) -> ConsistencyOut:
+def consistency(
+    session: SessionDep, first: Natural, second: Natural | None = None
+) -> ConsistencyOut:
     """The proof that the log of `second` entries extends the one of `first`."""
     second = service.size(session) if second is None else second
     proof = service.consistency_proof(session, first, second)

@@ -8,11 +8,11 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Integer, LargeBinary, Text
+from sqlalchemy import BigInteger, Integer, LargeBinary, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from smartgov.core.clock import aware, now
-from smartgov.core.db import Base
+from smartgov.core.db import Base, Timestamp
 
 # SQLite makes an INTEGER PRIMARY KEY the row id itself, with no second index.
 Position = BigInteger().with_variant(Integer(), "sqlite")
@@ -30,7 +30,7 @@ class LedgerEntry(Base):
     body: Mapped[str] = mapped_column(Text)
     # Only for entries appended before their time went into the body (migration 0006),
     # which is why it was never covered by the tree.
-    created_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime | None] = mapped_column(Timestamp())
 
     @property
     def record(self) -> dict[str, Any]:
@@ -75,4 +75,4 @@ class LedgerCheckpoint(Base):
     size: Mapped[int] = mapped_column(Position, primary_key=True, autoincrement=False)
     root: Mapped[bytes] = mapped_column(LargeBinary(32))
     note: Mapped[str] = mapped_column(Text)  # the C2SP signed note, as served
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    created_at: Mapped[datetime] = mapped_column(Timestamp(), default=now)

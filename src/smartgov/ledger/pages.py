@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from smartgov.core.db import Natural
 from smartgov.core.errors import NotFound
 from smartgov.core.models import User
 from smartgov.core.roles import Permission
@@ -23,7 +24,12 @@ Public = Annotated[User | None, require(Permission.public)]
 
 @router.get("/ledger/entries/{index}")
 def entry_page(
-    index: int, request: Request, session: SessionDep, signer: SignerDep, user: Public, lang: Lang
+    index: Natural,
+    request: Request,
+    session: SessionDep,
+    signer: SignerDep,
+    user: Public,
+    lang: Lang,
 ) -> HTMLResponse:
     found = service.entry(session, index)
     if found is None:

@@ -73,7 +73,7 @@ def simulate(
         )
     except service.LoadError as error:
         raise Invalid(N_("The reform cannot be applied."), [
-            FieldError(f"reform.{p.where}" if p.where else "reform", p.message)
+            FieldError.literal(f"reform.{p.where}" if p.where else "reform", p.message)
             for p in error.problems
         ]) from None  # fmt: skip
     return ComparisonOut.model_validate({**comparison.as_dict(), "setup_seconds": setup})

@@ -15,8 +15,11 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 Name = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=48)]
 RefId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]*$", max_length=48)]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]*$", max_length=48)]
-Expression = Annotated[str, StringConstraints(min_length=1)]
-Scalar = bool | int | float | str
+#: Rules are short; a longer text only wears the parser out (see expressions.parse).
+Expression = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+#: A number a rule can compute with: infinity and NaN are not amounts or thresholds.
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+Scalar = bool | int | Finite | str
 ValueType = Literal["integer", "number", "boolean", "date", "text"]
 
 

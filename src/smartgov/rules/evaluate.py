@@ -68,7 +68,7 @@ def coerce_facts(service: Service, facts: Mapping[str, Any]) -> dict[str, Any]:
                 if allowed and value not in allowed:
                     problem = f"Choose one of: {', '.join(allowed)}"
             if problem is not None:
-                errors.append(FieldError(f"facts.{name}", problem))
+                errors.append(FieldError.literal(f"facts.{name}", problem))
         result[name] = value
     if errors:
         raise Invalid(N_("Some facts are not valid."), errors)

@@ -75,19 +75,40 @@ class Checked:
     names: frozenset[str]
 
 
+#: How deeply an expression may nest. Real rules stay under ten levels; the parser and
+#: the type checker recurse, and a deeper tree (300 parentheses, NOT 2,000 times) would
+#: exhaust Python's stack.
+MAX_DEPTH = 64
+
+
 def parse(source: str) -> exp.Expression:
+    too_deep = ExpressionError(f"the expression nests more than {MAX_DEPTH} levels deep")
     try:
         tree = sqlglot.parse_one(source, read=DIALECT)
     except ParseError as error:
         first = error.errors[0] if error.errors else {}
         detail = first.get("description") or str(error).splitlines()[0]
         raise ExpressionError(f"cannot parse `{source}`: {detail}") from None
+    except RecursionError:
+        raise too_deep from None
+    if _depth(cast(exp.Expression, tree)) > MAX_DEPTH:
+        raise too_deep
     tree = _normalise(cast(exp.Expression, tree))
     for node in tree.walk():
         if not isinstance(node, ALLOWED_NODES) and date_function(node) is None:
             what = node.sql_name() if isinstance(node, exp.Func) else node.key.upper()
             raise ExpressionError(f"`{what}` is not part of the rule language; allowed: {ALLOWED}")
     return tree
+
+
+def _depth(tree: exp.Expression) -> int:
+    """The tree's depth, walked without recursion (the tree may be absurdly deep)."""
+    deepest, stack = 0, [(tree, 1)]
+    while stack:
+        node, level = stack.pop()
+        deepest = max(deepest, level)
+        stack.extend((child, level + 1) for child in node.iter_expressions())
+    return deepest
 
 
 def _normalise(tree: exp.Expression) -> exp.Expression:

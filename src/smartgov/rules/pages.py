@@ -76,7 +76,7 @@ async def simulate_run(request: Request, service_id: str, settings: SettingsDep,
             svc, reform, service.cached_population(request.app.state, session, svc), on=on
         )
     except service.LoadError as error:
-        errors = [FieldError(p.where or "reform", p.message) for p in error.problems]
+        errors = [FieldError.literal(p.where or "reform", p.message) for p in error.problems]
         return _simulation(request, svc, user, lang, on=on, edited=edited, errors=errors,
                            status=422)  # fmt: skip
     except DomainError as error:

@@ -40,7 +40,9 @@ def register(con: duckdb.DuckDBPyConnection, data: Data, name: str = "population
                 BAD_POPULATION, [FieldError("population", "give a .parquet or .csv file")]
             )
         if not data.is_file():
-            raise Invalid(BAD_POPULATION, [FieldError("population", f"no such file: {data}")])
+            raise Invalid(
+                BAD_POPULATION, [FieldError.literal("population", f"no such file: {data}")]
+            )
         relation = con.read_parquet(str(data)) if suffix == ".parquet" else con.read_csv(str(data))
         relation.create_view(name, replace=True)
     return [row[0] for row in con.execute(f"DESCRIBE {name}").fetchall()]
@@ -52,7 +54,7 @@ def check_columns(service: Service, columns: Sequence[str]) -> None:
         raise Invalid(
             BAD_POPULATION,
             [
-                FieldError("population", f"has no column `{n}`, an input of {service.id}")
+                FieldError.literal("population", f"has no column `{n}`, an input of {service.id}")
                 for n in missing
             ],
         )

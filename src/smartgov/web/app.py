@@ -28,6 +28,7 @@ from smartgov.ledger import service as ledger
 from smartgov.ledger.schedule import Checkpointer
 from smartgov.web import api, errors, pages
 from smartgov.web.deps import require
+from smartgov.web.limits import RequestLimits
 from smartgov.web.templating import make_environment
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -158,7 +159,10 @@ def create_app(settings: Settings) -> FastAPI:
         https_only=settings.environment is Environment.production,
     )
 
-    app.add_middleware(SecurityHeaders)
+    # Outside the sessions: an oversized or NUL-bearing request costs no cookie work.
+    app.add_middleware(RequestLimits, max_bytes=settings.max_request_bytes,
+                       respond=errors.respond)  # fmt: skip
+    app.add_middleware(SecurityHeaders)  # the outermost: every answer carries them
 
     @app.get("/docs", include_in_schema=False, dependencies=[require(Permission.public)])
     def docs() -> HTMLResponse:

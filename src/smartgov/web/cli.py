@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 import typer
 
-from smartgov.runtime import settings_or_exit
+from smartgov.core.settings import PLACEHOLDER_SECRET
+from smartgov.runtime import fail, settings_or_exit
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return host == "localhost"
 
 
 def serve(
@@ -20,6 +30,15 @@ def serve(
     from smartgov.web.app import create_app
 
     settings = settings_or_exit()
+    if not _loopback(host) and settings.secret_key.get_secret_value() == PLACEHOLDER_SECRET:
+        # Anyone who knows the placeholder (it is in the source) could sign a session
+        # cookie for any account: fine on this machine alone, never on a network.
+        fail(
+            f"refusing to listen on {host} with the placeholder secret key: set "
+            "SMARTGOV_SECRET_KEY to a random value of at least 32 characters, e.g. "
+            '`python -c "import secrets; print(secrets.token_urlsafe(48))"`, or serve '
+            "on 127.0.0.1"
+        )
     typer.echo(f"smartgov on http://{host}:{port}  (API docs at /docs)")
     if workers == 1:
         uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")

@@ -8,11 +8,13 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from smartgov.core import i18n
 from smartgov.core.errors import DomainError, FieldError, error_body, field_errors
 from smartgov.core.i18n import N_
+from smartgov.web import limits
 from smartgov.web.deps import is_api, request_language
 from smartgov.web.templating import render
 
@@ -26,11 +28,15 @@ STATUS_MESSAGES = {
     405: N_("This method is not allowed here."),
     409: N_("This conflicts with the current state."),
     422: N_("Some fields are not valid."),
+    413: N_("The request is too large."),
     500: N_("Something went wrong on our side. Please try again later."),
 }
+UNSTORABLE = N_(
+    "A value cannot be stored: check for characters such as NUL, and numbers out of range."
+)
 
 
-def _respond(request: Request, status: int, code: str, message: str,
+def respond(request: Request, status: int, code: str, message: str,
              fields: list[FieldError]) -> Response:  # fmt: skip
     # The handler runs outside the route's dependencies: no account language here.
     lang = request_language(request)
@@ -56,23 +62,47 @@ def _respond(request: Request, status: int, code: str, message: str,
     )
 
 
+class _WithoutTraceback(logging.Filter):
+    """Starlette re-raises an unhandled error after answering 500, so the server logs it
+    with its traceback, whose messages and locals may hold personal data. The handler
+    below has logged its class and route already; the server's line keeps its words."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.exc_info, record.exc_text = None, None
+        return True
+
+
 def install(app: FastAPI) -> None:
+    server_log = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, _WithoutTraceback) for f in server_log.filters):
+        server_log.addFilter(_WithoutTraceback())
+
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
-        return _respond(request, exc.status, exc.code, exc.message, exc.fields)
+        return respond(request, exc.status, exc.code, exc.message, exc.fields)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
         fields = field_errors(exc.errors(), skip="body")
-        return _respond(request, 422, "invalid", STATUS_MESSAGES[422], fields)
+        return respond(request, 422, "invalid", STATUS_MESSAGES[422], fields)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if isinstance(exc, limits.Refused):
+            return respond(request, exc.status_code, "invalid", exc.message, exc.fields)
         message = STATUS_MESSAGES.get(exc.status_code, STATUS_MESSAGES[400])
-        return _respond(request, exc.status_code, "http_error", message, [])
+        return respond(request, exc.status_code, "http_error", message, [])
+
+    @app.exception_handler(DataError)
+    async def unstorable(request: Request, exc: DataError) -> Response:
+        # The database refused a value (a NUL in a multipart field, a number out of
+        # range): the request's transaction is rolled back; the values stay unlogged.
+        log.warning("refused by the database: %s on %s %s", type(exc.orig).__name__,
+                    request.method, request.url.path)  # fmt: skip
+        return respond(request, 422, "invalid", UNSTORABLE, [])
 
     @app.exception_handler(Exception)
     async def crash(request: Request, exc: Exception) -> Response:
         # Only the exception class and route: messages and locals may hold personal data.
         log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path)
-        return _respond(request, 500, "server_error", STATUS_MESSAGES[500], [])
+        return respond(request, 500, "server_error", STATUS_MESSAGES[500], [])

@@ -74,6 +74,10 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         assets_dir=ROOT / "node_modules",
         services_dir=ROOT / "services",
         checkpoint_seconds=0,  # tests sign when they need a checkpoint
+        # The suite signs in hundreds of times a minute from one address; the throttle
+        # has its own tests with the real limits.
+        signin_limit_address="100000/minute",
+        signin_limit_account="100000/minute",
     )
 
 

@@ -93,3 +93,23 @@ def test_serve_refuses_the_placeholder_secret_off_loopback(data: Path) -> None:
     refused = smartgov("serve", "--host", "0.0.0.0", "--port", "8999", data=data)  # noqa: S104
     assert refused.returncode == 1
     assert "placeholder secret key" in refused.stderr and "SMARTGOV_SECRET_KEY" in refused.stderr
+
+
+def test_an_operator_disables_revokes_and_resets_an_account(data: Path) -> None:
+    smartgov("db", "upgrade", data=data)
+    made = smartgov("users", "create", "leaver", "--role", "analyst",
+                    env={"SMARTGOV_NEW_PASSWORD": "long-enough-pass"}, data=data)  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    assert smartgov("users", "token", "leaver", data=data).stdout.startswith("sg_")
+    revoked = smartgov("users", "revoke", "leaver", data=data)
+    assert revoked.returncode == 0 and "ended 1 sessions and tokens" in revoked.stdout
+    assert smartgov("users", "disable", "leaver", data=data).stdout.strip() == "disabled leaver"
+    assert smartgov("users", "enable", "leaver", data=data).stdout.strip() == "enabled leaver"
+    short = smartgov("users", "password", "leaver", env={"SMARTGOV_NEW_PASSWORD": "short"},
+                     data=data)  # fmt: skip
+    assert short.returncode == 1 and "new:" in short.stderr
+    reset = smartgov("users", "password", "leaver",
+                     env={"SMARTGOV_NEW_PASSWORD": "another-long-one"}, data=data)  # fmt: skip
+    assert reset.returncode == 0 and "sessions and tokens ended" in reset.stdout
+    missing = smartgov("users", "disable", "nobody", data=data)
+    assert missing.returncode == 1 and "no account named" in missing.stderr

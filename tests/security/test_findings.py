@@ -11,11 +11,14 @@ from datetime import datetime
 
 import httpx
 import pytest
+from sqlalchemy import delete
 from sqlalchemy.orm import Session, sessionmaker
 
 from smartgov.core.db import transaction
 from smartgov.core.models import User
+from smartgov.core.roles import Role
 from smartgov.core.settings import Settings
+from smartgov.core.users import create_user
 from smartgov.exchange.service import valid_resident_id
 from smartgov.ledger import keys
 from smartgov.ledger import service as ledger
@@ -364,3 +367,113 @@ def test_the_server_log_keeps_no_exception_message(
     assert any("Exception in ASGI application" in r.getMessage() for r in server_lines)
     assert all(r.exc_info is None and "Zhang" not in r.getMessage() for r in server_lines)
     assert "Zhang" not in caplog.text
+
+
+# --- Findings 10 and 11: sign-in limits, sessions that end ----------------------------
+
+
+@pytest.fixture(scope="module")
+def strict(settings: Settings, engine: object, cast: dict[str, User]) -> Iterator[str]:
+    """A server with the shipped sign-in limits (the suite's own are lifted)."""
+    shipped = Settings.model_fields
+    limits = {name: shipped[name].default for name in ("signin_limit_address",
+                                                       "signin_limit_account")}  # fmt: skip
+    with serving(create_app(settings.model_copy(update=limits))) as base:
+        yield base
+
+
+def test_guessing_a_password_is_throttled_and_the_right_one_then_refused(strict: str) -> None:
+    with httpx.Client(base_url=f"{strict}/api/v1", headers={"accept-language": "en"}) as api:
+        answers = [
+            api.post("/auth/token", json={"username": "analyst", "password": f"guess-{i}"})
+            for i in range(12)
+        ]
+        assert [a.status_code for a in answers[:10]] == [401] * 10
+        assert answers[10].status_code == 429
+        assert int(answers[10].headers["retry-after"]) > 0
+        right = api.post("/auth/token", json={"username": "analyst", "password": PASSWORD})
+        assert right.status_code == 429  # the account is shut for the window, right or not
+
+
+def test_one_address_cannot_flood_sign_in(strict: str) -> None:
+    with httpx.Client(base_url=f"{strict}/api/v1") as api:
+        statuses = [
+            api.post("/auth/token", json={"username": f"nobody{i}", "password": "x"}).status_code
+            for i in range(25)
+        ]
+    # At most the address's 20 a minute are checked (fewer if this address tried before).
+    assert statuses.count(401) <= 20 and statuses[-5:] == [429] * 5
+
+
+def test_logging_out_ends_the_session_even_for_a_kept_cookie(server: str) -> None:
+    with httpx.Client(base_url=server, follow_redirects=False) as browser:
+        form = browser.get("/login").text
+        token = form.split('name="csrf_token" value="')[1].split('"')[0]
+        signed = browser.post("/login", data={"username": "citizen", "password": PASSWORD,
+                                              "csrf_token": token, "next": "/"})  # fmt: skip
+        assert signed.status_code == 303
+        kept = dict(browser.cookies)
+        assert browser.get("/me/cases").status_code == 200
+        page = browser.get("/").text
+        csrf = page.split('name="csrf_token" value="')[1].split('"')[0]
+        assert browser.post("/logout", data={"csrf_token": csrf}).status_code == 303
+    with httpx.Client(base_url=server, cookies=kept, follow_redirects=False) as replay:
+        assert replay.get("/me/cases").status_code == 303  # to the sign-in page
+
+
+def test_an_administrator_disables_an_account_and_its_tokens_die_at_once(
+    http: httpx.Client, factory: sessionmaker[Session]
+) -> None:
+    with transaction(factory) as session:
+        victim = create_user(session, username="leaver", password=PASSWORD,
+                             role=Role.analyst, display_name="Leaver")  # fmt: skip
+        victim_id = victim.id
+    try:
+        token = as_user(http, "leaver")
+        assert http.get("/me", headers=token).status_code == 200
+        admin = as_user(http, "admin")
+        assert http.post(f"/users/{victim_id}/disable", headers=token).status_code == 403
+        disabled = http.post(f"/users/{victim_id}/disable", headers=admin)
+        assert disabled.status_code == 200 and disabled.json()["active"] is False
+        assert http.get("/me", headers=token).status_code == 401  # cached or not
+        again = http.post("/auth/token", json={"username": "leaver", "password": PASSWORD})
+        assert again.status_code == 401
+        assert http.post(f"/users/{victim_id}/enable", headers=admin).status_code == 200
+        assert http.get("/me", headers=token).status_code == 401  # old tokens stay ended
+        fresh = as_user(http, "leaver")
+        ended = http.delete(f"/users/{victim_id}/sessions", headers=admin)
+        assert ended.status_code == 200 and ended.json()["ended"] >= 1
+        assert http.get("/me", headers=fresh).status_code == 401
+        me = http.get("/me", headers=admin).json()
+        assert http.post(f"/users/{me['id']}/disable", headers=admin).status_code == 409
+    finally:
+        with transaction(factory) as session:
+            session.execute(delete(User).where(User.id == victim_id))
+
+
+def test_signing_out_and_changing_a_password_end_tokens(
+    http: httpx.Client, factory: sessionmaker[Session]
+) -> None:
+    with transaction(factory) as session:
+        made = create_user(session, username="mover", password=PASSWORD,
+                           role=Role.analyst, display_name="Mover")  # fmt: skip
+        made_id = made.id
+    try:
+        first, second = as_user(http, "mover"), as_user(http, "mover")
+        assert http.delete("/auth/token", headers=first).status_code == 204
+        assert http.get("/me", headers=first).status_code == 401
+        assert http.get("/me", headers=second).status_code == 200
+        wrong = http.post("/me/password", headers=second,
+                          json={"current": "not it at all", "new": "another-long-one"})  # fmt: skip
+        assert wrong.status_code == 422 and fields_of(wrong) == {"current"}
+        changed = http.post("/me/password", headers=second,
+                            json={"current": PASSWORD, "new": "another-long-one"})  # fmt: skip
+        assert changed.status_code == 204
+        assert http.get("/me", headers=second).status_code == 401
+        signed = http.post(
+            "/auth/token", json={"username": "mover", "password": "another-long-one"}
+        )
+        assert signed.status_code == 200
+    finally:
+        with transaction(factory) as session:
+            session.execute(delete(User).where(User.id == made_id))

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import typer
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from smartgov.core import migrate
 from smartgov.core.checks import run_checks
@@ -12,7 +15,14 @@ from smartgov.core.errors import DomainError
 from smartgov.core.models import User
 from smartgov.core.roles import Role
 from smartgov.core.settings import Environment
-from smartgov.core.users import create_user, issue_token, list_users
+from smartgov.core.users import (
+    change_password,
+    create_user,
+    end_sessions,
+    issue_token,
+    list_users,
+    set_active,
+)
 from smartgov.exchange.service import first_demo_subjects, seed_organisation
 from smartgov.runtime import fail, settings_or_exit
 
@@ -103,6 +113,55 @@ def users_token(
             fail(f"no account named {username!r}; see `smartgov users list`")
         token, _ = issue_token(session, user=user, name="cli", days=days)
     typer.echo(token)
+
+
+def _change_account(username: str, change: Callable[[Session, User], str]) -> None:
+    factory = make_sessionmaker(make_engine(settings_or_exit()))
+    try:
+        with transaction(factory) as session:
+            user = session.scalar(select(User).where(User.username == username))
+            if user is None:
+                fail(f"no account named {username!r}; see `smartgov users list`")
+            typer.echo(change(session, user))
+    except DomainError as exc:
+        fail(exc)
+
+
+@users_app.command("disable")
+def users_disable(username: str = typer.Argument(...)) -> None:
+    """Disable an account: it cannot sign in, and its sessions and tokens end at once
+    (a server process may serve a cached token for up to SMARTGOV_TOKEN_CACHE_SECONDS)."""
+    _change_account(username, lambda s, u: f"disabled {set_active(s, u, False).username}")
+
+
+@users_app.command("enable")
+def users_enable(username: str = typer.Argument(...)) -> None:
+    """Let a disabled account sign in again."""
+    _change_account(username, lambda s, u: f"enabled {set_active(s, u, True).username}")
+
+
+@users_app.command("revoke")
+def users_revoke(username: str = typer.Argument(...)) -> None:
+    """End every page session and revoke every API token of an account."""
+    _change_account(username, lambda s, u: f"ended {end_sessions(s, u)} sessions and tokens")
+
+
+@users_app.command("password")
+def users_password(
+    username: str = typer.Argument(...),
+    password: str = typer.Option(
+        ..., prompt=True, hide_input=True, confirmation_prompt=True, envvar="SMARTGOV_NEW_PASSWORD"
+    ),
+) -> None:
+    """Set a new password (asked for, or read from SMARTGOV_NEW_PASSWORD); the account's
+    sessions and tokens end."""
+    _change_account(
+        username,
+        lambda s, u: (
+            f"password of {change_password(s, u, current=None, new=password).username} "
+            "changed; its sessions and tokens ended"
+        ),
+    )
 
 
 @users_app.command("demo-accounts")

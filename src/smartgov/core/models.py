@@ -57,3 +57,19 @@ class ApiToken(Base):
     name: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(Timestamp(), default=now)
     expires_at: Mapped[datetime] = mapped_column(Timestamp())
+
+
+class UserSession(Base):
+    """A signed-in page session, kept on the server: the cookie holds only a random key
+    whose SHA-256 is stored here, so logging out, disabling the account or changing its
+    password ends the session at once (deleting the row), whatever the cookie says."""
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(Timestamp(), default=now)
+    expires_at: Mapped[datetime] = mapped_column(Timestamp())

@@ -12,6 +12,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
 
+from limits import parse as parse_rate
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
@@ -96,6 +97,21 @@ class Settings(BaseSettings):
         "worker` sign a checkpoint when it grew. 0 turns the schedule off (tests, or a "
         "node that only reads).",
     )
+    signin_limit_address: str = Field(
+        "20/minute",
+        description="Sign-in attempts one address may make (the `limits` notation: "
+        "'20/minute', '100 per hour'); beyond, 429 before any password is checked.",
+    )
+    signin_limit_account: str = Field(
+        "10 per 15 minutes",
+        description="Failed sign-ins one account may take, from anywhere; beyond, even the "
+        "right password is refused until the window moves on.",
+    )
+    signin_storage: str = Field(
+        "memory://",
+        description="Where sign-in attempts are counted: memory:// (each server process "
+        "counts its own) or a shared store such as redis://host:6379 (needs `redis`).",
+    )
     max_request_bytes: int = Field(
         16 * 1024 * 1024,
         ge=64 * 1024,
@@ -151,6 +167,15 @@ class Settings(BaseSettings):
     def _known_language(cls, value: str) -> str:
         if value not in SUPPORTED_LANGUAGES:
             raise ValueError(f"use one of {', '.join(SUPPORTED_LANGUAGES)}")
+        return value
+
+    @field_validator("signin_limit_address", "signin_limit_account")
+    @classmethod
+    def _a_rate(cls, value: str) -> str:
+        try:
+            parse_rate(value)
+        except ValueError:
+            raise ValueError("write a rate such as '20/minute' or '10 per 15 minutes'") from None
         return value
 
     @model_validator(mode="after")

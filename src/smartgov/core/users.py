@@ -13,13 +13,13 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from cachetools import TLRUCache
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from smartgov.core.clock import now
 from smartgov.core.errors import Conflict, FieldError, Invalid, NotAuthenticated
 from smartgov.core.i18n import N_
-from smartgov.core.models import ApiToken, Department, User
+from smartgov.core.models import ApiToken, Department, User, UserSession
 from smartgov.core.roles import STAFF_ROLES, Role
 
 _hasher = PasswordHasher()
@@ -154,6 +154,14 @@ class TokenCache:
         )
         self._lock = threading.Lock()  # looked up on the event loop, filled from threads
 
+    def forget(self, user_id: int) -> None:
+        """Drop the account's tokens from this process's cache (it was disabled or its
+        tokens revoked); other processes drop them within ``seconds``."""
+        with self._lock:
+            for digest, (user, _until) in list(self._users.items()):
+                if user.id == user_id:
+                    del self._users[digest]
+
     def get(self, token: str) -> User | None:
         if self.seconds <= 0:
             return None
@@ -173,6 +181,79 @@ class TokenCache:
             with self._lock:
                 self._users[_digest(token)] = (user, self._timer() + min(self.seconds, left))
         return user
+
+
+# --- Page sessions, kept on the server ----------------------------------------------
+
+
+def open_session(session: Session, user: User, seconds: int) -> str:
+    """A new page session for ``user``; the key for the cookie (only its hash is kept)."""
+    key = secrets.token_urlsafe(32)
+    session.add(UserSession(user_id=user.id, key_hash=_digest(key),
+                            expires_at=now() + timedelta(seconds=seconds)))  # fmt: skip
+    session.flush()
+    return key
+
+
+_SESSION_HOLDER = (
+    select(User, UserSession.expires_at)
+    .join(UserSession, UserSession.user_id == User.id)
+    .where(UserSession.key_hash == bindparam("digest"))
+)
+
+
+def session_holder(session: Session, key: str) -> User | None:
+    """The active account of a live page session, or None."""
+    row = session.execute(_SESSION_HOLDER, {"digest": _digest(key)}).first()
+    if row is None:
+        return None
+    user, expires_at = row
+    return user if expires_at > now() and user.active else None
+
+
+def close_session(session: Session, key: str) -> None:
+    session.execute(delete(UserSession).where(UserSession.key_hash == _digest(key)))
+
+
+def end_sessions(session: Session, user: User) -> int:
+    """End every page session and API token of ``user`` at once; how many."""
+    ended = session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+    revoked = session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
+    return ended.rowcount + revoked.rowcount  # type: ignore[attr-defined,no-any-return]
+
+
+def revoke_token(session: Session, token: str) -> bool:
+    """Revoke one API token (its holder signing out); whether it existed."""
+    gone = session.execute(delete(ApiToken).where(ApiToken.token_hash == _digest(token)))
+    return bool(gone.rowcount)  # type: ignore[attr-defined]
+
+
+def set_active(session: Session, user: User, active: bool) -> User:
+    """Disable (or enable again) an account; disabling ends its sessions and tokens."""
+    user.active = active
+    if not active:
+        end_sessions(session, user)
+    session.flush()
+    return user
+
+
+def change_password(session: Session, user: User, *, current: str | None, new: str) -> User:
+    """Set a new password (``current`` checked unless an administrator resets it);
+    every session and token of the account ends, this one included."""
+    refused = N_("The password could not be changed.")
+    if current is not None:
+        try:
+            _hasher.verify(user.password_hash, current)
+        except (VerificationError, InvalidHashError):
+            wrong = FieldError("current", N_("This is not your password."))
+            raise Invalid(refused, [wrong]) from None
+    if len(new) < MIN_PASSWORD:
+        short = FieldError("new", N_("Use a password of at least 10 characters."))
+        raise Invalid(refused, [short])
+    user.password_hash = _hasher.hash(new)
+    end_sessions(session, user)
+    session.flush()
+    return user
 
 
 def get_user(session: Session, user_id: int) -> User | None:

@@ -29,6 +29,7 @@ from smartgov.ledger.schedule import Checkpointer
 from smartgov.web import api, errors, pages
 from smartgov.web.deps import require
 from smartgov.web.limits import RequestLimits
+from smartgov.web.signin import SignInGuard
 from smartgov.web.templating import make_environment
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -141,6 +142,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.tokens = TokenCache(settings.token_cache_seconds)
+    app.state.signin = SignInGuard(settings)  # counts sign-in attempts (web/signin.py)
     app.state.signer = keys.from_settings(settings)  # a bad key stops the start, not a request
     app.state.nonces = remote.Nonces()  # requests from peer nodes already seen
     # Reads through the API record their access by group commit (see ledger/batch.py).

@@ -22,7 +22,7 @@ from smartgov.core.i18n import N_
 from smartgov.core.models import User
 from smartgov.core.roles import Permission, Role, allows
 from smartgov.core.settings import Settings
-from smartgov.core.users import TokenCache, get_user
+from smartgov.core.users import TokenCache, session_holder
 from smartgov.ledger.keys import Signer
 
 # Dependencies that do no I/O are ``async``: FastAPI runs sync ones in a thread pool,
@@ -97,12 +97,14 @@ async def current_user_or_none(request: Request, session: SessionDep) -> User | 
     return await run_in_threadpool(_page_user, request, session)
 
 
+def client_address(request: Request) -> str:
+    """The peer's address (uvicorn puts a trusted proxy's X-Forwarded-For here)."""
+    return request.client.host if request.client is not None else "unknown"
+
+
 def _page_user(request: Request, session: Session) -> User | None:
-    user_id = request.session.get("uid")
-    if not isinstance(user_id, int):
-        return None
-    user = get_user(session, user_id)
-    return user if user is not None and user.active else None
+    key = request.session.get("sid")  # the server-side session's key, nothing more
+    return session_holder(session, key) if isinstance(key, str) else None
 
 
 OptionalUser = Annotated[User | None, Depends(current_user_or_none)]

@@ -16,6 +16,7 @@ from smartgov.core.errors import DomainError, FieldError, error_body, field_erro
 from smartgov.core.i18n import N_
 from smartgov.web import limits
 from smartgov.web.deps import is_api, request_language
+from smartgov.web.signin import Throttled
 from smartgov.web.templating import render
 
 log = logging.getLogger("smartgov.web")
@@ -79,7 +80,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
-        return respond(request, exc.status, exc.code, exc.message, exc.fields)
+        answer = respond(request, exc.status, exc.code, exc.message, exc.fields)
+        if isinstance(exc, Throttled):
+            answer.headers["Retry-After"] = str(exc.retry_after)
+        return answer
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:

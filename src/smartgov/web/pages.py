@@ -13,12 +13,13 @@ from smartgov.core.errors import NotAuthenticated
 from smartgov.core.models import User
 from smartgov.core.roles import Permission, Role, allows
 from smartgov.core.settings import Settings
-from smartgov.core.users import authenticate, list_users
+from smartgov.core.users import authenticate, close_session, list_users, open_session
 from smartgov.exchange import service as registries
 from smartgov.exchange.pages import router as exchange_pages
 from smartgov.ledger.pages import router as ledger_pages
 from smartgov.rules.pages import router as rules_pages
-from smartgov.web.deps import Lang, SessionDep, SettingsDep, check_csrf, require
+from smartgov.web.deps import Lang, SessionDep, SettingsDep, check_csrf, client_address, require
+from smartgov.web.signin import SignInGuard, Throttled
 from smartgov.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -87,21 +88,33 @@ def login(
     next: Annotated[str, Form()] = "/",
 ) -> Response:
     check_csrf(request, csrf_token)
+    guard: SignInGuard = request.app.state.signin
     try:
-        user = authenticate(session, username=username, password=password)
-    except NotAuthenticated as exc:
+        guard.before(client_address(request), username)
+        try:
+            user = authenticate(session, username=username, password=password)
+        except NotAuthenticated:
+            guard.failed(username)
+            raise
+    except (NotAuthenticated, Throttled) as exc:
         return render(
-            request, "login.html", lang=lang, user=None, status_code=401,
+            request, "login.html", lang=lang, user=None, status_code=exc.status,
             error=exc.message, username=username, next=safe_next(next),
         )  # fmt: skip
+    key = open_session(session, user, request.app.state.settings.session_max_age)
     request.session.clear()  # a fresh session (and CSRF token) for the signed-in user
-    request.session["uid"] = user.id
+    request.session["sid"] = key
     return RedirectResponse(safe_next(next), status_code=303)
 
 
 @router.post("/logout")
-def logout(request: Request, _user: Public, csrf_token: Annotated[str, Form()] = "") -> Response:
+def logout(
+    request: Request, session: SessionDep, _user: Public, csrf_token: Annotated[str, Form()] = ""
+) -> Response:
     check_csrf(request, csrf_token)
+    key = request.session.get("sid")
+    if isinstance(key, str):
+        close_session(session, key)  # the cookie's key opens nothing any more
     request.session.clear()
     return RedirectResponse("/", status_code=303)
 

@@ -16,6 +16,17 @@ class TokenRequest(BaseModel):
     days: int = Field(30, ge=1, le=365)
 
 
+class PasswordChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    current: str = Field(min_length=1, max_length=256)
+    new: str = Field(min_length=1, max_length=256)
+
+
+class SessionsEnded(BaseModel):
+    ended: int = Field(description="Page sessions and API tokens ended.")
+
+
 class TokenOut(BaseModel):
     token: str
     token_type: str = "bearer"  # noqa: S105 - the OAuth token type, not a secret
@@ -31,6 +42,7 @@ class UserOut(BaseModel):
     role: str
     department_code: str | None
     language: str | None
+    active: bool
 
 
 class DistrictOut(BaseModel):

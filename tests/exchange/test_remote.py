@@ -17,7 +17,7 @@ from smartgov.core import migrate
 from smartgov.core.clock import now
 from smartgov.core.db import make_engine, make_sessionmaker, transaction
 from smartgov.core.settings import Settings
-from smartgov.exchange import fields, grants, remote
+from smartgov.exchange import fields, grants, remote, sources
 from smartgov.exchange import service as exchange
 from smartgov.exchange.schemas import DatasetIn, GrantIn
 from smartgov.ledger import service as ledger
@@ -63,6 +63,9 @@ def consumer(
             "provider": {"kind": "http", "url": server, "peer": settings.exchange_node,
                          "dataset": "taxation.people"},
         })  # fmt: skip
+        # An administrator's allow-list names the peer's address first.
+        sources.declare(session, kind="http", name="taxation.people", department="taxation",
+                        url=server, actor=None)  # fmt: skip
         exchange.register_dataset(session, mine, spec, actor=None)
         exchange.set_service_grants(
             session, service="remote-test", unit="person", fields=["monthly_income"],

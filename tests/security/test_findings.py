@@ -477,3 +477,24 @@ def test_signing_out_and_changing_a_password_end_tokens(
     finally:
         with transaction(factory) as session:
             session.execute(delete(User).where(User.id == made_id))
+
+
+# --- Finding 2 (the rest): remote provider addresses come from an allow-list -----------
+
+
+def test_a_remote_provider_must_call_a_declared_address(
+    http: httpx.Client, settings: Settings
+) -> None:
+    """Naming a known peer with any URL made the server call that URL (to probe the
+    city's internal network, say). The address must be declared by an administrator."""
+    officer = as_user(http, "officer")
+    probe = dataset("public_security.remote_probe", "public_security", ["nickname"], {
+        "kind": "http", "url": "http://169.254.169.254/latest", "peer": "anyone",
+        "dataset": "public_security.people"})  # fmt: skip
+    refused = http.post("/catalogue", json=probe, headers=officer)
+    assert refused.status_code == 422 and "provider" in fields_of(refused)
+    admin = as_user(http, "admin")
+    declared = http.post("/exchange/sources", headers=admin, json={
+        "kind": "http", "name": "public_security.people", "department": "public_security",
+        "url": "ftp://internal/"})  # fmt: skip
+    assert declared.status_code == 422 and fields_of(declared) == {"url"}

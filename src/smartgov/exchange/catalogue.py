@@ -142,18 +142,19 @@ def _check(session: Session, settings: Settings, spec: DatasetIn, actor: User | 
             problems.append(FieldError(f"fields.{index}.name", N_("This field is listed twice.")))
         seen.add(field.name)
     problems += _elsewhere(session, spec)
-    if spec.provider.kind != "http":
-        declared = sources.declared_for(session, spec.provider.model_dump(exclude_none=True))
-        if declared != spec.department:
-            problems.append(
-                FieldError(
-                    "provider",
-                    N_("This source is not declared as a registry of {department}: an "
-                       "administrator declares registry sources first "
-                       "(smartgov exchange sources declare)."),
-                    {"department": spec.department},
-                )
-            )  # fmt: skip
+    # Every provider reads a declared source: a table, a file, or a peer node's dataset
+    # at a declared address (the allow-list of remote nodes the server may call).
+    declared = sources.declared_for(session, spec.provider.model_dump(exclude_none=True))
+    if declared != spec.department:
+        problems.append(
+            FieldError(
+                "provider",
+                N_("This source is not declared as a registry of {department}: an "
+                   "administrator declares registry sources first "
+                   "(smartgov exchange sources declare)."),
+                {"department": spec.department},
+            )
+        )  # fmt: skip
     if not problems:
         problems = _check_provider(session, settings, spec)
     if problems:

@@ -191,11 +191,15 @@ exchange_app.add_typer(sources_app, name="sources")
 
 @sources_app.command("declare")
 def declare_source(
-    name: str = typer.Argument(..., help="A table or view, or a file under registries/."),
+    name: str = typer.Argument(
+        ..., help="A table or view, a file under registries/, or a peer's dataset code."
+    ),
     department: str = typer.Option(..., help="The department whose registry it is."),
-    kind: str = typer.Option("sql", help="sql (a table or view) or file."),
+    kind: str = typer.Option("sql", help="sql (a table or view), file, or http (a peer)."),
     url: str = typer.Option(
-        "", help="A database URL without a password; empty: the city's own database."
+        "",
+        help="sql: a database URL without a password (empty: the city's own database); "
+        "http: the peer node's address.",
     ),
 ) -> None:
     """Declare a registry source for a department, as the administrator (logged). The

@@ -134,14 +134,18 @@ Source = Annotated[SqlSource | FileSource | HttpSource, Field(discriminator="kin
 
 
 class SourceIn(BaseModel):
-    """A table, view or file declared as a department's registry."""
+    """A table, view or file declared as a department's registry, or a peer node's
+    dataset at a declared address (the allow-list of remote nodes)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    kind: Literal["sql", "file"] = "sql"
+    kind: Literal["sql", "file", "http"] = "sql"
     name: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_./-]{0,199}$")]
     department: Name
-    url: str | None = Field(None, max_length=400, description="A URL without a password.")
+    url: str | None = Field(
+        None, max_length=400,
+        description="sql: a database URL without a password; http: the peer node's address.",
+    )  # fmt: skip
 
 
 class SourceOut(BaseModel):

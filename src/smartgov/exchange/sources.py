@@ -8,6 +8,7 @@ the rows: no declaration, no dataset. The platform's tables can never be declare
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from functools import cache
 from typing import Any
@@ -47,11 +48,14 @@ def is_platform_table(name: str) -> bool:
     )
 
 
+HTTP_URL = re.compile(r"^https?://[^\s/@]+(/[^\s]*)?$")
+
+
 def location(spec: Mapping[str, Any]) -> tuple[str, str, str]:
     """(kind, table or path, url) of a provider spec, as declarations are keyed."""
     kind = spec["kind"]
-    where = spec["table"] if kind == "sql" else spec.get("path", "")
-    return kind, where, spec.get("url") or ""
+    where = {"sql": spec.get("table"), "http": spec.get("dataset")}.get(kind) or spec.get("path")
+    return kind, where or "", spec.get("url") or ""
 
 
 def _refuse(message: str, field: str, text: str, **values: object) -> Invalid:
@@ -74,15 +78,19 @@ def declare(
     cannot = N_("The registry source cannot be declared.")
     if session.get(Department, department) is None:
         raise _refuse(cannot, "department", N_("No department has this code."))
-    if kind not in ("sql", "file"):
-        raise _refuse(cannot, "kind", N_("A registry source is a sql table or a file."))
+    if kind not in ("sql", "file", "http"):
+        kinds = N_("A registry source is a sql table, a file or a peer node's dataset.")
+        raise _refuse(cannot, "kind", kinds)
+    if kind == "http" and not (url and HTTP_URL.match(url)):
+        # The allow-list of remote nodes: nobody makes the server call any other address.
+        raise _refuse(cannot, "url", N_("Give the peer node's address: http(s)://host/..."))
     if kind == "sql" and is_platform_table(name):
         raise _refuse(
             cannot, "name",
             N_("{name} is one of the platform's own tables, not a registry: it can never "
                "be read through the exchange."), name=name,
         )  # fmt: skip
-    if url:
+    if url and kind != "http":
         try:
             parsed = make_url(url)
         except ArgumentError:

@@ -35,7 +35,7 @@ assets: node_modules/.stamp
 demo: $(VENV)/.main assets
 	$(BIN)/smartgov db upgrade
 	$(BIN)/smartgov demo-city --people $(PEOPLE) --enterprises $(ENTERPRISES) --seed 1 --if-empty
-	$(BIN)/smartgov exchange sync-grants
+	$(BIN)/smartgov exchange sync-grants --approve-as-demo
 	$(BIN)/smartgov users demo-accounts
 	$(BIN)/smartgov cases demo-history --if-empty
 	$(BIN)/smartgov serve --host $(HOST) --port $(PORT)

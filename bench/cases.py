@@ -81,6 +81,7 @@ def build(settings: Settings, people: int) -> tuple[Any, str, list[str], list[st
         exchange.register_demo_datasets(session, settings)
         exchange.seed_demo_grants(session)
         rules.sync_grants(session, settings)
+        exchange.approve_requests_as_demo(session)  # as the demo's departments
         users = {name: create_user(session, username=name, password="bench-password-1",
                                    role=role, display_name=name, department_code=dept)
                  for name, role, dept in STAFF}  # fmt: skip

@@ -60,6 +60,7 @@ def build(settings: Settings, people: int) -> tuple[Any, list[str]]:
         exchange.register_demo_datasets(session, settings)
         exchange.seed_demo_grants(session)
         rules.sync_grants(session, settings)
+        exchange.approve_requests_as_demo(session)  # as the demo's departments
     service = rules.get_service(settings, SERVICE)
     names = [n for n, spec in service.definition.inputs.items() if spec.source == "registry"]
     return factory, names

@@ -30,6 +30,7 @@ from smartgov.core.roles import Role
 from smartgov.core.settings import Settings
 from smartgov.core.users import create_user
 from smartgov.exchange.service import (
+    approve_requests_as_demo,
     first_demo_subjects,
     generate_city,
     register_demo_datasets,
@@ -90,6 +91,7 @@ def engine(settings: Settings) -> Engine:
         register_demo_datasets(session, settings)
         seed_demo_grants(session)
         sync_grants(session, settings)
+        approve_requests_as_demo(session)  # as the keeping departments' officers would
     return engine
 
 
@@ -191,6 +193,14 @@ def bearer(client: TestClient, username: str) -> dict[str, str]:
     response = client.post("/api/v1/auth/token", json={"username": username, "password": PASSWORD})
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['token']}"}
+
+
+def grant_service(session: Session, **needs: Any) -> None:  # noqa: ANN401
+    """A test service's data needs, requested and approved as the demo's departments do."""
+    from smartgov.exchange import service as exchange
+
+    exchange.request_service_grants(session, **needs)
+    exchange.approve_requests_as_demo(session)
 
 
 #: The smallest file the document check takes for a PDF.

@@ -113,3 +113,29 @@ def test_an_operator_disables_revokes_and_resets_an_account(data: Path) -> None:
     assert reset.returncode == 0 and "sessions and tokens ended" in reset.stdout
     missing = smartgov("users", "disable", "nobody", data=data)
     assert missing.returncode == 1 and "no account named" in missing.stderr
+
+
+def test_service_needs_become_requests_a_keeping_officer_decides(data: Path) -> None:
+    smartgov("db", "upgrade", data=data)
+    smartgov("demo-city", "--people", "300", "--enterprises", "20", "--if-empty", data=data)
+    smartgov("users", "demo-accounts", data=data)
+    synced = smartgov("exchange", "sync-grants", data=data)
+    assert synced.returncode == 0, synced.stderr
+    assert "grant requests made" in synced.stdout
+    pending = smartgov("exchange", "requests", data=data).stdout.splitlines()
+    police = next(line for line in pending if "public_security.people" in line)
+    tax = next(line for line in pending if "taxation.households" in line)
+    wrong = smartgov("exchange", "approve", tax.split()[0], "--officer", "officer",
+                     "--expires", "2099-01-01", "--review", "2099-01-01", data=data)  # fmt: skip
+    assert wrong.returncode == 1 and "Only an officer of the department" in wrong.stderr
+    made = smartgov("exchange", "approve", police.split()[0], "--officer", "officer",
+                    "--expires", "2099-01-01", "--review", "2098-06-01", data=data)  # fmt: skip
+    assert made.returncode == 0 and made.stdout.startswith("grant ")
+    demo = smartgov("exchange", "sync-grants", "--approve-as-demo", data=data)
+    assert "requests approved as the demo city's departments" in demo.stdout
+    assert smartgov("exchange", "requests", data=data).stdout.strip() == ""
+    production = smartgov("exchange", "sync-grants", "--approve-as-demo", data=data,
+                          env={"SMARTGOV_ENVIRONMENT": "production",
+                               "SMARTGOV_SECRET_KEY": "p" * 40,
+                               "SMARTGOV_LEDGER_KEY": generate("city.example/ledger")})  # fmt: skip
+    assert production.returncode == 1

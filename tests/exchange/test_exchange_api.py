@@ -296,3 +296,33 @@ def test_household_reads_are_in_every_members_who_used_my_data(
         read = [a for a in listed if a["case_ref"] == ref and a["about"] == "household"]
         assert read and read[0]["purpose"] == "decision:minimum-living-allowance", username
     assert mate.person_id == mates[0]
+
+
+def test_the_keeping_department_decides_requests_on_a_page_and_through_the_api(
+    client: TestClient, factory: sessionmaker[Session], cast: dict[str, User]
+) -> None:
+    needs = {"unit": "person", "purpose": "decision:page-test", "legal_basis": "law"}
+    with transaction(factory) as session:
+        first, second = (
+            exchange.request_service_grants(session, service=name, fields=["gender"], **needs)[0].id
+            for name in ("page-test", "page-test-2")
+        )
+    login(client, "officer")  # public security keeps gender
+    page = client.get("/grant-requests")
+    assert page.status_code == 200 and "page-test" in page.text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    approved = client.post(f"/grant-requests/{first}/approve", follow_redirects=False, data={
+        "expires_on": "2099-01-01", "review_on": (now() + timedelta(days=30)).date().isoformat(),
+        "csrf_token": token})  # fmt: skip
+    assert approved.status_code == 303 and approved.headers["location"] == "/grant-requests"
+    late = client.post(f"/grant-requests/{first}/refuse", follow_redirects=False,
+                       data={"reason": "too late", "csrf_token": token})  # fmt: skip
+    assert "error=" in late.headers["location"]  # decided already
+    market = bearer(client, "market")  # market regulation keeps no gender
+    api = f"/api/v1/grant-requests/{second}/refuse"
+    assert client.post(api, json={"reason": "no"}, headers=market).status_code == 403
+    refused = client.post(api, json={"reason": "not needed"}, headers=bearer(client, "officer"))
+    assert refused.status_code == 200 and refused.json()["status"] == "refused"
+    listed = client.get("/api/v1/grant-requests", params={"status": "approved"},
+                        headers=bearer(client, "auditor")).json()  # fmt: skip
+    assert any(r["id"] == first and r["grant_id"] for r in listed)

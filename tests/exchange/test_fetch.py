@@ -11,12 +11,12 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 from pydantic import ValidationError
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from smartgov.core.clock import now, today
 from smartgov.core.db import transaction
-from smartgov.core.errors import Forbidden, Invalid
+from smartgov.core.errors import Conflict, Forbidden, Invalid
 from smartgov.core.models import User
 from smartgov.core.settings import Settings
 from smartgov.exchange import catalogue, fields, grants, sources
@@ -25,6 +25,7 @@ from smartgov.exchange.models import Access, Grant
 from smartgov.exchange.schemas import DatasetIn, GrantIn
 from smartgov.ledger import service as ledger
 from smartgov.rules import service as rules
+from tests.conftest import grant_service
 
 SERVICE = exchange.Consumer.service
 
@@ -32,7 +33,7 @@ SERVICE = exchange.Consumer.service
 def all_fields_grant(session: Session, unit: str) -> str:
     """A throwaway service allowed every field of a unit; its purpose."""
     name = f"test-all-{unit}"
-    exchange.set_service_grants(
+    grant_service(
         session, service=name, unit=unit, fields=list(fields.FIELDS[unit]),  # type: ignore[index]
         purpose=f"decision:{name}", legal_basis="test",
     )  # fmt: skip
@@ -203,33 +204,51 @@ def test_it_lets_only_the_owning_department_grant(session: Session, cast: dict[s
     assert grants.create(session, spec, actor=cast["admin"]).id
 
 
-def test_it_derives_service_grants_from_inputs_and_logs_changes(
-    session: Session, settings: Settings
+def test_a_services_needs_are_granted_only_by_the_keeping_departments(
+    session: Session, settings: Settings, cast: dict[str, User]
 ) -> None:
-    made = exchange.set_service_grants(
-        session, service="svc", unit="person", fields=["birth_date", "monthly_income"],
-        purpose="decision:svc", legal_basis="law",
-    )  # fmt: skip
-    assert {(g.dataset_code, tuple(g.fields)) for g in made} == {
-        ("public_security.people", ("birth_date",)),
-        ("taxation.people", ("monthly_income",)),
+    """Finding 5: services were granted what their YAML reads, by the system, forever.
+    Now their needs are requests that an officer of the keeping department decides."""
+    needs = {"service": "svc", "unit": "person", "purpose": "decision:svc", "legal_basis": "law"}
+    asked = exchange.request_service_grants(session, fields=["birth_date", "monthly_income"],
+                                            **needs)  # fmt: skip
+    assert {(r.dataset_code, tuple(r.fields), r.status) for r in asked} == {
+        ("public_security.people", ("birth_date",), "pending"),
+        ("taxation.people", ("monthly_income",), "pending"),
     }
-    again = exchange.set_service_grants(
-        session, service="svc", unit="person", fields=["birth_date"],
-        purpose="decision:svc", legal_basis="law",
-    )  # fmt: skip
-    assert again == []  # birth_date's grant is kept, income's revoked
-    active = session.scalars(
-        select(Grant).where(Grant.consumer == "svc", Grant.revoked_at.is_(None))
-    ).all()
-    assert [g.fields for g in active] == [["birth_date"]]
-    kinds = [e.kind for e in ledger.entries(session, made[0].ledger_seq, ledger.size(session))]
-    assert kinds.count("grant") == 3  # two made, one revoked
+    with pytest.raises(exchange.Refused):  # nothing is granted yet
+        read(session, settings, "svc", exchange.Subject("person", 3), ["birth_date"])
+    tax = next(r for r in asked if r.dataset_code == "taxation.people")
+    police = next(r for r in asked if r.dataset_code == "public_security.people")
+    year, review = now() + timedelta(days=365), today() + timedelta(days=90)
+    with pytest.raises(Forbidden):  # public security does not keep taxation's data
+        exchange.approve_request(session, tax.id, actor=cast["officer"], expires_at=year,
+                                 review_on=review)  # fmt: skip
+    with pytest.raises(Invalid) as bad:
+        exchange.approve_request(session, police.id, actor=cast["officer"], expires_at=year,
+                                 review_on=today() + timedelta(days=400))  # fmt: skip
+    assert bad.value.fields[0].field == "review_on"
+    granted = exchange.approve_request(session, police.id, actor=cast["officer"],
+                                       expires_at=year, review_on=review)  # fmt: skip
+    assert granted.created_by == f"user:{cast['officer'].id}" and granted.review_on == review
+    assert read(session, settings, "svc", exchange.Subject("person", 3), ["birth_date"]).values
+    with pytest.raises(Conflict):
+        exchange.approve_request(session, police.id, actor=cast["officer"], expires_at=year,
+                                 review_on=review)  # fmt: skip
+    # Narrowing needs nobody's approval; widening waits for it, the old grant in force.
+    assert exchange.request_service_grants(session, fields=["birth_date"], **needs) == []
+    assert tax.status == "withdrawn"
+    wider = exchange.request_service_grants(session, fields=["birth_date", "gender"], **needs)
+    assert [tuple(r.fields) for r in wider] == [("birth_date", "gender")]
+    assert read(session, settings, "svc", exchange.Subject("person", 3), ["birth_date"]).values
+    refused = exchange.refuse_request(session, wider[0].id, actor=cast["officer"],
+                                      reason="gender is not needed to check an age")  # fmt: skip
+    assert refused.status == "refused"
+    entry = ledger.entry(session, ledger.size(session) - 1)
+    assert entry is not None and entry.kind == "grant_request"
+    assert "gender is not" not in entry.body and entry.record["reason_hash"]
     with pytest.raises(Invalid):
-        exchange.set_service_grants(
-            session, service="svc", unit="person", fields=["shoe_size"],
-            purpose="decision:svc", legal_basis="law",
-        )  # fmt: skip
+        exchange.request_service_grants(session, fields=["shoe_size"], **needs)
 
 
 def test_it_hides_held_reads_until_the_hold_ends(
@@ -318,7 +337,7 @@ def test_it_serves_a_dataset_from_a_file(session: Session, settings: Settings, s
     with pytest.raises(Invalid):
         catalogue.register(session, settings, DatasetIn.model_validate(wrong), actor=None)
     catalogue.register(session, settings, DatasetIn.model_validate(spec), actor=None)
-    exchange.set_service_grants(
+    grant_service(
         session, service="vacc", unit="person", fields=["vaccinated", "last_dose"],
         purpose="decision:vacc", legal_basis="test",
     )  # fmt: skip

@@ -21,6 +21,7 @@ from smartgov.exchange import fields, grants, remote, sources
 from smartgov.exchange import service as exchange
 from smartgov.exchange.schemas import DatasetIn, GrantIn
 from smartgov.ledger import service as ledger
+from tests.conftest import grant_service
 
 PURPOSE = "decision:remote-test"
 
@@ -67,7 +68,7 @@ def consumer(
         sources.declare(session, kind="http", name="taxation.people", department="taxation",
                         url=server, actor=None)  # fmt: skip
         exchange.register_dataset(session, mine, spec, actor=None)
-        exchange.set_service_grants(
+        grant_service(
             session, service="remote-test", unit="person", fields=["monthly_income"],
             purpose=PURPOSE, legal_basis="test",
         )  # fmt: skip

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 
 from smartgov.core.db import Natural
@@ -20,6 +20,7 @@ from smartgov.exchange.schemas import (
     AccessOut,
     AllowanceIn,
     AllowanceOut,
+    ApproveIn,
     CounterIn,
     CounterOut,
     DatasetIn,
@@ -29,9 +30,11 @@ from smartgov.exchange.schemas import (
     FetchOut,
     GrantIn,
     GrantOut,
+    GrantRequestOut,
     PersonRecordOut,
     PrivateStatisticIn,
     PrivateStatisticOut,
+    RefuseIn,
     SourceIn,
     SourceOut,
 )
@@ -200,6 +203,41 @@ def revoke_grant(
     grant_id: Natural, session: SessionDep, user: Annotated[User, require(Permission.grants_manage)]
 ) -> GrantOut:
     return GrantOut.model_validate(grants.revoke(session, grant_id, actor=user))
+
+
+@router.get("/grant-requests", tags=["exchange"])
+def list_grant_requests(
+    session: SessionDep,
+    user: Annotated[User, require(Permission.grants_read)],
+    status: Annotated[str | None, Query(pattern="^(pending|approved|refused|withdrawn)$")] = None,
+    department: Annotated[str | None, Query(max_length=32)] = None,
+) -> list[GrantRequestOut]:
+    """What services asked to read, newest first, with each decision."""
+    found = service.grant_requests(session, department=department, status=status)
+    return [GrantRequestOut.model_validate(r) for r in found]
+
+
+@router.post("/grant-requests/{request_id}/approve", tags=["exchange"])
+def approve_grant_request(
+    request_id: Natural, body: ApproveIn, session: SessionDep,
+    user: Annotated[User, require(Permission.grants_manage)],
+) -> GrantOut:  # fmt: skip
+    """Approve a request of data your department keeps: the grant holds until
+    `expires_at`, and is looked at again on `review_on`."""
+    grant = service.approve_request(
+        session, request_id, actor=user, expires_at=body.expires_at, review_on=body.review_on
+    )
+    return GrantOut.model_validate(grant)
+
+
+@router.post("/grant-requests/{request_id}/refuse", tags=["exchange"])
+def refuse_grant_request(
+    request_id: Natural, body: RefuseIn, session: SessionDep,
+    user: Annotated[User, require(Permission.grants_manage)],
+) -> GrantRequestOut:  # fmt: skip
+    """Refuse a request of data your department keeps, saying why."""
+    return GrantRequestOut.model_validate(
+        service.refuse_request(session, request_id, actor=user, reason=body.reason))  # fmt: skip
 
 
 # --- Reads --------------------------------------------------------------------------------

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
 import typer
 import yaml
 from pydantic import BaseModel, ValidationError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from smartgov.core.db import make_engine, make_sessionmaker, transaction
 from smartgov.core.errors import DomainError, Invalid, field_errors
 from smartgov.core.i18n import N_
+from smartgov.core.models import User
 from smartgov.core.settings import Settings
-from smartgov.exchange import catalogue, grants, remote, sources
+from smartgov.exchange import catalogue, grants, remote, requests, sources
 from smartgov.exchange.schemas import DatasetIn, GrantIn
 from smartgov.exchange.service import (
     generate_city,
@@ -167,19 +170,89 @@ def revoke(grant_id: int = typer.Argument(..., help="The grant's number.")) -> N
 
 
 @exchange_app.command("sync-grants")
-def sync_grants() -> None:
-    """Give each published service a grant for exactly the registry fields its rules
-    read; revoke what they no longer read. Run after publishing or changing services."""
+def sync_grants(
+    approve_as_demo: bool = typer.Option(
+        False, help="Approve the requests as the demo city's departments (not in production)."
+    ),
+) -> None:
+    """Ask, for each published service, for exactly the registry fields its rules read
+    (the keeping departments approve the requests: `smartgov exchange approve`); revoke
+    what they no longer read. Run after publishing or changing services."""
+    from smartgov.core.settings import Environment
     from smartgov.rules import service as rules  # rules builds on the exchange, not back
 
     settings = settings_or_exit()
+    if approve_as_demo and settings.environment is Environment.production:
+        fail("--approve-as-demo is for the demo city; in production each department approves")
     try:
         with transaction(make_sessionmaker(make_engine(settings))) as session:
             made = rules.sync_grants(session, settings)
+            approved = requests.approve_as_demo(session) if approve_as_demo else 0
     except DomainError as exc:
         fail(exc)
     for service_id, count in made.items():
-        typer.echo(f"{service_id}: {'unchanged' if not count else f'{count} grants made'}")
+        typer.echo(f"{service_id}: {f'{count} grant requests made' if count else 'unchanged'}")
+    if approve_as_demo:
+        typer.echo(f"{approved} requests approved as the demo city's departments (demo:<code>)")
+
+
+@exchange_app.command("requests")
+def list_requests(
+    status: str = typer.Option("pending", help="pending, approved, refused, withdrawn or all."),
+) -> None:
+    """Grant requests of services, newest first."""
+    settings = settings_or_exit()
+    with transaction(make_sessionmaker(make_engine(settings))) as session:
+        found = requests.listing(session, status=None if status == "all" else status)
+        for r in found:
+            typer.echo(f"{r.id:>5} {r.status:<9} {r.consumer:<32} {r.dataset_code:<28} "
+                       f"{','.join(r.fields)}")  # fmt: skip
+
+
+def _decide(officer: str, decide: Callable[[Session, User], str]) -> None:
+    settings = settings_or_exit()
+    try:
+        with transaction(make_sessionmaker(make_engine(settings))) as session:
+            user = session.scalar(select(User).where(User.username == officer))
+            if user is None:
+                fail(f"no account named {officer!r}; see `smartgov users list`")
+            typer.echo(decide(session, user))
+    except DomainError as exc:
+        fail(exc)
+
+
+@exchange_app.command("approve")
+def approve(
+    request_id: int = typer.Argument(..., help="The request's number."),
+    officer: str = typer.Option(..., help="The approving officer of the keeping department."),
+    expires: datetime = typer.Option(..., formats=["%Y-%m-%d"], help="When the grant ends."),
+    review: datetime = typer.Option(..., formats=["%Y-%m-%d"], help="When to look again."),
+) -> None:
+    """Approve a service's grant request, as an officer of the department keeping the data."""
+
+    def decide(session: Session, officer_user: User) -> str:
+        until = expires.replace(tzinfo=UTC)
+        grant = requests.approve(
+            session, request_id, actor=officer_user, expires_at=until, review_on=review.date()
+        )
+        return f"grant {grant.id} made"
+
+    _decide(officer, decide)
+
+
+@exchange_app.command("refuse")
+def refuse(
+    request_id: int = typer.Argument(..., help="The request's number."),
+    officer: str = typer.Option(..., help="The refusing officer of the keeping department."),
+    reason: str = typer.Option(..., help="Why, for the service's owners."),
+) -> None:
+    """Refuse a service's grant request, saying why."""
+
+    def decide(session: Session, officer_user: User) -> str:
+        refused = requests.refuse(session, request_id, actor=officer_user, reason=reason)
+        return f"request {refused.id} refused"
+
+    _decide(officer, decide)
 
 
 sources_app = typer.Typer(

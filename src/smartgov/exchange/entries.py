@@ -45,7 +45,26 @@ class GrantEntry(Entry):
     reveal: bool
     may_hold: bool
     expires_at: str | None
+    review_on: str | None = None
     by: str
+
+
+class GrantRequestEntry(Entry):
+    """A service's need asked of the keeping department, and its decision. A refusal's
+    reason stays in the request's row; the entry holds its hash."""
+
+    kind: Literal["grant_request"]
+    action: Literal["requested", "approved", "refused", "withdrawn"]
+    request: int
+    consumer: str
+    dataset: str
+    fields: list[str]
+    purpose: str
+    by: str
+    grant: int | None = None
+    expires_at: str | None = None
+    review_on: str | None = None
+    reason_hash: str | None = Field(None, pattern=r"^[0-9a-f]{64}$")
 
 
 class SourceEntry(Entry):
@@ -99,6 +118,7 @@ class AllowanceEntry(Entry):
 
 register("access", AccessEntry)
 register("grant", GrantEntry)
+register("grant_request", GrantRequestEntry)
 register("source", SourceEntry)
 register("dataset", DatasetEntry)
 register("statistic", StatisticEntry)

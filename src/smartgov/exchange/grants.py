@@ -1,13 +1,13 @@
 """Purpose-bound grants: who may read which fields of which dataset, why, until when.
 
-A service's grants are derived from its rules' inputs and nothing else; people get
-grants through their role (optionally within one department) or by name; another
+A service's grants are derived from its rules' inputs and nothing else, and made only
+when the department keeping the data approves them (``requests``); people get grants
+through their role (optionally within one department) or by name; another
 smartgov node gets a ``node`` grant. Every change is recorded in the ledger."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -58,7 +58,7 @@ class Consumer:
         return pairs
 
 
-def _active(at: datetime) -> list[ColumnElement[bool]]:
+def in_force(at: datetime) -> list[ColumnElement[bool]]:
     return [
         Grant.revoked_at.is_(None),
         Grant.valid_from <= at,
@@ -112,7 +112,7 @@ def granted_fields(session: Session, consumer: Consumer, purpose: str, unit: str
 def listing(session: Session, *, include_ended: bool = False) -> list[Grant]:
     query = select(Grant).order_by(Grant.dataset_code, Grant.consumer, Grant.id)
     if not include_ended:
-        query = query.where(*_active(now()))
+        query = query.where(*in_force(now()))
     return list(session.scalars(query))
 
 
@@ -129,11 +129,12 @@ def _entry(grant: Grant, action: str, by: str) -> dict[str, object]:
         "reveal": grant.reveal,
         "may_hold": grant.may_hold,
         "expires_at": grant.expires_at.isoformat() if grant.expires_at else None,
+        "review_on": grant.review_on.isoformat() if grant.review_on else None,
         "by": by,
     }
 
 
-def _create(session: Session, grant: Grant, by: str) -> Grant:
+def record_grant(session: Session, grant: Grant, by: str) -> Grant:
     grant.created_by = by
     grant.valid_from = grant.created_at = now()
     grant.ledger_seq = -1  # set below, once the grant has its id
@@ -199,7 +200,7 @@ def create(session: Session, spec: GrantIn, *, actor: User | None) -> Grant:
         identified=spec.identified, reveal=spec.reveal, may_hold=spec.may_hold,
         expires_at=spec.expires_at,
     )  # fmt: skip
-    return _create(session, grant, catalogue.actor_ref(actor))
+    return record_grant(session, grant, catalogue.actor_ref(actor))
 
 
 def revoke(session: Session, grant_id: int, *, actor: User | None) -> Grant:
@@ -216,65 +217,12 @@ def revoke(session: Session, grant_id: int, *, actor: User | None) -> Grant:
     return grant
 
 
-def set_service_grants(
-    session: Session,
-    *,
-    service: str,
-    unit: str,
-    fields: Sequence[str],
-    purpose: str,
-    legal_basis: str,
-) -> list[Grant]:
-    """Make a service's grants exactly its inputs ("minimum necessary"): grants that
-    differ are revoked, missing ones made. Returns the grants made."""
-    located = catalogue.locate(session, unit, fields)
-    missing = [n for n in fields if n not in located]
-    if missing:
-        raise Invalid(
-            N_("The service reads fields that no dataset in the catalogue holds."),
-            [
-                FieldError("inputs", N_("No dataset holds {name}."), {"name": name})
-                for name in missing
-            ],
-        )
-    wanted: dict[str, set[str]] = defaultdict(set)
-    for name, where in located.items():
-        wanted[where.dataset].add(name)
-    current = session.scalars(
-        select(Grant).where(
-            Grant.consumer_kind == "service", Grant.consumer == service, *_active(now())
-        )
-    )
-    kept = set()
-    for grant in current:
-        fields_now = wanted.get(grant.dataset_code)
-        same = (
-            fields_now is not None
-            and set(grant.fields) == fields_now
-            and (grant.purpose, grant.legal_basis) == (purpose, legal_basis)
-        )
-        if same:
-            kept.add(grant.dataset_code)
-        else:
-            revoke(session, grant.id, actor=None)
-    made = []
-    for code, names in sorted(wanted.items()):
-        if code not in kept:
-            grant = Grant(
-                consumer_kind="service", consumer=service, dataset_code=code,
-                fields=sorted(names), purpose=purpose, legal_basis=legal_basis,
-                identified=False, reveal=False, may_hold=False, expires_at=None,
-            )  # fmt: skip
-            made.append(_create(session, grant, "system"))
-    return made
-
-
 def revoke_other_services(session: Session, services: Iterable[str]) -> int:
     """Revoke the grants of services that are no longer published."""
     keep = list(services)
     ended = session.scalars(
         select(Grant).where(
-            Grant.consumer_kind == "service", Grant.consumer.not_in(keep), *_active(now())
+            Grant.consumer_kind == "service", Grant.consumer.not_in(keep), *in_force(now())
         )
     ).all()
     for grant in ended:
@@ -345,7 +293,7 @@ def seed_demo(session: Session) -> int:
             select(Grant.id).where(
                 Grant.consumer_kind == grant.consumer_kind, Grant.consumer == grant.consumer,
                 Grant.dataset_code == grant.dataset, Grant.purpose == grant.purpose,
-                *_active(now()),
+                *in_force(now()),
             )
         )  # fmt: skip
         if exists is None:

@@ -135,7 +135,31 @@ class Grant(Base):
     created_at: Mapped[datetime] = mapped_column(Timestamp(), default=now)
     revoked_at: Mapped[datetime | None] = mapped_column(Timestamp(), nullable=True)
     revoked_by: Mapped[str | None] = mapped_column(String(96), nullable=True)
+    # When the keeping department looks at the grant again (set when it approves one).
+    review_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     ledger_seq: Mapped[int] = mapped_column(BigInteger)
+
+
+class GrantRequest(Base):
+    """What a service needs to read, asked of the department that keeps the data: a
+    grant is made only when an officer of that department approves it."""
+
+    __tablename__ = "exchange_grant_request"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    consumer_kind: Mapped[str] = mapped_column(String(8))  # service
+    consumer: Mapped[str] = mapped_column(String(96), index=True)
+    dataset_code: Mapped[str] = mapped_column(ForeignKey("exchange_dataset.code"), index=True)
+    fields: Mapped[list[str]] = mapped_column(JSON)
+    purpose: Mapped[str] = mapped_column(String(96))
+    legal_basis: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10), index=True)  # pending, approved, ...
+    requested_by: Mapped[str] = mapped_column(String(96))
+    requested_at: Mapped[datetime] = mapped_column(Timestamp(), default=now)
+    decided_by: Mapped[str | None] = mapped_column(String(96), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(Timestamp(), nullable=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)  # why refused
+    grant_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class Access(Base):

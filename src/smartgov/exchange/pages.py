@@ -3,17 +3,20 @@ data catalogue, and the citizen's "who used my data"."""
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from smartgov.core import i18n
+from smartgov.core.clock import today
 from smartgov.core.db import Natural
-from smartgov.core.errors import DomainError
+from smartgov.core.errors import Conflict, DomainError, Invalid
 from smartgov.core.i18n import N_
 from smartgov.core.models import User
-from smartgov.core.roles import Permission
+from smartgov.core.roles import Permission, Role
 from smartgov.exchange import catalogue, service
 from smartgov.exchange.fields import SENSITIVITIES
 from smartgov.exchange.labels import FREQUENCY_LABELS, LEVEL_HELP, LEVEL_LABELS
@@ -95,3 +98,72 @@ def accesses_page(
         more=len(found) == service.ACCESS_PAGE,
         field_labels=catalogue.field_labels(session, lang),
     )  # fmt: skip
+
+
+# --- The keeping department's data requests ------------------------------------------
+
+Keeper = Annotated[User, require(Permission.grants_manage)]
+STATUS_LABELS = {"pending": N_("Waiting"), "approved": N_("Approved"),
+                 "refused": N_("Refused"), "withdrawn": N_("Withdrawn")}  # fmt: skip
+
+
+@router.get("/grant-requests")
+def grant_requests_page(
+    request: Request, session: SessionDep, user: Keeper, lang: Lang, error: str | None = None
+) -> HTMLResponse:
+    department = user.department_code if user.role == Role.department_officer else None
+    found = service.grant_requests(session, department=department)
+    translate = i18n.translator(lang)
+    return render(
+        request, "grant_requests.html", lang=lang, user=user,
+        pending=[r for r in found if r.status == "pending"],
+        decided=[r for r in found if r.status != "pending"][:50],
+        status_labels={k: translate(v) for k, v in STATUS_LABELS.items()},
+        default_expiry=(today() + timedelta(days=365)).isoformat(),
+        default_review=(today() + timedelta(days=182)).isoformat(),
+        error=translate(error) if error in ERRORS else None,
+    )  # fmt: skip
+
+
+#: Messages the decision forms may send back (only these: nothing from the URL is shown).
+ERRORS = {
+    N_("The decision could not be made: check the dates and the reason."),
+}
+
+
+def _back(problem: DomainError | None = None) -> RedirectResponse:
+    if problem is None:
+        return RedirectResponse("/grant-requests", status_code=303)
+    message = next(iter(ERRORS))
+    return RedirectResponse(f"/grant-requests?error={quote(message)}", status_code=303)
+
+
+@router.post("/grant-requests/{request_id}/approve")
+def approve_page(
+    request: Request, request_id: Natural, session: SessionDep, user: Keeper,
+    expires_on: Annotated[date, Form()], review_on: Annotated[date, Form()],
+    csrf_token: Annotated[str, Form()] = "",
+) -> RedirectResponse:  # fmt: skip
+    check_csrf(request, csrf_token)
+    until = datetime.combine(expires_on, time(23, 59), tzinfo=UTC)
+    try:
+        service.approve_request(session, request_id, actor=user, expires_at=until,
+                                review_on=review_on)  # fmt: skip
+    except (Invalid, Conflict) as problem:
+        session.rollback()
+        return _back(problem)
+    return _back()
+
+
+@router.post("/grant-requests/{request_id}/refuse")
+def refuse_page(
+    request: Request, request_id: Natural, session: SessionDep, user: Keeper,
+    reason: Annotated[str, Form(max_length=2000)] = "", csrf_token: Annotated[str, Form()] = "",
+) -> RedirectResponse:  # fmt: skip
+    check_csrf(request, csrf_token)
+    try:
+        service.refuse_request(session, request_id, actor=user, reason=reason)
+    except (Invalid, Conflict) as problem:
+        session.rollback()
+        return _back(problem)
+    return _back()

@@ -220,7 +220,39 @@ class GrantOut(BaseModel):
     expires_at: datetime | None
     created_by: str
     revoked_at: datetime | None
+    review_on: date | None = None
     ledger_seq: int
+
+
+class GrantRequestOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    consumer_kind: str
+    consumer: str
+    dataset_code: str
+    fields: list[str]
+    purpose: str
+    legal_basis: str
+    status: Literal["pending", "approved", "refused", "withdrawn"]
+    requested_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+    reason: str | None
+    grant_id: int | None
+
+
+class ApproveIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    expires_at: datetime = Field(description="When the grant ends (it can be renewed).")
+    review_on: date = Field(description="When the department looks at it again.")
+
+
+class RefuseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=2000, description="For the service's owners.")
 
 
 class SubjectIn(BaseModel):

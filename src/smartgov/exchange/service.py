@@ -21,7 +21,7 @@ from smartgov.core.i18n import N_
 from smartgov.core.models import Department, District, User
 from smartgov.core.roles import Role
 from smartgov.core.settings import Settings
-from smartgov.exchange import access, catalogue, fields, grants, privacy, remote, synth
+from smartgov.exchange import access, catalogue, fields, grants, privacy, remote, requests, synth
 from smartgov.exchange.models import Access, Dataset, Enterprise, Household, Person
 from smartgov.exchange.schemas import ProvideIn
 
@@ -426,7 +426,11 @@ def seed_demo_grants(session: Session) -> int:
     return made
 
 
-set_service_grants = grants.set_service_grants
+request_service_grants = requests.request_service_needs
+approve_request = requests.approve
+refuse_request = requests.refuse
+grant_requests = requests.listing
+approve_requests_as_demo = requests.approve_as_demo
 release_statistic = privacy.release
 give_allowance = privacy.allow
 allowances = privacy.allowances

@@ -185,9 +185,11 @@ def purpose_of(service: Service) -> str:
 
 
 def sync_grants(session: Session, settings: Settings) -> dict[str, int]:
-    """Give every published service a grant for exactly the registry fields its rules
-    read, under its own legal basis; revoke grants of services no longer published.
-    Returns how many grants each service gained (0: unchanged)."""
+    """Ask, for every published service, for exactly the registry fields its rules read,
+    under its own legal basis: the departments that keep the data approve the requests
+    (``exchange.requests``); what a service no longer reads is revoked at once, and the
+    grants of services no longer published end. Returns how many requests each service
+    made (0: its grants or pending requests already match)."""
     made = {}
     published = services(settings).services
     for service_id, service in sorted(published.items()):
@@ -195,10 +197,10 @@ def sync_grants(session: Session, settings: Settings) -> dict[str, int]:
         basis = "; ".join(
             f"{ref.title.en}, {ref.article.en}" for ref in service.definition.legal_basis
         )
-        grants = exchange.set_service_grants(
+        asked = exchange.request_service_grants(
             session, service=service_id, unit=service.definition.unit, fields=registry,
             purpose=purpose_of(service), legal_basis=basis,
         )  # fmt: skip
-        made[service_id] = len(grants)
+        made[service_id] = len(asked)
     exchange.revoke_other_services(session, published)
     return made

@@ -7,7 +7,7 @@ import json
 import logging
 import socket
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime
 
 import httpx
 import pytest
@@ -19,9 +19,12 @@ from smartgov.core.models import User
 from smartgov.core.roles import Role
 from smartgov.core.settings import Settings
 from smartgov.core.users import create_user
+from smartgov.exchange import fields
 from smartgov.exchange.service import valid_resident_id
 from smartgov.ledger import keys
 from smartgov.ledger import service as ledger
+from smartgov.rules import reforms, simulate
+from smartgov.rules import service as rules
 from smartgov.web.app import create_app
 from tests.conftest import PASSWORD, open_case, serving
 
@@ -498,3 +501,39 @@ def test_a_remote_provider_must_call_a_declared_address(
         "kind": "http", "name": "public_security.people", "department": "public_security",
         "url": "ftp://internal/"})  # fmt: skip
     assert declared.status_code == 422 and fields_of(declared) == {"url"}
+
+
+# --- Finding 4: a reform written to single out one household ---------------------------
+
+
+def test_a_reform_cannot_read_out_one_households_income(
+    http: httpx.Client, factory: sessionmaker[Session], settings: Settings
+) -> None:
+    with factory() as session:
+        households = fields.population(session, "household")
+    savings, incomes = households["savings"].to_pylist(), households["income"].to_pylist()
+    target = next(i for i, s in enumerate(savings) if s and savings.count(s) == 1 and incomes[i])
+    picked = {
+        "name": {"zh": "探针", "en": "Probe"},
+        "parameters": {"minimum_payment": 0},
+        "variables": {
+            "income_per_head": f"CASE WHEN savings = {savings[target]} THEN 0 ELSE 99999999 END",
+            "savings_limit": "savings + 1",
+            "shortfall": "income",
+        },
+    }
+    # Without the minimum cell the attack works: one beneficiary, 12 times the income.
+    service = rules.get_service(settings, "minimum-living-allowance")
+    definition, located = reforms.reform_from_data({**picked, "service": service.id})
+    reformed = reforms.apply(service, definition, located)
+    bare = simulate.compare(service, reformed, households, on=date(2026, 6, 1), min_cell=1)
+    assert bare.total.reform_beneficiaries == 1
+    assert bare.total.reform_cost == pytest.approx(12 * incomes[target])
+    # Through the API, as an analyst would run it, the figure is withheld.
+    answer = http.post(SIMULATE, json={"reform": picked, "on": "2026-06-01"},
+                       headers=as_user(http, "analyst"))  # fmt: skip
+    assert answer.status_code == 200, answer.text
+    total = answer.json()["total"]
+    assert total["reform_beneficiaries"] is None and total["reform_cost"] is None
+    assert total["reform_average"] is None
+    assert f"{12 * incomes[target]:.0f}" not in answer.text.replace(",", "")

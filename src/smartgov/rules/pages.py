@@ -15,7 +15,7 @@ from smartgov.core.models import User
 from smartgov.core.roles import Permission
 from smartgov.rules import report, service
 from smartgov.rules.explain import pick
-from smartgov.rules.simulate import DIMENSION_LABELS
+from smartgov.rules.simulate import DIMENSION_LABELS, MIN_CELL
 from smartgov.web.deps import Lang, OptionalUser, SessionDep, SettingsDep, check_csrf, require
 from smartgov.web.templating import organisation_names, render
 
@@ -96,7 +96,7 @@ def _simulation(request: Request, svc: service.Service, user: User, lang: str, *
     return render(
         request, "simulate.html", lang=lang, user=user, svc=svc, d=svc.definition, pick=pick,
         on=on, values=svc.parameters_on(on), edited=edited, errors=errors or [],
-        status_code=status, dimension_labels=DIMENSION_LABELS, **context,
+        status_code=status, dimension_labels=DIMENSION_LABELS, min_cell=MIN_CELL, **context,
     )  # fmt: skip
 
 

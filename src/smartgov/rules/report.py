@@ -24,18 +24,26 @@ from smartgov.rules.simulate import DIMENSION_LABELS, Comparison, Group  # noqa:
 CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans SC", "WenQuanYi Zen Hei", "Source Han Sans SC")
 
 
-def _money(value: float) -> str:
-    return f"{value:,.0f}"
+#: How a withheld figure (fewer than simulate.MIN_CELL people) is shown.
+WITHHELD = "–"
+
+
+def _money(value: float | None) -> str:
+    return WITHHELD if value is None else f"{value:,.0f}"
+
+
+def _count(value: int | None) -> str:
+    return WITHHELD if value is None else f"{value:,}"
 
 
 def _rows(comparison: Comparison, language: str) -> list[tuple[str, str, str]]:
     _ = translator(language)
     t = comparison.total
     return [
-        (_("Beneficiaries"), f"{t.base_beneficiaries:,}", f"{t.reform_beneficiaries:,}"),
+        (_("Beneficiaries"), _count(t.base_beneficiaries), _count(t.reform_beneficiaries)),
         (_("Cost per year (yuan)"), _money(t.base_cost), _money(t.reform_cost)),
         (_("Average per beneficiary per year"), _money(t.base_average), _money(t.reform_average)),
-        (_("Undetermined"), f"{t.base_undetermined:,}", f"{t.reform_undetermined:,}"),
+        (_("Undetermined"), _count(t.base_undetermined), _count(t.reform_undetermined)),
     ]
 
 
@@ -47,7 +55,7 @@ def text_table(
     name = pick(comparison.reform, language)
     lines = [
         f"{comparison.service} · {name} · {comparison.on.isoformat()} · "
-        f"{_('population')} {t.people:,}",
+        f"{_('population')} {_count(t.people)}",
         "",
     ]
     lines.append(f"{'':40} {_('Today'):>16} {_('Reform'):>16}")
@@ -55,9 +63,9 @@ def text_table(
         lines.append(f"{label:40} {base:>16} {reform:>16}")
     lines.append("")
     lines.append(
-        _(
-            "Winners: {winners:,}   Losers: {losers:,}   Change in cost: {change} yuan a year"
-        ).format(winners=t.winners, losers=t.losers, change=_money(t.cost_change))
+        _("Winners: {winners}   Losers: {losers}   Change in cost: {change} yuan a year").format(
+            winners=_count(t.winners), losers=_count(t.losers), change=_money(t.cost_change)
+        )
     )
     for dimension, groups in comparison.breakdowns.items():
         lines.append("")
@@ -69,8 +77,9 @@ def text_table(
         for key, g in groups.items():
             shown = (labels or {}).get(key, key)
             lines.append(
-                f"  {shown:22} {g.base_beneficiaries:>10,} {g.reform_beneficiaries:>10,} "
-                f"{g.winners:>9,} {g.losers:>8,} {_money(g.cost_change):>16}"
+                f"  {shown:22} {_count(g.base_beneficiaries):>10} "
+                f"{_count(g.reform_beneficiaries):>10} {_count(g.winners):>9} "
+                f"{_count(g.losers):>8} {_money(g.cost_change):>16}"
             )
     return "\n".join(lines)
 
@@ -97,8 +106,9 @@ def figure(
             groups = comparison.breakdowns[dimension]
             keys = list(groups)
             xs = range(len(keys))
-            base = [groups[k].base_cost / 1e4 for k in keys]
-            reform = [groups[k].reform_cost / 1e4 for k in keys]
+            # A withheld cost draws as no bar; the tables say "withheld".
+            base = [(groups[k].base_cost or 0) / 1e4 for k in keys]
+            reform = [(groups[k].reform_cost or 0) / 1e4 for k in keys]
             ax.bar([x - 0.2 for x in xs], base, width=0.4, label=_("Today"), color="#005ea2")
             ax.bar([x + 0.2 for x in xs], reform, width=0.4, label=_("Reform"), color="#e5a000")
             ax.set_xticks(
@@ -117,12 +127,17 @@ def figure(
             ax.legend(fontsize=8)
         ax = axes[-1]
         t: Group = comparison.total
-        bars = [t.winners, t.losers, t.reform_beneficiaries - t.base_beneficiaries]
+        change = (
+            None if t.reform_beneficiaries is None or t.base_beneficiaries is None
+            else t.reform_beneficiaries - t.base_beneficiaries
+        )  # fmt: skip
+        shown = [t.winners, t.losers, change]
+        bars = [value or 0 for value in shown]
         names = [_("Winners"), _("Losers"), _("Change in beneficiaries")]
         ax.bar(names, bars, color=["#00a91c", "#d54309", "#565c65"])
         ax.set_title(_("Who gains and who loses"), fontsize=10)
-        for x, value in enumerate(bars):
-            ax.annotate(f"{value:,}", (x, value), ha="center", va="bottom", fontsize=8)
+        for x, (value, height) in enumerate(zip(shown, bars, strict=True)):
+            ax.annotate(_count(value), (x, height), ha="center", va="bottom", fontsize=8)
         fig.tight_layout()
     return fig
 
@@ -169,8 +184,9 @@ def html_page(
     sections = []
     for dimension, groups in comparison.breakdowns.items():
         body = "".join(
-            f"<tr><th scope='row'>{e((labels or {}).get(k, k))}</th><td>{g.base_beneficiaries:,}"
-            f"</td><td>{g.reform_beneficiaries:,}</td><td>{g.winners:,}</td><td>{g.losers:,}</td>"
+            f"<tr><th scope='row'>{e((labels or {}).get(k, k))}</th>"
+            f"<td>{_count(g.base_beneficiaries)}</td><td>{_count(g.reform_beneficiaries)}</td>"
+            f"<td>{_count(g.winners)}</td><td>{_count(g.losers)}</td>"
             f"<td>{_money(g.cost_change)}</td></tr>"
             for k, g in groups.items()
         )
@@ -189,7 +205,7 @@ table{{border-collapse:collapse;margin:1rem 0}}td,th{{border:1px solid #aaa;padd
 text-align:right}}th[scope=row]{{text-align:left}}svg{{max-width:100%;height:auto}}</style>
 </head><body><h1>{e(name)}</h1>
 <p>{e(comparison.service)} · {e(comparison.on.isoformat())} · {e(_("population"))}
-{comparison.total.people:,}</p>
+{_count(comparison.total.people)}</p>
 <table><thead><tr><th scope="col"></th><th scope="col">{e(_("Today"))}</th>
 <th scope="col">{e(_("Reform"))}</th></tr></thead><tbody>{rows}</tbody></table>
 <figure>{svg(comparison, language, labels)}</figure>

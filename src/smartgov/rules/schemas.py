@@ -55,5 +55,7 @@ class ComparisonOut(BaseModel):
     on: date
     seconds: float
     setup_seconds: float
-    total: dict[str, float]
-    breakdowns: dict[str, dict[str, dict[str, float]]]
+    total: dict[str, float | None] = Field(
+        description="None marks a figure withheld: it rests on fewer than 10 people."
+    )
+    breakdowns: dict[str, dict[str, dict[str, float | None]]]

@@ -66,29 +66,63 @@ DIMENSION_LABELS = {
 PERIODS_PER_YEAR = {"month": 12, "year": 1, "once": 1}
 
 
+#: The fewest people a released figure may rest on: a count below it (but above 0) is
+#: withheld, and so is a cost or average that rests on such a count. A reform written
+#: to pick out one household (finding 4 of issue 14) shows "withheld", not its income.
+MIN_CELL = 10
+
+
 @dataclass(frozen=True)
 class Group:
-    people: int
-    base_beneficiaries: int
-    reform_beneficiaries: int
-    base_cost: float  # per year
-    reform_cost: float
-    winners: int
-    losers: int
-    base_undetermined: int
-    reform_undetermined: int
+    """Figures of one group; None where a figure is withheld (fewer than MIN_CELL)."""
+
+    people: int | None
+    base_beneficiaries: int | None
+    reform_beneficiaries: int | None
+    base_cost: float | None  # per year
+    reform_cost: float | None
+    winners: int | None
+    losers: int | None
+    base_undetermined: int | None
+    reform_undetermined: int | None
 
     @property
-    def base_average(self) -> float:
-        return self.base_cost / self.base_beneficiaries if self.base_beneficiaries else 0.0
+    def base_average(self) -> float | None:
+        return _average(self.base_cost, self.base_beneficiaries)
 
     @property
-    def reform_average(self) -> float:
-        return self.reform_cost / self.reform_beneficiaries if self.reform_beneficiaries else 0.0
+    def reform_average(self) -> float | None:
+        return _average(self.reform_cost, self.reform_beneficiaries)
 
     @property
-    def cost_change(self) -> float:
+    def cost_change(self) -> float | None:
+        if self.reform_cost is None or self.base_cost is None:
+            return None
         return self.reform_cost - self.base_cost
+
+    def withheld(self, min_cell: int) -> Group:
+        """This group with every count below ``min_cell`` (but not 0) withheld, and the
+        costs that rest on a withheld count of beneficiaries."""
+
+        def small(count: int | None) -> bool:
+            return count is not None and 0 < count < min_cell
+
+        def keep(count: int | None) -> int | None:
+            return None if small(count) else count
+
+        return Group(
+            keep(self.people), keep(self.base_beneficiaries), keep(self.reform_beneficiaries),
+            None if small(self.base_beneficiaries) else self.base_cost,
+            None if small(self.reform_beneficiaries) else self.reform_cost,
+            keep(self.winners), keep(self.losers), keep(self.base_undetermined),
+            keep(self.reform_undetermined),
+        )  # fmt: skip
+
+
+def _average(cost: float | None, count: int | None) -> float | None:
+    if cost is None or count is None:
+        return None
+    return cost / count if count else 0.0
 
 
 @dataclass
@@ -101,12 +135,15 @@ class Comparison:
     seconds: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
+        def rounded(value: float | None) -> float | None:
+            return None if value is None else round(value, 2)
+
         def group(g: Group) -> dict[str, Any]:
             return {
                 **g.__dict__,
-                "base_average": round(g.base_average, 2),
-                "reform_average": round(g.reform_average, 2),
-                "cost_change": round(g.cost_change, 2),
+                "base_average": rounded(g.base_average),
+                "reform_average": rounded(g.reform_average),
+                "cost_change": rounded(g.cost_change),
             }
 
         return {
@@ -141,8 +178,10 @@ def compare(
     on: date,
     reform_name: Text | None = None,
     con: duckdb.DuckDBPyConnection | None = None,
+    min_cell: int = MIN_CELL,
 ) -> Comparison:
-    """Baseline and reform over ``data``: totals and a breakdown per dimension."""
+    """Baseline and reform over ``data``: totals and a breakdown per dimension, every
+    figure resting on fewer than ``min_cell`` people withheld."""
     started = time.perf_counter()
     con = con or population.connect()
     columns = population.register(con, data)
@@ -185,10 +224,11 @@ def compare(
         else:
             key = "unknown" if group is None else str(group)
             comparison.breakdowns.setdefault(dimension, {})[key] = numbers
+    comparison.total = comparison.total.withheld(min_cell)
     for groups in comparison.breakdowns.values():
         ordered = sorted(groups.items(), key=lambda item: _order_key(item[0]))
         groups.clear()
-        groups.update(ordered)
+        groups.update((key, g.withheld(min_cell)) for key, g in ordered)
     comparison.seconds = time.perf_counter() - started
     return comparison
 

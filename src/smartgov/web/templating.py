@@ -33,6 +33,9 @@ def make_environment() -> Environment:
     )
     # Charts are embedded as data: images, which the CSP allows and inline SVG is not.
     env.filters["b64"] = lambda text: base64.b64encode(text.encode("utf-8")).decode("ascii")
+    # Figures that may be withheld (None): a dash, never "None" or a crash.
+    env.filters["count"] = lambda value: "–" if value is None else f"{value:,}"
+    env.filters["money"] = lambda value: "–" if value is None else f"{value:,.0f}"
     return env
 
 

@@ -10,7 +10,9 @@
   comes with the decision and is not timed), and alone in its own transaction,
   committed durably (SQLite WAL with synchronous=FULL, then PostgreSQL). Against the
   limit: the same provider reads alone, with no grant, no ledger and no commit.
-* Over HTTP: `POST /api/v1/exchange/fetch` by a reviewer (bearer token) against
+* Over HTTP: `POST /api/v1/exchange/fetch` by a reviewer (bearer token), each read
+  for one of 300 open cases of civil affairs about the person read (a case-review read
+  must name one), against
   `smartgov serve --workers N`, driven by wrk (`apt-get install wrk`) with
   `--clients` keep-alive connections for `--http-seconds`; any non-2xx answer fails
   the run. Each read's access record is committed (group commit) before it answers.
@@ -34,7 +36,9 @@ from typing import Any
 
 import numpy as np
 from common import fresh_postgres, report, serve
+from sqlalchemy import select
 
+from smartgov.cases import service as cases
 from smartgov.core import migrate
 from smartgov.core.db import make_engine, make_sessionmaker, transaction
 from smartgov.core.roles import Role
@@ -42,6 +46,7 @@ from smartgov.core.settings import Settings
 from smartgov.core.users import create_user, issue_token
 from smartgov.exchange import catalogue, providers
 from smartgov.exchange import service as exchange
+from smartgov.exchange.models import Person
 from smartgov.ledger import keys
 from smartgov.ledger import service as ledger
 from smartgov.rules import service as rules
@@ -139,16 +144,40 @@ LUA = """
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer %(token)s"
+cases = {%(cases)s}
 counter = 0
 request = function()
   counter = counter + 1
-  local id = (counter * 7919) %% %(people)d + 1
-  local body = '{"subject":{"unit":"person","id":' .. id .. '},'
+  local pick = cases[(counter * 7919) %% #cases + 1]
+  local body = '{"subject":{"unit":"person","id":' .. pick[1] .. '},'
     .. '"fields":["monthly_income","household_income","disability_grade"],'
-    .. '"purpose":"case-review","case":"R-' .. counter .. '"}'
+    .. '"purpose":"case-review","case":"' .. pick[2] .. '"}'
   return wrk.format(nil, "/api/v1/exchange/fetch", nil, body)
 end
 """
+#: Open cases the reviewer reads for: a case-review read names one (issue 14, finding 8).
+OPEN_CASES = 300
+
+
+def open_cases(factory: Any, settings: Settings, count: int) -> list[tuple[int, str]]:
+    """(person, case) pairs: old-age applications at the counter that a person decides."""
+    with transaction(factory) as session:
+        counter = create_user(session, username="bench-counter", password="bench-password-1",
+                              role=Role.counter_officer, display_name="Bench counter",
+                              department_code="civil_affairs")  # fmt: skip
+        people = session.execute(
+            select(Person.id, Person.resident_id).order_by(Person.birth_date).limit(count)
+        ).all()
+        pairs = []
+        for person, resident in people:
+            case, _ = cases.submit(session, settings, actor=counter, app=cases.Application(
+                service_id="old-age-allowance", idempotency_key=f"bench-{person:010d}",
+                channel="counter", consent=True, resident_id=resident,
+                human_decision=True))  # fmt: skip
+            pairs.append((person, case.ref))
+    while cases.decide_batch(factory, settings, limit=200):
+        pass
+    return pairs
 
 
 def _ms(text: str) -> float:
@@ -159,14 +188,17 @@ def _ms(text: str) -> float:
     raise ValueError(text)
 
 
-def over_http(base: str, token: str, seconds: float, clients: int, people: int) -> dict[str, float]:
+def over_http(
+    base: str, token: str, seconds: float, clients: int, pairs: list[tuple[int, str]]
+) -> dict[str, float]:
     """wrk (C, from Debian) drives the server, so the load generator does not take the
     server's CPU the way Python clients would; every answer must be a 2xx."""
     wrk = shutil.which("wrk")
     if wrk is None:
         raise SystemExit("the HTTP figure needs wrk: apt-get install wrk")
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(LUA % {"token": token, "people": people})
+        listed = ",".join(f'{{{person},"{ref}"}}' for person, ref in pairs)
+        script.write(LUA % {"token": token, "cases": listed})
     out = subprocess.run(
         [wrk, "-t2", f"-c{clients}", f"-d{seconds:g}s", "--latency", "-s", script.name, base],
         capture_output=True, text=True, check=True,
@@ -192,10 +224,11 @@ def run(settings: Settings, args: argparse.Namespace) -> dict[str, float]:
                                department_code="civil_affairs")  # fmt: skip
         token, _record = issue_token(session, user=reviewer, name="bench", days=1)
     figures = in_process(settings, factory, names, args.samples, households)
+    pairs = open_cases(factory, settings, OPEN_CASES)
     process, base = serve(settings, args.workers)
     try:
-        over_http(base, token, 3, args.clients, args.people)  # warm up every worker
-        figures |= over_http(base, token, args.http_seconds, args.clients, args.people)
+        over_http(base, token, 3, args.clients, pairs)  # warm up every worker
+        figures |= over_http(base, token, args.http_seconds, args.clients, pairs)
     finally:
         process.terminate()
         process.wait(10)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -14,8 +15,11 @@ from smartgov.cases.models import Invitation
 from smartgov.core.db import transaction
 from smartgov.core.models import User
 from smartgov.core.settings import Settings
+from smartgov.exchange import grants
 from smartgov.exchange import service as exchange
+from smartgov.exchange.models import Grant
 from smartgov.ledger import service as ledger
+from smartgov.rules.service import sync_grants
 from tests.conftest import bearer, papers_json
 
 SERVICE = "childcare-subsidy"  # the test citizen heads a household with children
@@ -130,3 +134,34 @@ def test_exchange_knows_whose_subjects_an_account_stands_for(
     with factory() as session:
         subjects = exchange.subjects_of_account(session, cast["citizen"])
     assert [unit for unit, _ in subjects] == ["person", "household"]
+
+
+def test_a_sweep_reads_through_the_exchange_and_each_person_sees_the_read(
+    client: TestClient, factory: sessionmaker[Session], settings: Settings,
+    cast: dict[str, User],
+) -> None:  # fmt: skip
+    """Finding 3: a sweep read the registry views directly, with no grant checked and
+    one bulk entry; the invited citizen saw nothing in "who used my data"."""
+    with transaction(factory) as session:
+        before = ledger.size(session)
+        report = cases.sweep(session, settings, SERVICE, by="test")
+    listed = client.get("/api/v1/me/accesses", headers=bearer(client, "citizen")).json()
+    mine = [a for a in listed if a["seq"] >= before and a["purpose"] == f"decision:{SERVICE}"]
+    assert mine and mine[0]["consumer"] == f"service:{SERVICE}"
+    with transaction(factory) as session:
+        reads = [e for e in ledger.entries(session, before, report.ledger_index)
+                 if e.kind == "access"]  # fmt: skip
+    assert len(reads) == report.population  # one record per subject read
+    # Without the service's grant the sweep is refused, and the refusal is recorded.
+    with transaction(factory) as session:
+        for grant in session.scalars(select(Grant).where(
+                Grant.consumer == SERVICE, Grant.revoked_at.is_(None))):  # fmt: skip
+            grants.revoke(session, grant.id, actor=None)
+    try:
+        with transaction(factory) as session, pytest.raises(exchange.Refused) as refused:
+            cases.sweep(session, settings, SERVICE, by="test")
+        assert refused.value.status == 403
+    finally:
+        with transaction(factory) as session:
+            sync_grants(session, settings)
+            exchange.approve_requests_as_demo(session)

@@ -8,7 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from smartgov.core import migrate
@@ -16,8 +16,8 @@ from smartgov.core.clock import now
 from smartgov.core.db import make_engine, make_sessionmaker, transaction
 from smartgov.core.errors import Invalid
 from smartgov.core.settings import Settings
-from smartgov.ledger import keys, service
-from smartgov.ledger.models import LedgerEntry, LedgerHead
+from smartgov.ledger import keys, merkle, service
+from smartgov.ledger.models import LedgerEntry, LedgerHead, LedgerNode
 from smartgov.ledger.verify import (
     leaf_hash,
     open_checkpoint,
@@ -36,7 +36,12 @@ def fill(session: Session, count: int) -> list[int]:
 
 
 def leaves(session: Session, size: int) -> list[bytes]:
-    return [leaf_hash(e.body.encode()) for e in service.entries(session, 0, size)]
+    """Every leaf hash up to ``size``, read a page (MAX_RANGE entries) at a time."""
+    found: list[bytes] = []
+    for start in range(0, size, service.MAX_RANGE):
+        page = service.entries(session, start, min(start + service.MAX_RANGE, size))
+        found += [leaf_hash(e.body.encode()) for e in page]
+    return found
 
 
 def test_it_hands_out_consecutive_positions(session: Session) -> None:
@@ -157,12 +162,21 @@ def test_canonical_records_have_one_spelling() -> None:
         service.canonical({"x": float("nan")})
 
 
+def _end_of(node: tuple[int, int]) -> int:
+    level, index = node
+    return (index + 1) << level
+
+
 def _cut(session: Session, count: int) -> int:
     """Remove the newest ``count`` entries and lower the head, as someone with write
     access to the database would; the new size."""
     at = service.size(session) - count
     session.execute(delete(LedgerEntry).where(LedgerEntry.seq >= at))
     session.execute(update(LedgerHead).where(LedgerHead.id == 1).values(size=at))
+    # The stored subtrees that covered the removed entries go too, as they would.
+    stored = session.scalars(select(LedgerNode.node).where(LedgerNode.node >= service.STORED_KEYS))
+    covering = [k for k in stored if _end_of(merkle.node_of(k)) > at]
+    session.execute(delete(LedgerNode).where(LedgerNode.node.in_(covering)))
     session.expire_all()
     return at
 

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
-import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -44,8 +43,13 @@ def sweep(session: Session, settings: Settings, service_id: str, *, on: date | N
     service = rules.get_service(settings, service_id)
     unit = service.definition.unit
     key = exchange.unit_key(unit)
-    data = rules.population_of(session, service)
-    assert isinstance(data, pa.Table)  # the registry view, read from the database
+    # Through the exchange's door: the service's grants, each dataset's provider, and an
+    # access record for every subject read, which each can see in "who used my data".
+    registry = [n for n, spec in service.definition.inputs.items() if spec.source == "registry"]
+    data = exchange.read_population(
+        session, settings, consumer=exchange.Consumer.service(service.id), unit=unit,
+        fields=registry, purpose=rules.purpose_of(service), key_name=key, per_subject=True,
+    )  # fmt: skip
     decided = population.evaluate(service, data, on=on or today(), keep=[key], trace=False)
     eligible = decided.filter(pc.equal(decided["outcome"], "eligible"))
     keys = np.asarray(eligible[key].to_numpy(zero_copy_only=False), dtype=np.int64)

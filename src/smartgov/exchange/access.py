@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol, cast
 
+import pyarrow as pa
 from sqlalchemy import Row, Table
 from sqlalchemy.orm import Session
 
@@ -158,6 +159,13 @@ class _Read:
         return pseudonym(self.key, self.purpose, self.subject.ref)
 
     def record(self, outcome: str, reason: str | None = None) -> int | None:
+        body, index = self.entry(outcome, reason)
+        return self.recorder(self.session, "access", body, (_INDEX, index))
+
+    def entry(
+        self, outcome: str, reason: str | None = None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The ledger body of this read and its index row (the subject's way to it)."""
         body = {
             "outcome": outcome,
             "consumer": self.consumer.ref,
@@ -180,7 +188,7 @@ class _Read:
             legal_basis=self.legal_basis, case_ref=self.case, fields=self.datasets,
             reason=reason, hold_until=self.hold_until,
         )  # fmt: skip
-        return self.recorder(self.session, "access", body, (_INDEX, index))
+        return body, index
 
     def refuse(self, message: str, problems: list[FieldError], status: int) -> Refused:
         reason = "; ".join(p.text() for p in problems) or message
@@ -402,3 +410,87 @@ def _check_grants(read: _Read, wanted: set[str]) -> tuple[list[Row[Any]], Refusa
                 403,
             )
     return used, None
+
+
+# --- Whole populations ------------------------------------------------------------------
+
+#: Arrow types of the catalogue's field types, so every provider's rows come out alike.
+_ARROW = {"date": pa.date32(), "number": pa.float64(), "integer": pa.int64(),
+          "boolean": pa.bool_(), "text": pa.string()}  # fmt: skip
+
+
+def read_population(
+    session: Session,
+    settings: Settings,
+    *,
+    consumer: Consumer,
+    unit: str,
+    fields: Sequence[str],
+    purpose: str,
+    key_name: str = "key",
+    per_subject: bool,
+    recorder: Recorder = in_transaction,
+) -> pa.Table:
+    """Every subject of ``unit`` with ``fields``, as Arrow, through the same door as one
+    subject's read: the catalogue says where each field is kept, the consumer's grants
+    for ``purpose`` must cover every field, each dataset is read through its provider,
+    and the read is recorded. ``per_subject``: one access record per subject read
+    (a sweep acts on people: each sees the read); otherwise one ``population`` entry
+    with the fields, purpose and row count (a statistical use). Raises ``Refused``
+    (recorded) when a grant is missing."""
+    located = catalogue.locate(session, unit, fields)
+    unknown = [n for n in fields if n not in located]
+    if unknown:
+        raise Refused(N_("Some fields are in no dataset of the catalogue."), [
+            FieldError("fields", N_("No dataset holds {name} for a {unit}."),
+                       {"name": n, "unit": unit}) for n in unknown], 422)  # fmt: skip
+    datasets: dict[str, list[str]] = {}
+    for name in fields:
+        datasets.setdefault(located[name].dataset, []).append(name)
+    probe = _Read(session, pseudonym_key(settings), consumer, Subject(unit, 0), purpose, None,
+                  None, None, datasets=datasets, recorder=recorder)  # fmt: skip
+    used, refusal = _check_grants(probe, set(fields))
+    if refusal is not None:
+        message, problems, status = refusal
+        ledger.record(session, "population", _population_entry(probe, "refused", 0))
+        raise Refused(message, problems, status)
+    joined: pa.Table | None = None
+    for code, names in datasets.items():
+        provider = providers.provider_for(located[names[0]].provider, settings)
+        if not hasattr(provider, "read_all"):
+            raise Refused(N_("Whole populations are read where their registry is kept."), [
+                FieldError("fields", N_("{dataset} is kept by a peer node."),
+                           {"dataset": code})], 422)  # fmt: skip
+        part = provider.read_all(session, names)
+        part = pa.table({"key": part["key"].cast(pa.int64()), **{
+            n: part[n].cast(_ARROW[located[n].type]) for n in names}})  # fmt: skip
+        joined = part if joined is None else joined.join(part, "key", join_type="inner")
+    assert joined is not None
+    joined = joined.sort_by("key")
+    probe.legal_basis = "; ".join(sorted({g.legal_basis for g in used}))
+    if per_subject:
+        _record_each(probe, joined["key"].to_pylist())
+    else:
+        ledger.record(session, "population", _population_entry(probe, "granted", joined.num_rows))
+    return joined.select(["key", *fields]).rename_columns([key_name, *fields])
+
+
+def _population_entry(read: _Read, outcome: str, rows: int) -> dict[str, Any]:
+    return {"outcome": outcome, "consumer": read.consumer.ref, "purpose": read.purpose,
+            "legal_basis": read.legal_basis, "unit": read.subject.unit,
+            "fields": read.datasets, "rows": rows}  # fmt: skip
+
+
+def _record_each(probe: _Read, keys: Sequence[int]) -> None:
+    """One access record per subject, appended in one batch with their index rows."""
+    bodies, follows = [], []
+    for key in keys:
+        read = _Read(probe.session, probe.key, probe.consumer, Subject(probe.subject.unit, key),
+                     probe.purpose, None, None, None, datasets=probe.datasets,
+                     legal_basis=probe.legal_basis)  # fmt: skip
+        body, index = read.entry("granted")
+        bodies.append({**body, "kind": "access"})
+        follows.append(index)
+    positions = ledger.append(probe.session, bodies)
+    pairs = zip(positions, follows, strict=True)
+    ledger.insert_followers(probe.session, [(seq, (_INDEX, index)) for seq, index in pairs])

@@ -32,6 +32,21 @@ class AccessEntry(Entry):
     reason: str | None  # the platform's own refusal message, never the reader's words
 
 
+class PopulationEntry(Entry):
+    """A whole population read for a statistical use (a simulation): who, why, which
+    fields and how many rows; no subject. Reads that act on people (sweeps) are
+    ``access`` entries, one per subject, instead."""
+
+    kind: Literal["population"]
+    outcome: Literal["granted", "refused"]
+    consumer: str
+    purpose: str
+    legal_basis: str
+    unit: str
+    fields: dict[str, list[str]]
+    rows: int
+
+
 class GrantEntry(Entry):
     kind: Literal["grant"]
     action: Literal["created", "revoked"]
@@ -117,6 +132,7 @@ class AllowanceEntry(Entry):
 
 
 register("access", AccessEntry)
+register("population", PopulationEntry)
 register("grant", GrantEntry)
 register("grant_request", GrantRequestEntry)
 register("source", SourceEntry)

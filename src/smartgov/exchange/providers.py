@@ -77,6 +77,19 @@ class SqlProvider:
         with self._engine().connect() as conn:
             return pa.array(conn.execute(query).scalars().all())
 
+    def read_all(self, session: Session, names: Sequence[str]) -> pa.Table:
+        """Every row's key (as ``key``) and named fields, as Arrow (a population read)."""
+        source = table(self.table, column(self.key), *(column(n) for n in names))
+        query = select(source.c[self.key], *(source.c[n] for n in names))
+        if self.url is None:
+            rows = session.connection().execute(query).all()
+        else:
+            with self._engine().connect() as conn:
+                rows = conn.execute(query).all()
+        columns = list(zip(*rows, strict=True)) if rows else [()] * (len(names) + 1)
+        values = {n: pa.array(c) for n, c in zip(names, columns[1:], strict=True)}
+        return pa.table({"key": pa.array(columns[0], pa.int64()), **values})
+
     def _engine(self) -> Engine:
         assert self.url is not None
         with self._lock:
@@ -158,6 +171,11 @@ class FileProvider:
     def column(self, session: Session, name: str) -> pa.ChunkedArray:
         """Every row's value of one field (for published statistics)."""
         return self.load()[0].column(name)
+
+    def read_all(self, session: Session, names: Sequence[str]) -> pa.Table:
+        """Every row's key (as ``key``) and named fields, as Arrow (a population read)."""
+        data = self.load()[0]
+        return data.select([self.key, *names]).rename_columns(["key", *names])
 
 
 def registries_dir(data_dir: Path) -> Path:

@@ -414,6 +414,7 @@ Fetched = access.Fetched
 Refused = access.Refused
 fetch = access.fetch
 fetch_many = access.fetch_many
+read_population = access.read_population
 group_commit = access.group_commit
 register_dataset = catalogue.register
 register_demo_datasets = catalogue.register_demo

@@ -94,7 +94,12 @@ def binds_read(
     reader's department and concerns the subject (the applicant, the case's subject,
     or a member of the household it is about); otherwise why not. A case of another
     department is answered like a missing one: its existence is not the reader's."""
-    case = session.scalars(select(Case).where(Case.ref == case_ref)).first()
+    # The columns the check needs, not the case with its facts and decision (JSON): every
+    # case-bound read runs this.
+    case = session.execute(
+        select(Case.department_code, Case.state, Case.unit, Case.subject_key,
+               Case.applicant_unit, Case.applicant_key).where(Case.ref == case_ref)
+    ).first()  # fmt: skip
     if case is None or department is None or case.department_code != department:
         return N_("No case of your department has this reference.")
     if case.state not in WORKED_ON:

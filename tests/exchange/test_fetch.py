@@ -247,6 +247,11 @@ def test_a_services_needs_are_granted_only_by_the_keeping_departments(
     entry = ledger.entry(session, ledger.size(session) - 1)
     assert entry is not None and entry.kind == "grant_request"
     assert "gender is not" not in entry.body and entry.record["reason_hash"]
+    # Needs that move to other fields end the old grant at once: it is read no more.
+    moved = exchange.request_service_grants(session, fields=["gender"], **needs)
+    assert [tuple(r.fields) for r in moved] == [("gender",)]
+    with pytest.raises(exchange.Refused):
+        read(session, settings, "svc", exchange.Subject("person", 3), ["birth_date"])
     with pytest.raises(Invalid):
         exchange.request_service_grants(session, fields=["shoe_size"], **needs)
 

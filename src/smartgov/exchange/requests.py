@@ -78,22 +78,25 @@ def request_service_needs(
         wanted[where.dataset].add(name)
     covered: set[str] = set()
     for grant in _service_grants(session, service):
-        need = wanted.get(grant.dataset_code)
+        need, held = wanted.get(grant.dataset_code), set(grant.fields)
         if need is None or (grant.purpose, grant.legal_basis) != (purpose, legal_basis):
             grants.revoke(session, grant.id, actor=None)
-        elif set(grant.fields) == need:
+        elif held == need:
             covered.add(grant.dataset_code)
-        elif need < set(grant.fields):  # narrower: the department approved more than this
-            narrowed = Grant(
-                consumer_kind="service", consumer=service, dataset_code=grant.dataset_code,
-                fields=sorted(need), purpose=purpose, legal_basis=legal_basis,
-                identified=False, reveal=False, may_hold=False,
-                expires_at=grant.expires_at, review_on=grant.review_on,
-            )  # fmt: skip
-            grants.record_grant(session, narrowed, "system")
+        elif not held <= need:  # it holds fields no longer read: narrow it now
+            keep = held & need  # the department approved these already
+            if keep:
+                narrowed = Grant(
+                    consumer_kind="service", consumer=service, dataset_code=grant.dataset_code,
+                    fields=sorted(keep), purpose=purpose, legal_basis=legal_basis,
+                    identified=False, reveal=False, may_hold=False,
+                    expires_at=grant.expires_at, review_on=grant.review_on,
+                )  # fmt: skip
+                grants.record_grant(session, narrowed, "system")
             grants.revoke(session, grant.id, actor=None)
-            covered.add(grant.dataset_code)
-        # wider or other fields: the old grant stays until the department approves more
+            if keep == need:
+                covered.add(grant.dataset_code)
+        # a grant of fewer fields than needed stays until the department approves more
     made = []
     pending = {r.dataset_code: r for r in _pending(session, service)}
     for code, names in sorted(wanted.items()):

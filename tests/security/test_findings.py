@@ -270,6 +270,9 @@ CRASHES = [
     ("analyst", "POST", SIMULATE, reform(parameters={"{x}": 1})),
     ("analyst", "POST", SIMULATE, reform(variables={"{x}": "1"})),
     ("analyst", "POST", DECIDE, {"facts": {"birth_date": "1940-01-01", "age": float("nan")}}),
+    # Found by schemathesis: declaring a table that does not exist (NoSuchTableError).
+    ("admin", "POST", "/exchange/sources", {"kind": "sql", "name": "no_such_table",
+                                            "department": "taxation"}),
     ("analyst", "POST", "/statistics/private", {"dataset": "taxation.people",
                                                 "statistic": "mean", "field": "monthly_income",
                                                 "lower": -1e308, "upper": 1e308,

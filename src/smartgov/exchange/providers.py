@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
-from sqlalchemy import Engine, Select, bindparam, column, create_engine, inspect, select, table
+from sqlalchemy import Engine, Select, bindparam, column, create_engine, select, table
 from sqlalchemy.orm import Session
 
 from smartgov.core.errors import NotFound
@@ -202,13 +202,13 @@ def columns(spec: Mapping[str, Any], settings: Settings, session: Session) -> se
     kind = spec["kind"]
     if kind == "sql":
         if spec.get("url") is None:
-            found = inspect(session.connection()).get_columns(spec["table"])
+            found = sources.table_columns(session.connection(), spec["table"])
         else:
             provider = SqlProvider(table=spec["table"], key=spec["key"], url=spec["url"])
-            found = inspect(provider._engine()).get_columns(spec["table"])
+            found = sources.table_columns(provider._engine(), spec["table"])
         if not found:
             raise NotFound(N_("The database has no table or view with this name."))
-        return {c["name"] for c in found}
+        return set(found)
     if kind == "file":
         path = registries_dir(settings.data_dir) / spec["path"]
         if not path.is_file():

@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
-from sqlalchemy import inspect, select
+from sqlalchemy import Connection, Engine, inspect, select
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, NoSuchTableError
 from sqlalchemy.orm import Session
 
 from smartgov.core import migrate
@@ -49,6 +49,15 @@ def is_platform_table(name: str) -> bool:
 
 
 HTTP_URL = re.compile(r"^https?://[^\s/@]+(/[^\s]*)?$")
+
+
+def table_columns(bind: Connection | Engine, name: str) -> list[str]:
+    """A table's or view's columns; none when there is no such table (SQLAlchemy
+    raises for some dialects and names, answers empty for others)."""
+    try:
+        return [c["name"] for c in inspect(bind).get_columns(name)]
+    except NoSuchTableError:
+        return []
 
 
 def location(spec: Mapping[str, Any]) -> tuple[str, str, str]:
@@ -101,7 +110,7 @@ def declare(
                 N_("Keep passwords out of the catalogue: give the password to the database "
                    "driver through its environment (for PostgreSQL, PGPASSWORD or .pgpass)."),
             )  # fmt: skip
-    elif kind == "sql" and not inspect(session.connection()).get_columns(name):
+    elif kind == "sql" and not table_columns(session.connection(), name):
         raise _refuse(cannot, "name", N_("The database has no table or view with this name."))
     found = session.scalar(
         select(Source).where(Source.kind == kind, Source.name == name, Source.url == (url or ""))

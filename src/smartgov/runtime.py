@@ -1,12 +1,18 @@
-"""Helpers the CLI shares: settings that stop with one clear line, and failures."""
+"""Helpers the CLI shares: settings that stop with one clear line, failures, and
+acting on a named account."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NoReturn
 
 import typer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from smartgov.core.db import make_engine, make_sessionmaker, transaction
 from smartgov.core.errors import DomainError
+from smartgov.core.models import User
 from smartgov.core.settings import ConfigError, Settings, load_settings
 
 
@@ -26,3 +32,17 @@ def fail(problem: DomainError | str) -> NoReturn:
     else:
         typer.echo(f"error: {problem}", err=True)
     raise typer.Exit(1)
+
+
+def with_account(username: str, act: Callable[[Session, User], str]) -> None:
+    """Run ``act`` on the account named ``username`` in one transaction and print what
+    it says; a missing account or a refusal ends the command with a clear line."""
+    factory = make_sessionmaker(make_engine(settings_or_exit()))
+    try:
+        with transaction(factory) as session:
+            user = session.scalar(select(User).where(User.username == username))
+            if user is None:
+                fail(f"no account named {username!r}; see `smartgov users list`")
+            typer.echo(act(session, user))
+    except DomainError as exc:
+        fail(exc)

@@ -7,6 +7,7 @@ import json
 import logging
 import socket
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 
 import httpx
@@ -378,9 +379,10 @@ def test_the_server_log_keeps_no_exception_message(
 # --- Findings 10 and 11: sign-in limits, sessions that end ----------------------------
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def strict(settings: Settings, engine: object, cast: dict[str, User]) -> Iterator[str]:
-    """A server with the shipped sign-in limits (the suite's own are lifted)."""
+    """A server with the shipped sign-in limits (the suite's own are lifted), fresh for
+    each test: its counts start at zero."""
     shipped = Settings.model_fields
     limits = {name: shipped[name].default for name in ("signin_limit_address",
                                                        "signin_limit_account")}  # fmt: skip
@@ -427,14 +429,24 @@ def test_logging_out_ends_the_session_even_for_a_kept_cookie(server: str) -> Non
         assert replay.get("/me/cases").status_code == 303  # to the sign-in page
 
 
+@contextmanager
+def account(factory: sessionmaker[Session], username: str) -> Iterator[int]:
+    """A throwaway analyst account for the block; its number. Removed afterwards."""
+    with transaction(factory) as session:
+        made = create_user(session, username=username, password=PASSWORD,
+                           role=Role.analyst, display_name=username.title())  # fmt: skip
+        made_id = made.id
+    try:
+        yield made_id
+    finally:
+        with transaction(factory) as session:
+            session.execute(delete(User).where(User.id == made_id))
+
+
 def test_an_administrator_disables_an_account_and_its_tokens_die_at_once(
     http: httpx.Client, factory: sessionmaker[Session]
 ) -> None:
-    with transaction(factory) as session:
-        victim = create_user(session, username="leaver", password=PASSWORD,
-                             role=Role.analyst, display_name="Leaver")  # fmt: skip
-        victim_id = victim.id
-    try:
+    with account(factory, "leaver") as victim_id:
         token = as_user(http, "leaver")
         assert http.get("/me", headers=token).status_code == 200
         admin = as_user(http, "admin")
@@ -452,19 +464,12 @@ def test_an_administrator_disables_an_account_and_its_tokens_die_at_once(
         assert http.get("/me", headers=fresh).status_code == 401
         me = http.get("/me", headers=admin).json()
         assert http.post(f"/users/{me['id']}/disable", headers=admin).status_code == 409
-    finally:
-        with transaction(factory) as session:
-            session.execute(delete(User).where(User.id == victim_id))
 
 
 def test_signing_out_and_changing_a_password_end_tokens(
     http: httpx.Client, factory: sessionmaker[Session]
 ) -> None:
-    with transaction(factory) as session:
-        made = create_user(session, username="mover", password=PASSWORD,
-                           role=Role.analyst, display_name="Mover")  # fmt: skip
-        made_id = made.id
-    try:
+    with account(factory, "mover"):
         first, second = as_user(http, "mover"), as_user(http, "mover")
         assert http.delete("/auth/token", headers=first).status_code == 204
         assert http.get("/me", headers=first).status_code == 401
@@ -480,9 +485,6 @@ def test_signing_out_and_changing_a_password_end_tokens(
             "/auth/token", json={"username": "mover", "password": "another-long-one"}
         )
         assert signed.status_code == 200
-    finally:
-        with transaction(factory) as session:
-            session.execute(delete(User).where(User.id == made_id))
 
 
 # --- Finding 2 (the rest): remote provider addresses come from an allow-list -----------
@@ -540,3 +542,22 @@ def test_a_reform_cannot_read_out_one_households_income(
     assert total["reform_beneficiaries"] is None and total["reform_cost"] is None
     assert total["reform_average"] is None
     assert f"{12 * incomes[target]:.0f}" not in answer.text.replace(",", "")
+
+
+def test_a_stolen_token_cannot_guess_the_password_through_a_password_change(
+    strict: str, factory: sessionmaker[Session]
+) -> None:
+    """Whoever holds someone's token could try passwords on `/me/password` without end
+    (and burn argon2 time): a wrong current password counts as a failed sign-in."""
+    with account(factory, "holder"), httpx.Client(base_url=f"{strict}/api/v1") as api:
+        signed = api.post("/auth/token", json={"username": "holder", "password": PASSWORD})
+        headers = {"Authorization": f"Bearer {signed.json()['token']}"}
+        answers = [
+            api.post("/me/password", headers=headers,
+                     json={"current": f"guess-{i}", "new": "another-long-one"}).status_code
+            for i in range(12)
+        ]  # fmt: skip
+        assert answers[:10] == [422] * 10 and answers[10:] == [429, 429]
+        right = api.post("/me/password", headers=headers,
+                         json={"current": PASSWORD, "new": "another-long-one"})  # fmt: skip
+        assert right.status_code == 429

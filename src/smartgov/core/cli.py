@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import typer
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from smartgov.core import migrate
 from smartgov.core.checks import run_checks
@@ -24,7 +21,7 @@ from smartgov.core.users import (
     set_active,
 )
 from smartgov.exchange.service import first_demo_subjects, seed_organisation
-from smartgov.runtime import fail, settings_or_exit
+from smartgov.runtime import fail, settings_or_exit, with_account
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 users_app = typer.Typer(help="Accounts and API tokens.", no_args_is_help=True)
@@ -115,35 +112,23 @@ def users_token(
     typer.echo(token)
 
 
-def _change_account(username: str, change: Callable[[Session, User], str]) -> None:
-    factory = make_sessionmaker(make_engine(settings_or_exit()))
-    try:
-        with transaction(factory) as session:
-            user = session.scalar(select(User).where(User.username == username))
-            if user is None:
-                fail(f"no account named {username!r}; see `smartgov users list`")
-            typer.echo(change(session, user))
-    except DomainError as exc:
-        fail(exc)
-
-
 @users_app.command("disable")
 def users_disable(username: str = typer.Argument(...)) -> None:
     """Disable an account: it cannot sign in, and its sessions and tokens end at once
     (a server process may serve a cached token for up to SMARTGOV_TOKEN_CACHE_SECONDS)."""
-    _change_account(username, lambda s, u: f"disabled {set_active(s, u, False).username}")
+    with_account(username, lambda s, u: f"disabled {set_active(s, u, False).username}")
 
 
 @users_app.command("enable")
 def users_enable(username: str = typer.Argument(...)) -> None:
     """Let a disabled account sign in again."""
-    _change_account(username, lambda s, u: f"enabled {set_active(s, u, True).username}")
+    with_account(username, lambda s, u: f"enabled {set_active(s, u, True).username}")
 
 
 @users_app.command("revoke")
 def users_revoke(username: str = typer.Argument(...)) -> None:
     """End every page session and revoke every API token of an account."""
-    _change_account(username, lambda s, u: f"ended {end_sessions(s, u)} sessions and tokens")
+    with_account(username, lambda s, u: f"ended {end_sessions(s, u)} sessions and tokens")
 
 
 @users_app.command("password")
@@ -155,7 +140,7 @@ def users_password(
 ) -> None:
     """Set a new password (asked for, or read from SMARTGOV_NEW_PASSWORD); the account's
     sessions and tokens end."""
-    _change_account(
+    with_account(
         username,
         lambda s, u: (
             f"password of {change_password(s, u, current=None, new=password).username} "

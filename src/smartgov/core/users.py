@@ -237,6 +237,14 @@ def set_active(session: Session, user: User, active: bool) -> User:
     return user
 
 
+class WrongPassword(Invalid):
+    """The current password given to change it is wrong: a guess, counted like a failed
+    sign-in (``web.signin``)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, [FieldError("current", N_("This is not your password."))])
+
+
 def change_password(session: Session, user: User, *, current: str | None, new: str) -> User:
     """Set a new password (``current`` checked unless an administrator resets it);
     every session and token of the account ends, this one included."""
@@ -245,8 +253,7 @@ def change_password(session: Session, user: User, *, current: str | None, new: s
         try:
             _hasher.verify(user.password_hash, current)
         except (VerificationError, InvalidHashError):
-            wrong = FieldError("current", N_("This is not your password."))
-            raise Invalid(refused, [wrong]) from None
+            raise WrongPassword(refused) from None
     if len(new) < MIN_PASSWORD:
         short = FieldError("new", N_("Use a password of at least 10 characters."))
         raise Invalid(refused, [short])

@@ -11,7 +11,6 @@ from typing import TypeVar
 import typer
 import yaml
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from smartgov.core.db import make_engine, make_sessionmaker, transaction
@@ -27,7 +26,7 @@ from smartgov.exchange.service import (
     registry_counts,
     seed_demo_grants,
 )
-from smartgov.runtime import fail, settings_or_exit
+from smartgov.runtime import fail, settings_or_exit, with_account
 
 Spec = TypeVar("Spec", bound=BaseModel)
 exchange_app = typer.Typer(
@@ -209,18 +208,6 @@ def list_requests(
                        f"{','.join(r.fields)}")  # fmt: skip
 
 
-def _decide(officer: str, decide: Callable[[Session, User], str]) -> None:
-    settings = settings_or_exit()
-    try:
-        with transaction(make_sessionmaker(make_engine(settings))) as session:
-            user = session.scalar(select(User).where(User.username == officer))
-            if user is None:
-                fail(f"no account named {officer!r}; see `smartgov users list`")
-            typer.echo(decide(session, user))
-    except DomainError as exc:
-        fail(exc)
-
-
 @exchange_app.command("approve")
 def approve(
     request_id: int = typer.Argument(..., help="The request's number."),
@@ -237,7 +224,7 @@ def approve(
         )
         return f"grant {grant.id} made"
 
-    _decide(officer, decide)
+    with_account(officer, decide)
 
 
 @exchange_app.command("refuse")
@@ -252,7 +239,7 @@ def refuse(
         refused = requests.refuse(session, request_id, actor=officer_user, reason=reason)
         return f"request {refused.id} refused"
 
-    _decide(officer, decide)
+    with_account(officer, decide)
 
 
 sources_app = typer.Typer(

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -109,7 +108,7 @@ STATUS_LABELS = {"pending": N_("Waiting"), "approved": N_("Approved"),
 
 @router.get("/grant-requests")
 def grant_requests_page(
-    request: Request, session: SessionDep, user: Keeper, lang: Lang, error: str | None = None
+    request: Request, session: SessionDep, user: Keeper, lang: Lang, error: bool = False
 ) -> HTMLResponse:
     department = user.department_code if user.role == Role.department_officer else None
     found = service.grant_requests(session, department=department)
@@ -121,21 +120,17 @@ def grant_requests_page(
         status_labels={k: translate(v) for k, v in STATUS_LABELS.items()},
         default_expiry=(today() + timedelta(days=365)).isoformat(),
         default_review=(today() + timedelta(days=182)).isoformat(),
-        error=translate(error) if error in ERRORS else None,
+        error=translate(DECISION_FAILED) if error else None,
     )  # fmt: skip
 
 
-#: Messages the decision forms may send back (only these: nothing from the URL is shown).
-ERRORS = {
-    N_("The decision could not be made: check the dates and the reason."),
-}
+#: What the page says when a decision form was refused (the URL carries only a flag).
+DECISION_FAILED = N_("The decision could not be made: check the dates and the reason.")
 
 
-def _back(problem: DomainError | None = None) -> RedirectResponse:
-    if problem is None:
-        return RedirectResponse("/grant-requests", status_code=303)
-    message = next(iter(ERRORS))
-    return RedirectResponse(f"/grant-requests?error={quote(message)}", status_code=303)
+def _back(failed: bool = False) -> RedirectResponse:
+    return RedirectResponse("/grant-requests?error=1" if failed else "/grant-requests",
+                            status_code=303)  # fmt: skip
 
 
 @router.post("/grant-requests/{request_id}/approve")
@@ -149,9 +144,9 @@ def approve_page(
     try:
         service.approve_request(session, request_id, actor=user, expires_at=until,
                                 review_on=review_on)  # fmt: skip
-    except (Invalid, Conflict) as problem:
+    except (Invalid, Conflict):
         session.rollback()
-        return _back(problem)
+        return _back(failed=True)
     return _back()
 
 
@@ -163,7 +158,7 @@ def refuse_page(
     check_csrf(request, csrf_token)
     try:
         service.refuse_request(session, request_id, actor=user, reason=reason)
-    except (Invalid, Conflict) as problem:
+    except (Invalid, Conflict):
         session.rollback()
-        return _back(problem)
+        return _back(failed=True)
     return _back()

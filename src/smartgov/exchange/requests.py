@@ -185,8 +185,13 @@ def refuse(session: Session, request_id: int, *, actor: User, reason: str) -> Gr
 
 
 def listing(
-    session: Session, *, department: str | None = None, status: str | None = None
+    session: Session,
+    *,
+    department: str | None = None,
+    status: str | None = None,
+    limit: int | None = 500,
 ) -> list[GrantRequest]:
+    """Requests, newest first: a page of ``limit`` for people to read, or all (None)."""
     query = select(GrantRequest).order_by(GrantRequest.id.desc())
     if department is not None:
         query = query.join(Dataset, Dataset.code == GrantRequest.dataset_code).where(
@@ -194,14 +199,14 @@ def listing(
         )
     if status is not None:
         query = query.where(GrantRequest.status == status)
-    return list(session.scalars(query.limit(500)))
+    return list(session.scalars(query.limit(limit)))
 
 
 def approve_as_demo(session: Session) -> int:
     """The demo city's set-up: each pending request approved for a year as its keeping
     department would, recorded as decided by ``demo:<department>``."""
     done = 0
-    for request in listing(session, status=PENDING):
+    for request in listing(session, status=PENDING, limit=None):  # every one, not a page
         dataset = session.get(Dataset, request.dataset_code)
         assert dataset is not None
         approve(session, request.id, actor=None, expires_at=now() + DEMO_TERM,

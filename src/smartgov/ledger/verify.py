@@ -457,7 +457,11 @@ def main(argv: list[str] | None = None) -> int:
         key = VerifierKey.parse(args.key)
         witness = None
         if args.witness is not None:
-            witness = PrivateKey.parse(args.witness.read_text(encoding="utf-8"))
+            try:
+                text = args.witness.read_text(encoding="utf-8")
+            except OSError as exc:
+                raise VerificationError(f"cannot read the witness key: {exc}") from None
+            witness = PrivateKey.parse(text)
         for line in audit(Log(args.log), key, args.entry, args.state, args.all, witness):
             print(f"ok  {line}")
     except VerificationError as exc:

@@ -13,7 +13,7 @@ import smartgov
 from smartgov.cases.api import router as cases_router
 from smartgov.core import migrate
 from smartgov.core.db import Natural
-from smartgov.core.errors import Conflict, NotAuthenticated, NotFound
+from smartgov.core.errors import Conflict, NotFound
 from smartgov.core.i18n import N_
 from smartgov.core.models import Department, District, User
 from smartgov.core.roles import Permission
@@ -61,12 +61,8 @@ def create_token(body: TokenRequest, request: Request, session: SessionDep) -> T
     """Exchange a username and password for a bearer token. Attempts are throttled per
     address and failures per account (429 with Retry-After)."""
     guard: SignInGuard = request.app.state.signin
-    guard.before(client_address(request), body.username)
-    try:
-        user = authenticate(session, username=body.username, password=body.password)
-    except NotAuthenticated:
-        guard.failed(body.username)
-        raise
+    user = guard.attempt(client_address(request), body.username, lambda: authenticate(
+        session, username=body.username, password=body.password))  # fmt: skip
     token, record = issue_token(session, user=user, name=body.name, days=body.days)
     return TokenOut(token=token, expires_at=record.expires_at)
 
@@ -86,7 +82,10 @@ def change_own_password(
 ) -> Response:
     """Change your password: every session and token of the account ends, this one too."""
     # The request's account may be the token cache's detached copy: write the row itself.
-    change_password(session, session.get_one(User, user.id), current=body.current, new=body.new)
+    account = session.get_one(User, user.id)
+    guard: SignInGuard = request.app.state.signin  # a wrong current password is a guess
+    guard.attempt(client_address(request), account.username, lambda: change_password(
+        session, account, current=body.current, new=body.new))  # fmt: skip
     request.app.state.tokens.forget(user.id)
     return Response(status_code=204)
 

@@ -90,12 +90,8 @@ def login(
     check_csrf(request, csrf_token)
     guard: SignInGuard = request.app.state.signin
     try:
-        guard.before(client_address(request), username)
-        try:
-            user = authenticate(session, username=username, password=password)
-        except NotAuthenticated:
-            guard.failed(username)
-            raise
+        user = guard.attempt(client_address(request), username, lambda: authenticate(
+            session, username=username, password=password))  # fmt: skip
     except (NotAuthenticated, Throttled) as exc:
         return render(
             request, "login.html", lang=lang, user=None, status_code=exc.status,

@@ -5,9 +5,10 @@
 * failed attempts on one account count, wherever they come from: once over the limit,
   even the right password is refused until the window moves on.
 
-Refusals answer 429 with Retry-After and are logged without the username or the
-address (a keyed digest tells repeated refusals apart). The counts live in this
-process (``memory://``) unless SMARTGOV_SIGNIN_STORAGE names a shared store (e.g.
+Sign-in (page and API) and password changes go through ``attempt``. Refusals answer
+429 with Retry-After and are logged without the username or the address (a keyed
+digest tells repeated refusals apart). The counts live in this process
+(``memory://``) unless SMARTGOV_SIGNIN_STORAGE names a shared store (e.g.
 ``redis://host:6379``, with the `redis` package installed): several server processes
 each count their own attempts."""
 
@@ -18,14 +19,19 @@ import hmac
 import logging
 import math
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
 from limits import RateLimitItem, parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
-from smartgov.core.errors import DomainError, FieldError
+from smartgov.core.errors import DomainError, FieldError, NotAuthenticated
 from smartgov.core.i18n import N_
 from smartgov.core.settings import Settings
+from smartgov.core.users import WrongPassword
+
+T = TypeVar("T")
 
 log = logging.getLogger("smartgov.web.signin")
 
@@ -71,3 +77,13 @@ class SignInGuard:
     def failed(self, username: str) -> None:
         account = self._digest("account", username.strip().lower())
         self._limiter.hit(self._per_account, "account", account)
+
+    def attempt(self, address: str, username: str, check: Callable[[], T]) -> T:
+        """Run ``check`` (anything that verifies a password) under the limits: refused
+        before it runs when over them, and a wrong password counts against the account."""
+        self.before(address, username)
+        try:
+            return check()
+        except (NotAuthenticated, WrongPassword):
+            self.failed(username)
+            raise

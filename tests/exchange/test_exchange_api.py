@@ -10,22 +10,25 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import httpx
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from smartgov.core.clock import now
 from smartgov.core.db import transaction
+from smartgov.core.errors import Invalid
 from smartgov.core.models import User
 from smartgov.core.roles import Role
 from smartgov.core.settings import Settings
 from smartgov.core.users import create_user
 from smartgov.exchange import catalogue
 from smartgov.exchange import service as exchange
-from smartgov.exchange.models import Person
+from smartgov.exchange.models import DatasetField, Person
 from smartgov.ledger import keys
 from smartgov.ledger import service as ledger
 from smartgov.ledger.verify import leaf_hash, verify_inclusion
+from smartgov.rules import service as rules
 from tests.conftest import PASSWORD, bearer, login, open_case
 
 
@@ -326,3 +329,24 @@ def test_the_keeping_department_decides_requests_on_a_page_and_through_the_api(
     listed = client.get("/api/v1/grant-requests", params={"status": "approved"},
                         headers=bearer(client, "auditor")).json()  # fmt: skip
     assert any(r["id"] == first and r["grant_id"] for r in listed)
+
+
+def test_a_service_reads_only_what_the_registered_catalogue_holds_as_it_types_it(
+    session: Session, settings: Settings
+) -> None:
+    """The rules' registry inputs are checked against the catalogue the departments
+    registered, not against a list in the code: a field kept as another type, or no
+    longer kept at all, stops the service's grant requests with a field message."""
+    kept = session.scalars(select(DatasetField).where(DatasetField.name == "income",
+                           DatasetField.dataset_code == "taxation.households")).one()  # fmt: skip
+    kept.type = "text"
+    session.flush()
+    with pytest.raises(Invalid) as clash:
+        rules.sync_grants(session, settings)
+    assert [f.text() for f in clash.value.fields] == [
+        "taxation.households keeps income as text; the rules read number."]
+    session.delete(kept)
+    session.flush()
+    with pytest.raises(Invalid) as missing:
+        rules.sync_grants(session, settings)
+    assert [f.text() for f in missing.value.fields] == ["No dataset holds income."]

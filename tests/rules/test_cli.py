@@ -21,6 +21,7 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert smartgov("db", "upgrade", data=folder).returncode == 0
     made = smartgov("demo-city", "--people", "3000", "--enterprises", "300", data=folder)
     assert made.returncode == 0, made.stderr
+    assert smartgov("users", "demo-accounts", data=folder).returncode == 0
     return folder
 
 
@@ -79,14 +80,40 @@ def simulate(data: Path, *options: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_it_simulates_a_reform_with_chart_and_report(tmp_path: Path, data: Path) -> None:
+    """Over a population the analyst holds (a file), the comparison is exact."""
+    households = tmp_path / "households.csv"
+    households.write_text(
+        "district_code,size,income,savings,head_birth_date,head_gender,disabled_members\n"
+        + "".join(f"330102,{1 + i % 4},{300 + 40 * i},{1000 * i},1970-01-01,"
+                  f"{'MF'[i % 2]},{i % 3 == 0:d}\n" for i in range(60)),
+        encoding="utf-8",
+    )  # fmt: skip
     chart, report = tmp_path / "chart.png", tmp_path / "report.html"
-    out = simulate(data, "--chart", str(chart), "--html", str(report), "--lang", "en")
+    out = simulate(data, "--population", str(households), "--chart", str(chart),
+                   "--html", str(report), "--lang", "en")  # fmt: skip
     assert out.returncode == 0, out.stderr
     assert "Beneficiaries" in out.stdout and "Income decile" in out.stdout
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "<svg" in report.read_text(encoding="utf-8")
-    result = json.loads(simulate(data, "--json").stdout)
+    result = json.loads(simulate(data, "--population", str(households), "--json").stdout)
     assert result["total"]["reform_cost"] > result["total"]["base_cost"] > 0
+    assert result["privacy"] is None
+
+
+def test_it_simulates_over_the_registries_as_an_analyst(data: Path) -> None:
+    """Over the registries, the analyst's grants and allowances apply and the figures
+    are noisy; nobody else may run it, and the analyst must be named."""
+    unnamed = simulate(data)
+    assert unnamed.returncode == 1 and "--analyst" in unnamed.stderr
+    officer = simulate(data, "--analyst", "officer")
+    assert officer.returncode == 1 and "no analyst account" in officer.stderr
+    out = simulate(data, "--analyst", "analyst", "--epsilon", "0.05", "--json")
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert result["privacy"]["epsilon"] == 0.05 and result["privacy"]["left_out"] == ["income"]
+    assert result["total"]["people"] > 500
+    greedy = simulate(data, "--analyst", "analyst", "--epsilon", "5")
+    assert greedy.returncode == 1 and "privacy budget" in greedy.stderr
 
 
 def test_the_published_schema_is_current() -> None:

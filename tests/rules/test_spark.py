@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from smartgov.exchange import service as exchange
+from smartgov.exchange import fields
 from smartgov.rules import population, spark
 from smartgov.rules.model import Service
 from tests.rules.conftest import SHIPPED
@@ -48,7 +48,7 @@ def views(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> dict[str,
     with Session(engine) as session:
         for unit in ("person", "household", "enterprise"):
             paths[unit] = folder / f"{unit}.parquet"
-            pq.write_table(exchange.population(session, unit), paths[unit])
+            pq.write_table(fields.population(session, unit), paths[unit])
     return paths
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import bearer, csrf_of, login
@@ -55,20 +56,40 @@ def test_it_names_each_wrong_fact(client: TestClient) -> None:
 
 
 def test_it_simulates_a_reform_for_analysts(client: TestClient) -> None:
+    """Over the registries, the comparison is released with noise and charged to the
+    analyst's allowances; the read is listed publicly (closeness to the truth is
+    tested in test_private_simulation on a population large enough to show it)."""
     body = {
         "reform": {
             "name": {"zh": "提高标准", "en": "Raise the line"},
             "parameters": {"line": 1500},
         },
         "on": "2026-06-01",
+        "epsilon": 0.1,
     }
     url = "/api/v1/services/minimum-living-allowance/simulate"
     assert client.post(url, json=body, headers=bearer(client, "officer")).status_code == 403
-    result = client.post(url, json=body, headers=bearer(client, "analyst")).json()
-    total = result["total"]
-    assert total["reform_beneficiaries"] >= total["base_beneficiaries"] > 0
-    assert total["reform_cost"] > total["base_cost"] and total["losers"] == 0
-    assert set(result["breakdowns"]) >= {"district", "income_decile", "gender", "age_band"}
+    analyst = bearer(client, "analyst")
+    before = {a["dataset_code"]: a["epsilon"] - a["spent"] for a in client.get(
+        "/api/v1/statistics/allowances", headers=analyst).json() if a["consumer"] == "role:analyst"}
+    answer = client.post(url, json=body, headers=analyst)
+    assert answer.status_code == 200, answer.text
+    result = answer.json()
+    privacy = result["privacy"]
+    assert privacy["epsilon"] == 0.1 and privacy["left_out"] == ["income"]
+    read = set(privacy["budget_left"])
+    assert {"taxation.households", "civil_affairs.households"} <= read
+    for code, left in privacy["budget_left"].items():
+        assert left == pytest.approx(before[code] - 0.1)
+    assert set(result["breakdowns"]) == {"district", "gender", "age_band", "disability"}
+    assert set(result["breakdowns"]["gender"]) == {"M", "F", "unknown"}
+    listed = client.get("/api/v1/statistics/population-reads").json()[0]
+    assert listed["purpose"] == "policy-simulation" and listed["outcome"] == "granted"
+    assert listed["unit"] == "household" and listed["rows"] > 100
+    assert set(listed["fields"]) == read
+    assert listed["consumer"].startswith("user:") and "analyst" not in str(listed)
+    page = client.get("/statistics/population-reads", headers={"Accept-Language": "en"})
+    assert page.status_code == 200 and f"/ledger/entries/{listed['seq']}" in page.text
 
 
 def test_it_refuses_a_reform_of_an_unknown_parameter(client: TestClient) -> None:

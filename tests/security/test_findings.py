@@ -21,6 +21,7 @@ from smartgov.core.roles import Role
 from smartgov.core.settings import Settings
 from smartgov.core.users import create_user
 from smartgov.exchange import fields
+from smartgov.exchange import service as exchange
 from smartgov.exchange.service import valid_resident_id
 from smartgov.ledger import keys
 from smartgov.ledger import service as ledger
@@ -534,13 +535,23 @@ def test_a_reform_cannot_read_out_one_households_income(
     bare = simulate.compare(service, reformed, households, on=date(2026, 6, 1), min_cell=1)
     assert bare.total.reform_beneficiaries == 1
     assert bare.total.reform_cost == pytest.approx(12 * incomes[target])
+    # Released as analysts get it, even with no minimum cell, the figure is noise: a
+    # Laplace draw of scale 2,000,000 at the default epsilon, never the income.
+    with factory() as session:
+        keys = simulate.public_keys("household", exchange.district_codes(session))
+    private = simulate.Privacy(simulate.EPSILON, simulate.COST_BOUND, keys, exchange.laplace)
+    noisy = simulate.compare(service, reformed, households, on=date(2026, 6, 1), min_cell=1,
+                             private=private)  # fmt: skip
+    assert noisy.total.reform_cost is not None
+    assert abs(noisy.total.reform_cost - 12 * incomes[target]) > 1
     # Through the API, as an analyst would run it, the figure is withheld.
     answer = http.post(SIMULATE, json={"reform": picked, "on": "2026-06-01"},
                        headers=as_user(http, "analyst"))  # fmt: skip
     assert answer.status_code == 200, answer.text
-    total = answer.json()["total"]
-    assert total["reform_beneficiaries"] is None and total["reform_cost"] is None
-    assert total["reform_average"] is None
+    total = answer.json()["total"]  # withheld (a noisy count of 1 to 9) or noise
+    assert total["reform_cost"] is None or abs(total["reform_cost"] - 12 * incomes[target]) > 1
+    assert total["reform_average"] is None or total["reform_average"] != pytest.approx(
+        12 * incomes[target], abs=1)
     assert f"{12 * incomes[target]:.0f}" not in answer.text.replace(",", "")
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import threading
+import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -24,7 +26,7 @@ from smartgov.core.i18n import N_
 from smartgov.core.settings import Settings
 from smartgov.exchange import catalogue, grants, providers, purposes, remote
 from smartgov.exchange.grants import Consumer
-from smartgov.exchange.models import Access
+from smartgov.exchange.models import Access, PopulationRead
 from smartgov.ledger import service as ledger
 
 MASK = "••••"
@@ -430,14 +432,17 @@ def read_population(
     key_name: str = "key",
     per_subject: bool,
     recorder: Recorder = in_transaction,
+    cache: PopulationCache | None = None,
 ) -> pa.Table:
     """Every subject of ``unit`` with ``fields``, as Arrow, through the same door as one
     subject's read: the catalogue says where each field is kept, the consumer's grants
     for ``purpose`` must cover every field, each dataset is read through its provider,
     and the read is recorded. ``per_subject``: one access record per subject read
     (a sweep acts on people: each sees the read); otherwise one ``population`` entry
-    with the fields, purpose and row count (a statistical use). Raises ``Refused``
-    (recorded) when a grant is missing."""
+    with the fields, purpose and row count (a statistical use), listed publicly.
+    Raises ``Refused`` (recorded) when a grant is missing. With a ``cache``, the rows of
+    a recent identical read are reused: the grants are checked and the read recorded
+    every time all the same, so revoking a grant stops the next use at once."""
     located = catalogue.locate(session, unit, fields)
     unknown = [n for n in fields if n not in located]
     if unknown:
@@ -452,8 +457,25 @@ def read_population(
     used, refusal = _check_grants(probe, set(fields))
     if refusal is not None:
         message, problems, status = refusal
-        ledger.record(session, "population", _population_entry(probe, "refused", 0))
+        _record_population(probe, "refused", 0)
         raise Refused(message, problems, status)
+    wanted = (unit, tuple(fields))
+    joined = cache.get(wanted) if cache is not None else None
+    if joined is None:
+        joined = _read_all(session, settings, located, datasets)
+        if cache is not None:
+            cache.put(wanted, joined)
+    probe.legal_basis = "; ".join(sorted({g.legal_basis for g in used}))
+    if per_subject:
+        _record_each(probe, joined["key"].to_pylist())
+    else:
+        _record_population(probe, "granted", joined.num_rows)
+    return joined.select(["key", *fields]).rename_columns([key_name, *fields])
+
+
+def _read_all(session: Session, settings: Settings, located: dict[str, catalogue.Located],
+              datasets: dict[str, list[str]]) -> pa.Table:  # fmt: skip
+    """Each dataset read whole through its provider, joined on the subject's key."""
     joined: pa.Table | None = None
     for code, names in datasets.items():
         provider = providers.provider_for(located[names[0]].provider, settings)
@@ -466,19 +488,43 @@ def read_population(
             n: part[n].cast(_ARROW[located[n].type]) for n in names}})  # fmt: skip
         joined = part if joined is None else joined.join(part, "key", join_type="inner")
     assert joined is not None
-    joined = joined.sort_by("key")
-    probe.legal_basis = "; ".join(sorted({g.legal_basis for g in used}))
-    if per_subject:
-        _record_each(probe, joined["key"].to_pylist())
-    else:
-        ledger.record(session, "population", _population_entry(probe, "granted", joined.num_rows))
-    return joined.select(["key", *fields]).rename_columns([key_name, *fields])
+    return joined.sort_by("key")
 
 
-def _population_entry(read: _Read, outcome: str, rows: int) -> dict[str, Any]:
-    return {"outcome": outcome, "consumer": read.consumer.ref, "purpose": read.purpose,
-            "legal_basis": read.legal_basis, "unit": read.subject.unit,
-            "fields": read.datasets, "rows": rows}  # fmt: skip
+def _record_population(read: _Read, outcome: str, rows: int) -> None:
+    """The ``population`` entry, and its row in the public list of statistical reads."""
+    seq = ledger.record(read.session, "population", {
+        "outcome": outcome, "consumer": read.consumer.ref, "purpose": read.purpose,
+        "legal_basis": read.legal_basis, "unit": read.subject.unit,
+        "fields": read.datasets, "rows": rows,
+    })  # fmt: skip
+    read.session.add(PopulationRead(
+        seq=seq, at=now(), outcome=outcome, consumer=read.consumer.ref,
+        department_code=read.consumer.department, purpose=read.purpose,
+        unit=read.subject.unit, fields=read.datasets, rows=rows,
+    ))  # fmt: skip
+
+
+class PopulationCache:
+    """Whole-population reads kept for ``seconds`` per process, so a run of simulations
+    does not read every registry each time. Only rows are kept: the grants are checked
+    and the read recorded on every use (``read_population``)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._kept: dict[tuple[str, tuple[str, ...]], tuple[float, pa.Table]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, wanted: tuple[str, tuple[str, ...]]) -> pa.Table | None:
+        with self._lock:
+            found = self._kept.get(wanted)
+        if found is None or time.monotonic() - found[0] > self.seconds:
+            return None
+        return found[1]
+
+    def put(self, wanted: tuple[str, tuple[str, ...]], table: pa.Table) -> None:
+        with self._lock:
+            self._kept[wanted] = (time.monotonic(), table)
 
 
 def _record_each(probe: _Read, keys: Sequence[int]) -> None:

@@ -15,7 +15,7 @@ from smartgov.core.i18n import N_
 from smartgov.core.models import User
 from smartgov.core.roles import Permission
 from smartgov.exchange import catalogue, grants, remote, service, sources
-from smartgov.exchange.models import Access, Dataset, Source
+from smartgov.exchange.models import Access, Dataset, PopulationRead, Source
 from smartgov.exchange.schemas import (
     AccessOut,
     AllowanceIn,
@@ -32,6 +32,7 @@ from smartgov.exchange.schemas import (
     GrantOut,
     GrantRequestOut,
     PersonRecordOut,
+    PopulationReadOut,
     PrivateStatisticIn,
     PrivateStatisticOut,
     RefuseIn,
@@ -338,6 +339,24 @@ def access_out(access: Access, about: str) -> AccessOut:
         department_code=access.department_code, purpose=access.purpose,
         legal_basis=access.legal_basis, case_ref=access.case_ref, fields=access.fields,
         reason=access.reason, proof=f"/api/v1/ledger/proof/inclusion?index={access.seq}",
+    )  # fmt: skip
+
+
+@router.get("/statistics/population-reads", dependencies=[require(Permission.public)],
+            tags=["exchange"])  # fmt: skip
+def population_reads(session: SessionDep, before: Natural | None = None) -> list[PopulationReadOut]:
+    """Every whole population read for a statistical use (a reform's simulation), newest
+    first, 100 at a time (``before``: the oldest index already seen): who, why, which
+    fields and how many rows, each with the proof that it is in the public ledger."""
+    return [read_out(r) for r in service.population_reads(session, before=before)]
+
+
+def read_out(read: PopulationRead) -> PopulationReadOut:
+    return PopulationReadOut(
+        seq=read.seq, at=read.at, outcome=read.outcome, consumer=read.consumer,
+        department_code=read.department_code, purpose=read.purpose, unit=read.unit,
+        fields=read.fields, rows=read.rows,
+        proof=f"/api/v1/ledger/proof/inclusion?index={read.seq}",
     )  # fmt: skip
 
 

@@ -25,6 +25,9 @@ from smartgov.exchange.models import Dataset, DatasetField
 from smartgov.exchange.schemas import DatasetIn, FieldIn, Words
 from smartgov.ledger import service as ledger
 
+#: Each demo dataset's privacy budget (total epsilon): its department gives the analysts
+#: half, enough for ten simulations at the default epsilon.
+DEMO_PRIVACY_BUDGET = 10.0
 PLURAL = {"person": "people", "household": "households", "enterprise": "enterprises"}
 UNIT_WORDS = {
     "person": ("人员", "people"),
@@ -104,6 +107,7 @@ def demo_datasets() -> list[DatasetIn]:
                         "served through the exchange under purpose-bound grants.",
                     },
                     "frequency": "daily",
+                    "privacy_budget": DEMO_PRIVACY_BUDGET,
                     "fields": listed,
                     "provider": {"kind": "sql", "table": table, "key": fields.KEYS[unit]},  # type: ignore[index]
                 }

@@ -20,7 +20,7 @@ from smartgov.core.errors import FieldError, Forbidden, Invalid, NotFound
 from smartgov.core.i18n import N_
 from smartgov.core.models import User
 from smartgov.core.roles import Role
-from smartgov.exchange import catalogue
+from smartgov.exchange import catalogue, fields
 from smartgov.exchange.models import Dataset, Grant
 from smartgov.exchange.schemas import GrantIn
 from smartgov.ledger import service as ledger
@@ -302,11 +302,31 @@ DEMO_GRANTS: list[dict[str, object]] = [
 ]  # fmt: skip
 
 
+def _analyst_grants() -> list[dict[str, object]]:
+    """The demo's analysts may read, to simulate reforms, every registry field the
+    services decide on (never a name or an ID number): each department grants its own.
+    What they see of it is noisy aggregates (``rules.simulate``)."""
+    kept: dict[tuple[str, str], list[str]] = {}
+    for unit, listed in fields.FIELDS.items():
+        for name, field in listed.items():
+            kept.setdefault((field.department, unit), []).append(name)
+    return [
+        {
+            "consumer_kind": "role", "consumer": "analyst",
+            "dataset": f"{department}.{catalogue.PLURAL[unit]}", "fields": names,
+            "purpose": "policy-simulation",
+            "legal_basis": "Regulations on Government Information, Art. 20: assessing the "
+            "effect of a policy before it is made (Demo City)",
+        }
+        for (department, unit), names in sorted(kept.items())
+    ]  # fmt: skip
+
+
 def seed_demo(session: Session) -> int:
     """Grant the demo city's roles what their work needs, for a year; grants already in
     force are kept. Returns how many were made."""
     made = 0
-    for spec in DEMO_GRANTS:
+    for spec in [*DEMO_GRANTS, *_analyst_grants()]:
         grant = GrantIn.model_validate({**spec, "expires_at": now() + _YEAR})
         exists = session.scalar(
             select(Grant.id).where(

@@ -184,6 +184,24 @@ class Access(Base):
     hold_until: Mapped[date | None] = mapped_column(Date, nullable=True)
 
 
+class PopulationRead(Base):
+    """An index over the ledger's ``population`` entries (whole populations read for a
+    statistical use, such as a simulation), so anyone can list them. The ledger entry at
+    ``seq`` is the record; this row only points at it, and names no person."""
+
+    __tablename__ = "exchange_population_read"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(Timestamp(), index=True)
+    outcome: Mapped[str] = mapped_column(String(8))  # granted or refused
+    consumer: Mapped[str] = mapped_column(String(96))  # service:ID or user:N, never a name
+    department_code: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    purpose: Mapped[str] = mapped_column(String(96))
+    unit: Mapped[str] = mapped_column(String(16))
+    fields: Mapped[dict[str, list[str]]] = mapped_column(JSON)  # dataset -> field names
+    rows: Mapped[int] = mapped_column(Integer)
+
+
 class PrivacyAllowance(Base):
     """Part of a dataset's privacy budget its department hands to someone outside it
     (a role, such as the analysts, or one account): reserved from the budget when

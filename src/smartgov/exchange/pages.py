@@ -99,6 +99,18 @@ def accesses_page(
     )  # fmt: skip
 
 
+@router.get("/statistics/population-reads")
+def population_reads_page(
+    request: Request, session: SessionDep, user: Public, lang: Lang, before: Natural | None = None
+) -> HTMLResponse:
+    """The public list of whole populations read for statistical uses."""
+    found = service.population_reads(session, before=before)
+    return render(
+        request, "population_reads.html", lang=lang, user=user, reads=found,
+        more=len(found) == service.ACCESS_PAGE, field_labels=catalogue.field_labels(session, lang),
+    )  # fmt: skip
+
+
 # --- The keeping department's data requests ------------------------------------------
 
 Keeper = Annotated[User, require(Permission.grants_manage)]

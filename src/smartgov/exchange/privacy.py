@@ -12,6 +12,7 @@ is safe to publish by construction."""
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -238,6 +239,81 @@ def release(
     session.add(PrivacySpend(dataset_code=dataset_code, statistic=f"{statistic}:{field}",
                              epsilon=epsilon, ledger_seq=seq))  # fmt: skip
     return Release(dataset_code, statistic, field, value, epsilon, left, seq)
+
+
+Vector = np.ndarray[Any, Any]
+
+
+def laplace(values: Vector, sensitivity: float, epsilon: float) -> Vector:
+    """``values`` with OpenDP's Laplace noise, calibrated so that one subject more or
+    less (moving them by at most ``sensitivity`` in L1 distance) costs ``epsilon``."""
+    space = dp.vector_domain(dp.atom_domain(T=float, nan=False)), dp.l1_distance(T=float)
+
+    def make(scale: float) -> Any:  # noqa: ANN401 - OpenDP's measurements are untyped
+        return dp.m.make_laplace(*space, scale=scale)
+
+    measure = make(dp.binary_search_param(make, d_in=float(sensitivity), d_out=epsilon))
+    return np.asarray(measure([float(v) for v in values]), dtype=float)
+
+
+def spend(
+    session: Session, *, datasets: Sequence[str], epsilon: float, statistic: str,
+    fields: dict[str, list[str]], bounds: tuple[float, float] | None, user: User,
+) -> dict[str, float]:  # fmt: skip
+    """Charge ``epsilon`` to every dataset a release rests on (a simulation reads
+    several), each as ``release`` would: an officer of the keeping department spends
+    its budget, anyone else an allowance it gave them. All or nothing: if one dataset
+    cannot pay, nothing is charged and the refusal is recorded and raised. Returns the
+    budget or allowance left per dataset."""
+    by = f"user:{user.id}"
+    left: dict[str, float] = {}
+    refused: tuple[str, float | None] | None = None
+    bodies: dict[str, dict[str, Any]] = {}
+    charges = session.begin_nested()
+    for code in sorted(set(datasets)):
+        dataset = session.get(Dataset, code)
+        if dataset is None:
+            raise NotFound(N_("No dataset has this code."))
+        bodies[code] = {"dataset": code, "statistic": statistic,
+                        "field": ",".join(fields.get(code, [])), "epsilon": epsilon,
+                        "bounds": list(bounds) if bounds else None, "by": by}  # fmt: skip
+        if _is_keeper(user, dataset):
+            charged = _charge_budget(session, code, epsilon)
+            short: float | None = None
+            if charged is None:
+                session.refresh(dataset)
+                short = dataset.privacy_budget - dataset.privacy_spent
+        else:
+            charged, short = _charge_allowance(session, dataset, user, epsilon)
+        if charged is None:
+            refused = (code, short)
+            break
+        left[code] = charged[1] - charged[0]
+    if refused is not None:
+        charges.rollback()
+        code, short = refused
+        ledger.record(session, "statistic", {**bodies[code], "outcome": "refused",
+                                             "budget_left": short})  # fmt: skip
+        if short is None:
+            raise Refused(
+                N_("Only the department that keeps this dataset spends its privacy budget."),
+                [FieldError("dataset", N_("Ask {department} for an allowance on {dataset}."),
+                            {"department": code.partition(".")[0], "dataset": code})],
+                403,
+            )  # fmt: skip
+        raise Refused(
+            N_("This release would exceed the privacy budget."),
+            [FieldError("epsilon", N_("Only {left} is left on {dataset}."),
+                        {"left": f"{max(short, 0):.4g}", "dataset": code})],
+            409,
+        )  # fmt: skip
+    charges.commit()
+    for code, body in bodies.items():
+        seq = ledger.record(session, "statistic", {**body, "outcome": "released",
+                                                   "budget_left": left[code]})  # fmt: skip
+        session.add(PrivacySpend(dataset_code=code, statistic=statistic, epsilon=epsilon,
+                                 ledger_seq=seq))  # fmt: skip
+    return left
 
 
 def _charge_allowance(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
@@ -60,11 +60,13 @@ def _withdraw(session: Session, request: GrantRequest) -> None:
 
 def request_service_needs(
     session: Session, *, service: str, unit: str, fields: Sequence[str], purpose: str,
-    legal_basis: str,
+    legal_basis: str, types: Mapping[str, str] | None = None,
 ) -> list[GrantRequest]:  # fmt: skip
     """Bring a service's grants to exactly the fields its rules read ("minimum
     necessary"): what it no longer reads is revoked or narrowed at once; what it reads
-    and holds no grant for is requested. Returns the requests made."""
+    and holds no grant for is requested. Every field must be in the registered
+    catalogue, with the type the rules read it as (``types``). Returns the requests
+    made."""
     located = catalogue.locate(session, unit, fields)
     missing = [n for n in fields if n not in located]
     if missing:
@@ -72,6 +74,14 @@ def request_service_needs(
             N_("The service reads fields that no dataset in the catalogue holds."),
             [FieldError("inputs", N_("No dataset holds {name}."), {"name": name})
              for name in missing],
+        )  # fmt: skip
+    clashes = [n for n, t in (types or {}).items() if n in located and located[n].type != t]
+    if clashes:
+        raise Invalid(
+            N_("The service reads fields as another type than the catalogue keeps."),
+            [FieldError("inputs", N_("{dataset} keeps {name} as {kept}; the rules read {read}."),
+                        {"dataset": located[n].dataset, "name": n, "kept": located[n].type,
+                         "read": (types or {})[n]}) for n in clashes],
         )  # fmt: skip
     wanted: dict[str, set[str]] = defaultdict(set)
     for name, where in located.items():

@@ -317,6 +317,23 @@ class AccessOut(BaseModel):
     proof: str  # where to fetch the inclusion proof
 
 
+class PopulationReadOut(BaseModel):
+    """A whole population read for a statistical use: public, names no person."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    seq: int
+    at: datetime
+    outcome: str
+    consumer: str = Field(description="service:ID or user:N (a staff account's number).")
+    department_code: str | None
+    purpose: str
+    unit: str
+    fields: dict[str, list[str]]
+    rows: int
+    proof: str  # where to fetch the inclusion proof
+
+
 class PrivateStatisticIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -22,7 +22,14 @@ from smartgov.core.models import Department, District, User
 from smartgov.core.roles import Role
 from smartgov.core.settings import Settings
 from smartgov.exchange import access, catalogue, fields, grants, privacy, remote, requests, synth
-from smartgov.exchange.models import Access, Dataset, Enterprise, Household, Person
+from smartgov.exchange.models import (
+    Access,
+    Dataset,
+    Enterprise,
+    Household,
+    Person,
+    PopulationRead,
+)
 from smartgov.exchange.schemas import ProvideIn
 
 #: Which department keeps which registry; staff read only their own department's.
@@ -400,9 +407,9 @@ def unit_fields(unit: str) -> dict[str, fields.Field]:
     return fields.FIELDS[unit]  # type: ignore[index]
 
 
-def population(session: Session, unit: str) -> pa.Table:
-    """Every person, household or enterprise of the registries with all unit fields."""
-    return fields.population(session, unit)  # type: ignore[arg-type]
+def district_codes(session: Session) -> list[str]:
+    """The city's districts, a public list."""
+    return list(session.scalars(select(District.code).order_by(District.code)))
 
 
 # --- The exchange: catalogue, grants, purpose-bound reads, the citizen's view ----------
@@ -415,6 +422,11 @@ Refused = access.Refused
 fetch = access.fetch
 fetch_many = access.fetch_many
 read_population = access.read_population
+PopulationCache = access.PopulationCache
+granted_fields = grants.granted_fields
+locate = catalogue.locate
+laplace = privacy.laplace
+spend_privacy = privacy.spend
 group_commit = access.group_commit
 register_dataset = catalogue.register
 register_demo_datasets = catalogue.register_demo
@@ -465,6 +477,15 @@ def accesses_to(
     )
     if before is not None:
         query = query.where(Access.seq < before)
+    return list(session.scalars(query))
+
+
+def population_reads(session: Session, *, before: int | None = None) -> list[PopulationRead]:
+    """Whole populations read for statistical uses, newest first, a page at a time:
+    public, so anyone sees which fields were read, by whom, why and how many rows."""
+    query = select(PopulationRead).order_by(PopulationRead.seq.desc()).limit(ACCESS_PAGE)
+    if before is not None:
+        query = query.where(PopulationRead.seq < before)
     return list(session.scalars(query))
 
 

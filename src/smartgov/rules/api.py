@@ -61,16 +61,17 @@ def simulate(
     service_id: str, body: SimulateRequest, request: Request, session: SessionDep,
     settings: SettingsDep, user: Annotated[User, require(Permission.rules_simulate)],
 ) -> ComparisonOut:  # fmt: skip
-    """Compare a reform with today's rules over the registries' population."""
+    """Compare a reform with today's rules over the registries' population, read under
+    your grants for policy simulation and released with differential privacy: each
+    dataset read is charged ``epsilon`` from your allowance. The read is listed at
+    ``/api/v1/statistics/population-reads``."""
     svc = service.get_service(settings, service_id)
     reform = {"service": service_id, **body.reform}
     try:
-        comparison, setup = service.simulate_reform(
-            svc,
-            reform,
-            service.cached_population(request.app.state, session, svc),
-            on=body.on or today(),
-        )
+        comparison, setup = service.simulate_registry(
+            session, settings, user, svc, reform, on=body.on or today(), epsilon=body.epsilon,
+            cost_bound=body.cost_bound, cache=service.population_cache(request.app.state),
+        )  # fmt: skip
     except service.LoadError as error:
         raise Invalid(N_("The reform cannot be applied."), [
             FieldError.literal(f"reform.{p.where}" if p.where else "reform", p.message)

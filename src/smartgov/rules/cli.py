@@ -172,29 +172,56 @@ def simulate(
     population: Path = typer.Option(
         None, help="Parquet or CSV population; default the registries in the database."
     ),
+    analyst: str = typer.Option(
+        None,
+        help="With the registries: the analyst account whose grants and privacy "
+        "allowances the simulation uses.",
+    ),  # fmt: skip
+    epsilon: float = typer.Option(
+        None, help="With the registries: privacy spent on each dataset read (default 0.5)."
+    ),
+    cost_bound: float = typer.Option(
+        None,
+        help="With the registries: the most one subject's yearly cost counts for (default 50000).",
+    ),  # fmt: skip
     as_json: bool = typer.Option(False, "--json", help="Print the comparison as JSON."),
     chart: Path = typer.Option(None, help="Write the charts to this PNG or SVG file."),
     html: Path = typer.Option(None, help="Write a self-contained HTML report here."),
     lang: str = LANG,
 ) -> None:
     """Compare a reform with today's rules over the population."""
+    from sqlalchemy import select
+
     from smartgov.core.db import make_engine, make_sessionmaker, transaction
+    from smartgov.core.models import User
+    from smartgov.core.roles import Permission, allows
     from smartgov.rules import report
-    from smartgov.rules.service import LoadError, population_of, simulate_reform
+    from smartgov.rules import simulate as sim
+    from smartgov.rules.service import LoadError, simulate_reform, simulate_registry
 
     service = _service(service_id)
     language = _language(lang)
     day = _day(on)
     if not reform.is_file():
         fail(f"--reform: no such file `{reform}`")
-    if population is not None:
-        data: Any = population
-    else:
-        settings = settings_or_exit()
-        with transaction(make_sessionmaker(make_engine(settings))) as session:
-            data = population_of(session, service)
+    if population is None and analyst is None:
+        fail("name the analyst (--analyst NAME) to simulate over the registries, or give "
+             "your own population (--population FILE)")  # fmt: skip
     try:
-        comparison, setup = simulate_reform(service, reform, data, on=day)
+        if population is not None:
+            comparison, setup = simulate_reform(service, reform, population, on=day)
+        else:
+            settings = settings_or_exit()
+            with transaction(make_sessionmaker(make_engine(settings))) as session:
+                user = session.scalar(select(User).where(User.username == analyst))
+                if user is None or not allows(user.role, Permission.rules_simulate):
+                    fail(f"--analyst: no analyst account named {analyst!r}; see "
+                         "`smartgov users list`")  # fmt: skip
+                comparison, setup = simulate_registry(
+                    session, settings, user, service, reform, on=day,
+                    epsilon=sim.EPSILON if epsilon is None else epsilon,
+                    cost_bound=sim.COST_BOUND if cost_bound is None else cost_bound,
+                )  # fmt: skip
     except LoadError as exc:
         for problem in exc.problems:
             typer.echo(str(problem), err=True)

@@ -3,6 +3,7 @@ simulation page where an analyst edits parameters and compares the reform."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Annotated, Any
 
@@ -13,7 +14,7 @@ from smartgov.core.clock import today
 from smartgov.core.errors import DomainError, FieldError
 from smartgov.core.models import User
 from smartgov.core.roles import Permission
-from smartgov.rules import report, service
+from smartgov.rules import report, service, simulate
 from smartgov.rules.explain import pick
 from smartgov.rules.simulate import DIMENSION_LABELS, MIN_CELL
 from smartgov.web.deps import Lang, OptionalUser, SessionDep, SettingsDep, check_csrf, require
@@ -63,29 +64,38 @@ async def simulate_run(request: Request, service_id: str, settings: SettingsDep,
         value = _number(raw, parameter.type, name, errors)
         if value is not None and value != current[name][0]:
             edited[name] = value
+    privacy = Privacy()
+    for name in ("epsilon", "cost_bound"):
+        raw = str(form.get(name, "")).strip()
+        value = _number(raw, "number", name, errors, field=name) if raw else None
+        if value is not None:
+            privacy = replace(privacy, **{name: value})
     if errors or on is None:
         return _simulation(request, svc, user, lang, on=on or today(), edited=edited,
-                           errors=errors, status=422)  # fmt: skip
+                           errors=errors, status=422, privacy=privacy)  # fmt: skip
     reform = {
         "name": {"zh": "页面上调整的参数", "en": "Parameters edited on the page"},
         "service": svc.id,
         "parameters": edited,
     }
     try:
-        comparison, setup = service.simulate_reform(
-            svc, reform, service.cached_population(request.app.state, session, svc), on=on
-        )
+        comparison, setup = service.simulate_registry(
+            session, settings, user, svc, reform, on=on, epsilon=privacy.epsilon,
+            cost_bound=privacy.cost_bound, cache=service.population_cache(request.app.state),
+        )  # fmt: skip
     except service.LoadError as error:
         errors = [FieldError.literal(p.where or "reform", p.message) for p in error.problems]
         return _simulation(request, svc, user, lang, on=on, edited=edited, errors=errors,
-                           status=422)  # fmt: skip
+                           status=422, privacy=privacy)  # fmt: skip
     except DomainError as error:
+        # A refusal (a grant or an allowance short) is recorded: the page's transaction
+        # commits it, as it would any refused read.
         return _simulation(request, svc, user, lang, on=on, edited=edited, errors=error.fields,
-                           status=error.status)  # fmt: skip
+                           status=error.status, privacy=privacy)  # fmt: skip
     districts, _departments = organisation_names(request, lang)
     return _simulation(
         request, svc, user, lang, on=on, edited=edited, comparison=comparison, setup=setup,
-        chart=report.svg(comparison, lang, districts), labels=districts,
+        chart=report.svg(comparison, lang, districts), labels=districts, privacy=privacy,
     )  # fmt: skip
 
 
@@ -93,11 +103,21 @@ def _simulation(request: Request, svc: service.Service, user: User, lang: str, *
                 edited: dict[str, Any], errors: list[FieldError] | None = None,
                 status: int = 200, **context: Any) -> HTMLResponse:  # fmt: skip
     context.setdefault("labels", {})
+    privacy = context.pop("privacy", None) or Privacy()
+    context.update(epsilon=privacy.epsilon, cost_bound=privacy.cost_bound)
     return render(
         request, "simulate.html", lang=lang, user=user, svc=svc, d=svc.definition, pick=pick,
         on=on, values=svc.parameters_on(on), edited=edited, errors=errors or [],
         status_code=status, dimension_labels=DIMENSION_LABELS, min_cell=MIN_CELL, **context,
     )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Privacy:
+    """What the analyst asked of the release (shown again in the form)."""
+
+    epsilon: float = simulate.EPSILON
+    cost_bound: float = simulate.COST_BOUND
 
 
 def _date(raw: str, errors: list[FieldError]) -> date | None:
@@ -108,7 +128,8 @@ def _date(raw: str, errors: list[FieldError]) -> date | None:
         return None
 
 
-def _number(raw: str, kind: str, name: str, errors: list[FieldError]) -> Any:
+def _number(raw: str, kind: str, name: str, errors: list[FieldError],
+            field: str | None = None) -> Any:  # fmt: skip
     try:
         if kind == "integer":
             return int(raw)
@@ -117,5 +138,5 @@ def _number(raw: str, kind: str, name: str, errors: list[FieldError]) -> Any:
         return float(raw)
     except ValueError:
         message = "Enter a whole number." if kind == "integer" else "Enter a number."
-        errors.append(FieldError(f"p.{name}", message))
+        errors.append(FieldError(field or f"p.{name}", message))
         return None

@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from smartgov.rules import simulate
+
 
 class ServiceSummary(BaseModel):
     id: str
@@ -47,6 +49,21 @@ class SimulateRequest(BaseModel):
         description="A reform as in a reform file: name {zh, en}, service, parameters, variables."
     )
     on: date | None = None
+    epsilon: float = Field(
+        simulate.EPSILON, gt=0, le=simulate.MAX_EPSILON, allow_inf_nan=False,
+        description="Privacy spent on each dataset read, from your allowance.",
+    )  # fmt: skip
+    cost_bound: float = Field(
+        simulate.COST_BOUND, gt=0, le=simulate.MAX_COST_BOUND, allow_inf_nan=False,
+        description="The most one subject's yearly cost counts for (yuan).",
+    )  # fmt: skip
+
+
+class PrivacyOut(BaseModel):
+    epsilon: float
+    cost_bound: float
+    left_out: list[str] = Field(description="Breakdowns not released: their groups are not public.")
+    budget_left: dict[str, float] = Field(description="Dataset -> allowance or budget left.")
 
 
 class ComparisonOut(BaseModel):
@@ -59,3 +76,6 @@ class ComparisonOut(BaseModel):
         description="None marks a figure withheld: it rests on fewer than 10 people."
     )
     breakdowns: dict[str, dict[str, dict[str, float | None]]]
+    privacy: PrivacyOut | None = Field(
+        description="How the figures were made private; none for a population you gave."
+    )

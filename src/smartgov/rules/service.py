@@ -12,11 +12,14 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from smartgov.core.errors import FieldError, Invalid, NotFound
+from smartgov.core.i18n import N_
+from smartgov.core.models import User
 from smartgov.core.settings import Settings
 from smartgov.exchange import service as exchange
 from smartgov.rules import population, reforms, simulate, tables
 from smartgov.rules.casetests import CaseResult, run_tests
 from smartgov.rules.catalogue import Catalogue, catalogue, load_service, service_folders
+from smartgov.rules.definition import Text
 from smartgov.rules.evaluate import NOT_IN_FORCE, Decision
 from smartgov.rules.evaluate import decide as _decide
 from smartgov.rules.explain import explanation, trace
@@ -35,6 +38,7 @@ __all__ = [
     "get_service",
     "services",
     "simulate_reform",
+    "simulate_registry",
     "purpose_of",
     "sync_grants",
     "test_services",
@@ -136,47 +140,97 @@ def test_services(catalogue: Catalogue, only: str | None = None) -> list[CaseRes
     return [result for service in chosen for result in run_tests(service)]
 
 
-def population_of(session: Session, service: Service) -> population.Data:
-    """The registry view of the service's unit, from the database."""
-    return exchange.population(session, service.definition.unit)
-
-
-def simulate_reform(
-    service: Service, reform: Mapping[str, Any] | Path, data: population.Data, *, on: date
-) -> tuple[simulate.Comparison, float]:
-    """Apply a reform (a YAML file or a mapping) and compare it with the baseline.
-
-    Returns the comparison and the seconds spent setting the reform up."""
+def prepare_reform(
+    service: Service, reform: Mapping[str, Any] | Path, *, on: date
+) -> tuple[Service, Text | None, float]:
+    """The reformed service from a reform (a YAML file or a mapping), its name, and
+    the seconds spent setting it up; raises ``LoadError`` or ``Invalid``."""
     started = time.perf_counter()
     if isinstance(reform, Path):
         definition, located = reforms.load_reform(reform)
     else:
         definition, located = reforms.reform_from_data(reform)
     reformed = reforms.apply(service, definition, located)
-    setup = time.perf_counter() - started
     if not service.is_effective(on):
         raise Invalid(NOT_IN_FORCE, [FieldError("on", NOT_IN_FORCE)])
-    comparison = simulate.compare(service, reformed, data, on=on, reform_name=definition.name)
-    return comparison, setup
+    return reformed, definition.name, time.perf_counter() - started
 
 
-POPULATION_TTL = 300.0  # seconds a registry view is reused between simulations
+def simulate_reform(
+    service: Service, reform: Mapping[str, Any] | Path, data: population.Data, *, on: date
+) -> tuple[simulate.Comparison, float]:
+    """Apply a reform and compare it with the baseline over ``data``, a population the
+    caller holds (a Parquet or CSV file: its own data, not the registries').
+
+    Returns the comparison and the seconds spent setting the reform up."""
+    reformed, name, setup = prepare_reform(service, reform, on=on)
+    return simulate.compare(service, reformed, data, on=on, reform_name=name), setup
 
 
-def cached_population(state: Any, session: Session, service: Service) -> population.Data:
-    """The registry view of ``service``'s unit, read at most every POPULATION_TTL seconds
-    per process (``state`` is the app's state object)."""
-    cache: dict[str, tuple[float, population.Data]] | None = getattr(
-        state, "rules_population", None
-    )
+#: The purpose under which analysts read whole populations to simulate reforms: the
+#: departments that keep the data grant it, and every such read is listed publicly.
+SIMULATION_PURPOSE = "policy-simulation"
+POPULATION_TTL = 300.0  # seconds a population read is reused between simulations
+SIMULATION_EPSILON = simulate.EPSILON
+COST_BOUND = simulate.COST_BOUND
+MAX_EPSILON = simulate.MAX_EPSILON
+MAX_COST_BOUND = simulate.MAX_COST_BOUND
+
+
+def population_cache(state: Any) -> exchange.PopulationCache:  # noqa: ANN401 - app.state
+    """The process's cache of population reads (``state`` is the app's state object)."""
+    cache: exchange.PopulationCache | None = getattr(state, "population_cache", None)
     if cache is None:
-        cache = {}
-        state.rules_population = cache
+        cache = state.population_cache = exchange.PopulationCache(POPULATION_TTL)
+    return cache
+
+
+def simulate_registry(
+    session: Session, settings: Settings, user: User, service: Service,
+    reform: Mapping[str, Any] | Path, *, on: date, epsilon: float = SIMULATION_EPSILON,
+    cost_bound: float = COST_BOUND, cache: exchange.PopulationCache | None = None,
+) -> tuple[simulate.Comparison, float]:  # fmt: skip
+    """A reform compared over the registries' population, read through the exchange
+    for the analyst: their grants for policy simulation must cover the service's
+    registry inputs (the breakdowns use what else they are granted), the read is
+    listed publicly, and the figures are released with differential privacy, charging
+    ``epsilon`` to every dataset read (the analyst's allowances, given by the keeping
+    departments). Raises ``Refused`` (recorded) when a grant or an allowance is short."""
+    if not 0 < epsilon <= MAX_EPSILON:
+        raise Invalid(N_("The simulation cannot be released."),
+                      [FieldError("epsilon", N_("Give an epsilon above 0, at most {most}."),
+                                  {"most": MAX_EPSILON})])  # fmt: skip
+    if not 0 < cost_bound <= MAX_COST_BOUND:
+        raise Invalid(N_("The simulation cannot be released."),
+                      [FieldError("cost_bound", N_("Give a yearly cost above 0, at most {most}."),
+                                  {"most": f"{MAX_COST_BOUND:.0e}"})])  # fmt: skip
+    # The reform is checked before anything is read: a wrong one costs no read.
+    reformed, name, setup = prepare_reform(service, reform, on=on)
     unit = service.definition.unit
-    found = cache.get(unit)
-    if found is None or time.monotonic() - found[0] > POPULATION_TTL:
-        found = cache[unit] = (time.monotonic(), population_of(session, service))
-    return found[1]
+    consumer = exchange.Consumer.user(user)
+    inputs = [n for n, spec in service.definition.inputs.items() if spec.source == "registry"]
+    granted = set(exchange.granted_fields(session, consumer, SIMULATION_PURPOSE, unit))
+    wanted = [*inputs, *(n for n in simulate.dimension_fields(unit) if n in granted)]
+    data = exchange.read_population(
+        session, settings, consumer=consumer, unit=unit, fields=list(dict.fromkeys(wanted)),
+        purpose=SIMULATION_PURPOSE, per_subject=False, cache=cache,
+    )  # fmt: skip
+    keys = simulate.public_keys(unit, exchange.district_codes(session))
+    private = simulate.Privacy(epsilon, cost_bound, keys, exchange.laplace)
+    comparison = simulate.compare(service, reformed, data, on=on, reform_name=name,
+                                  private=private)  # fmt: skip
+    located = exchange.locate(session, unit, data.column_names)
+    datasets: dict[str, list[str]] = {}
+    for name in data.column_names:
+        if name in located:
+            datasets.setdefault(located[name].dataset, []).append(name)
+    left = exchange.spend_privacy(
+        session, datasets=list(datasets), epsilon=epsilon, statistic=f"simulation:{service.id}",
+        fields=datasets, bounds=(0.0, cost_bound), user=user,
+    )  # fmt: skip
+    assert comparison.privacy is not None
+    comparison.privacy["budget_left"] = left
+    return comparison, setup
 
 
 def purpose_of(service: Service) -> str:
@@ -200,6 +254,7 @@ def sync_grants(session: Session, settings: Settings) -> dict[str, int]:
         asked = exchange.request_service_grants(
             session, service=service_id, unit=service.definition.unit, fields=registry,
             purpose=purpose_of(service), legal_basis=basis,
+            types={n: service.symbols[n].type for n in registry},
         )  # fmt: skip
         made[service_id] = len(asked)
     exchange.revoke_other_services(session, published)

@@ -6,11 +6,13 @@ scanned once; the breakdowns are one GROUPING SETS aggregation over both."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 import duckdb
+import numpy as np
 import sqlglot.expressions as exp
 
 from smartgov.core.i18n import N_
@@ -70,6 +72,36 @@ PERIODS_PER_YEAR = {"month": 12, "year": 1, "once": 1}
 #: withheld, and so is a cost or average that rests on such a count. A reform written
 #: to pick out one household (finding 4 of issue 14) shows "withheld", not its income.
 MIN_CELL = 10
+
+
+Noise = Callable[[np.ndarray[Any, Any], float, float], np.ndarray[Any, Any]]
+
+
+@dataclass(frozen=True)
+class Privacy:
+    """How a simulation over registry data is released: with Laplace noise (``noise``:
+    values, sensitivity, epsilon) spending ``epsilon`` in all, each subject's yearly
+    cost counted up to ``cost_bound``, and only groups whose names are public
+    (``keys``: dimension -> group names), so neither a cell's presence nor its figures
+    single anyone out."""
+
+    epsilon: float
+    cost_bound: float
+    keys: dict[str, list[str]]
+    noise: Noise
+
+
+#: The epsilon a simulation over registry data spends on each dataset it reads unless
+#: the analyst asks for another, and the most a subject's yearly cost counts for; with
+#: the largest each may be.
+EPSILON = 0.5
+COST_BOUND = 50_000.0
+MAX_EPSILON = 5.0
+MAX_COST_BOUND = 1e9
+#: How much one subject moves a group's counts (people, beneficiaries before and after,
+#: winners or losers, undetermined before and after): 1 + 1 + 1 + 1, since being a
+#: beneficiary and being undetermined exclude each other, as do winning and losing.
+COUNT_SENSITIVITY = 4
 
 
 @dataclass(frozen=True)
@@ -133,6 +165,9 @@ class Comparison:
     total: Group
     breakdowns: dict[str, dict[str, Group]] = field(default_factory=dict)
     seconds: float = 0.0
+    #: Set when the figures are released with differential privacy: epsilon, the cost
+    #: bound, and the breakdowns left out because their groups are not public.
+    privacy: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         def rounded(value: float | None) -> float | None:
@@ -151,6 +186,7 @@ class Comparison:
             "reform": self.reform.model_dump() if self.reform else None,
             "on": self.on.isoformat(),
             "seconds": round(self.seconds, 4),
+            "privacy": self.privacy,
             "total": group(self.total),
             "breakdowns": {
                 d: {k: group(g) for k, g in groups.items()} for d, groups in self.breakdowns.items()
@@ -179,9 +215,11 @@ def compare(
     reform_name: Text | None = None,
     con: duckdb.DuckDBPyConnection | None = None,
     min_cell: int = MIN_CELL,
+    private: Privacy | None = None,
 ) -> Comparison:
     """Baseline and reform over ``data``: totals and a breakdown per dimension, every
-    figure resting on fewer than ``min_cell`` people withheld."""
+    figure resting on fewer than ``min_cell`` people withheld. With ``private``, the
+    figures are released with differential privacy before anything is withheld."""
     started = time.perf_counter()
     con = con or population.connect()
     columns = population.register(con, data)
@@ -192,6 +230,12 @@ def compare(
     env = {name: f.type for name, f in fields.items()} | {"decision_date": "date"}
     checked = {n: check(e, env) for n, e in DIMENSIONS[unit].items()}
     dims = {n: c for n, c in checked.items() if c.names - {"decision_date"} <= set(columns)}
+    left_out: list[str] = []
+    if private is not None:
+        # Only groups with public names; income deciles are ranks, so one person more
+        # moves others between them: no noise covers that, they are left out.
+        left_out = sorted(n for n in dims if n not in private.keys)
+        dims = {n: c for n, c in dims.items() if n in private.keys}
     needed = sorted({name for c in dims.values() for name in c.names} - {"decision_date"})
     inputs = base.inputs
     baseline = population_query(base, on=on, keep=needed, prefix="b")
@@ -206,7 +250,8 @@ def compare(
     both = population_query(
         reformed, on=on, source=base_result.subquery("baseline"), keep=keep, prefix="r"
     )
-    sql = _aggregate_sql(base, to_sql(both), dims, list(fields), on)
+    bound = private.cost_bound if private is not None else None
+    sql = _aggregate_sql(base, to_sql(both), dims, list(fields), on, bound)
     rows = con.sql(sql).fetchall()
     comparison = Comparison(base.id, reform_name, on, _empty())
     for dimension, group, *values in rows:
@@ -224,6 +269,10 @@ def compare(
         else:
             key = "unknown" if group is None else str(group)
             comparison.breakdowns.setdefault(dimension, {})[key] = numbers
+    if private is not None:
+        _release(comparison, private)
+        comparison.privacy = {"epsilon": private.epsilon, "cost_bound": private.cost_bound,
+                              "left_out": left_out}  # fmt: skip
     comparison.total = comparison.total.withheld(min_cell)
     for groups in comparison.breakdowns.values():
         ordered = sorted(groups.items(), key=lambda item: _order_key(item[0]))
@@ -231,6 +280,64 @@ def compare(
         groups.update((key, g.withheld(min_cell)) for key, g in ordered)
     comparison.seconds = time.perf_counter() - started
     return comparison
+
+
+def _release(comparison: Comparison, private: Privacy) -> None:
+    """Replace every figure with its noisy release. The total and each breakdown are
+    separate releases (epsilon split evenly among them); within a breakdown a subject
+    is in one group only, so its groups share one release. Half of each share goes to
+    the counts, half to the costs."""
+    parts: list[dict[str, Group]] = [{"": comparison.total}]
+    for name, keys in private.keys.items():
+        if name in comparison.breakdowns:
+            found = comparison.breakdowns[name]
+            parts.append({key: found.get(key, _empty()) for key in keys})
+            comparison.breakdowns[name] = parts[-1]
+    share = private.epsilon / len(parts) / 2
+    for part in parts:
+        groups = list(part.values())
+        counts = np.array([[g.people, g.base_beneficiaries, g.reform_beneficiaries, g.winners,
+                            g.losers, g.base_undetermined, g.reform_undetermined]
+                           for g in groups], dtype=float)  # fmt: skip
+        costs = np.array([[g.base_cost, g.reform_cost] for g in groups], dtype=float)
+        counts = private.noise(counts.ravel(), COUNT_SENSITIVITY, share).reshape(counts.shape)
+        costs = private.noise(costs.ravel(), 2 * private.cost_bound, share).reshape(costs.shape)
+        counts = np.maximum(np.rint(counts), 0).astype(int)
+        costs = np.maximum(costs, 0.0)
+        for key, n, c in zip(list(part), counts, costs, strict=True):
+            people, base_n, reform_n, winners, losers, base_u, reform_u = (int(v) for v in n)
+            part[key] = Group(people, base_n, reform_n, float(c[0]), float(c[1]), winners,
+                              losers, base_u, reform_u)  # fmt: skip
+    comparison.total = parts[0][""]
+
+
+def dimension_fields(unit: str) -> list[str]:
+    """The registry fields the breakdowns of ``unit`` are made from."""
+    fields = exchange.unit_fields(unit)
+    env = {name: f.type for name, f in fields.items()} | {"decision_date": "date"}
+    names = {n for source in DIMENSIONS[unit].values() for n in check(source, env).names}
+    return sorted(names - {"decision_date"})
+
+
+def public_keys(unit: str, districts: list[str]) -> dict[str, list[str]]:
+    """The groups of each dimension whose names are known without looking at anyone:
+    the outcomes of a CASE, a field's code list, or the city's districts. Dimensions
+    without such a list (income deciles, industries) have none."""
+    fields = exchange.unit_fields(unit)
+    env = {name: f.type for name, f in fields.items()} | {"decision_date": "date"}
+    found: dict[str, list[str]] = {}
+    for name, source in DIMENSIONS[unit].items():
+        tree = check(source, env).tree
+        if isinstance(tree, exp.Case):
+            outcomes = [branch.args["true"] for branch in tree.args["ifs"]]
+            outcomes.append(tree.args["default"])
+            found[name] = [str(o.this) for o in outcomes if isinstance(o, exp.Literal)]
+        elif isinstance(tree, exp.Column):
+            column = tree.name
+            values = list(districts) if column == "district_code" else list(fields[column].values)
+            if values:
+                found[name] = [*values, "unknown"]
+    return found
 
 
 def _empty() -> Group:
@@ -246,8 +353,9 @@ def _order_key(key: str) -> tuple[int, float | str]:
 
 
 def _aggregate_sql(
-    service: Service, decided: str, dims: dict[str, Checked], fields: list[str], on: date
-) -> str:
+    service: Service, decided: str, dims: dict[str, Checked], fields: list[str], on: date,
+    bound: float | None = None,
+) -> str:  # fmt: skip
     names: dict[str, exp.Expression] = {n: exp.column(n, quoted=True) for n in fields}
     names["decision_date"] = exp.cast(exp.Literal.string(on.isoformat()), "DATE")
     t = Translator(names)
@@ -260,6 +368,9 @@ def _aggregate_sql(
     reform_annual = _annual(
         service, exp.column("amount", quoted=True), exp.column("duration", quoted=True)
     ).sql(dialect="duckdb")
+    if bound is not None:  # each subject's yearly cost counted between 0 and the bound
+        base_annual = f"LEAST(GREATEST({base_annual}, 0), {float(bound)!r})"
+        reform_annual = f"LEAST(GREATEST({reform_annual}, 0), {float(bound)!r})"
     if income is not None:
         income_sql = t.sql(income.tree).sql(dialect="duckdb")
         selects.append(

@@ -344,7 +344,8 @@ def test_a_service_reads_only_what_the_registered_catalogue_holds_as_it_types_it
     with pytest.raises(Invalid) as clash:
         rules.sync_grants(session, settings)
     assert [f.text() for f in clash.value.fields] == [
-        "taxation.households keeps income as text; the rules read number."]
+        "taxation.households keeps income as text; the rules read number."
+    ]
     session.delete(kept)
     session.flush()
     with pytest.raises(Invalid) as missing:

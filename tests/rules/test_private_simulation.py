@@ -67,7 +67,9 @@ def test_private_figures_keep_public_groups_and_approach_the_truth(
     assert capped.total.reform_cost <= 1_000.0 * capped.total.reform_beneficiaries + 1
 
 
-def test_a_simulation_reads_under_grants_and_is_listed(session: Session, settings: Settings) -> None:
+def test_a_simulation_reads_under_grants_and_is_listed_publicly(
+    session: Session, settings: Settings
+) -> None:
     user = analyst(session)
     comparison, _setup = rules.simulate_registry(session, settings, user,
                                                  rules.get_service(settings, SERVICE), RAISE,

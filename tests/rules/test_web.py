@@ -70,8 +70,11 @@ def test_it_simulates_a_reform_for_analysts(client: TestClient) -> None:
     url = "/api/v1/services/minimum-living-allowance/simulate"
     assert client.post(url, json=body, headers=bearer(client, "officer")).status_code == 403
     analyst = bearer(client, "analyst")
-    before = {a["dataset_code"]: a["epsilon"] - a["spent"] for a in client.get(
-        "/api/v1/statistics/allowances", headers=analyst).json() if a["consumer"] == "role:analyst"}
+    before = {
+        a["dataset_code"]: a["epsilon"] - a["spent"]
+        for a in client.get("/api/v1/statistics/allowances", headers=analyst).json()
+        if a["consumer"] == "role:analyst"
+    }
     answer = client.post(url, json=body, headers=analyst)
     assert answer.status_code == 200, answer.text
     result = answer.json()

@@ -551,7 +551,8 @@ def test_a_reform_cannot_read_out_one_households_income(
     total = answer.json()["total"]  # withheld (a noisy count of 1 to 9) or noise
     assert total["reform_cost"] is None or abs(total["reform_cost"] - 12 * incomes[target]) > 1
     assert total["reform_average"] is None or total["reform_average"] != pytest.approx(
-        12 * incomes[target], abs=1)
+        12 * incomes[target], abs=1
+    )
     assert f"{12 * incomes[target]:.0f}" not in answer.text.replace(",", "")
 
 

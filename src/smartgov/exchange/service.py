@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
 from pydantic import ValidationError
 from sqlalchemy import Connection, Engine, Table, case, delete, extract, func, or_, select
 from sqlalchemy.orm import Session

@@ -1,7 +1,14 @@
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from smartgov.core.models import User
+from smartgov.core.settings import Settings
+from smartgov.exchange import service as exchange
+from smartgov.exchange.models import PopulationRead
 from tests.conftest import bearer
 
 
@@ -111,10 +118,30 @@ def test_it_limits_staff_to_their_departments_registries(client: TestClient, cas
     assert client.get("/api/v1/registry/people/999999", headers=police).status_code == 404
 
 
-def test_it_gives_analysts_aggregates(client: TestClient) -> None:
-    rows = client.get("/api/v1/statistics/districts", headers=bearer(client, "analyst")).json()
-    assert sum(r["people"] for r in rows) == 400
-    assert all(set(r) >= {"code", "aged_60_plus", "mean_wage"} for r in rows)
+def test_it_gives_analysts_aggregates_read_through_the_exchange(client: TestClient) -> None:
+    answer = client.get("/api/v1/statistics/districts", headers=bearer(client, "analyst"))
+    assert answer.status_code == 200, answer.text
+    rows = answer.json()
+    assert len(rows) == 8 and 350 <= sum(r["people"] or 0 for r in rows) <= 400
+    counts = [r[k] for r in rows for k in ("people", "aged_60_plus", "with_disability")]
+    assert None in counts  # a small group is withheld, not shown
+    assert all(c is None or c == 0 or c >= 10 for c in counts)
+    read = client.get("/api/v1/statistics/population-reads").json()[0]
+    assert read["purpose"] == "official-statistics" and read["rows"] == 400
+    assert read["fields"]["civil_affairs.people"] == ["disability_grade"]
+
+
+def test_district_figures_need_a_grant_for_official_statistics(
+    session: Session, settings: Settings
+) -> None:
+    reviewer = session.scalars(select(User).where(User.username == "reviewer")).one()
+    assert exchange.population_by_district(session, settings, reviewer, if_granted=True) is None
+    with pytest.raises(exchange.Refused) as refused:
+        exchange.population_by_district(session, settings, reviewer)
+    assert refused.value.status == 403
+    read = session.scalars(select(PopulationRead).order_by(PopulationRead.seq.desc())).first()
+    assert read is not None and read.outcome == "refused"
+    assert read.consumer == f"user:{reviewer.id}" and read.purpose == "official-statistics"
 
 
 def test_it_returns_json_404s_under_the_api(client: TestClient) -> None:

@@ -106,10 +106,19 @@ def enterprise(
     )
 
 
-@router.get("/statistics/districts", dependencies=[require(Permission.statistics_read)])
-def districts(session: SessionDep) -> list[DistrictFigures]:
-    """Population figures per district; aggregates only, no individual rows."""
-    return [DistrictFigures(**row) for row in service.population_by_district(session)]
+@router.get("/statistics/districts")
+def districts(
+    request: Request, session: SessionDep, settings: SettingsDep,
+    user: Annotated[User, require(Permission.statistics_read)],
+) -> list[DistrictFigures]:  # fmt: skip
+    """Population figures per district, read through the exchange under your grants for
+    official statistics (the read is listed at ``/statistics/population-reads``);
+    aggregates only, a count below 10 withheld (null)."""
+    found = service.population_by_district(
+        session, settings, user, cache=service.population_cache(request.app.state)
+    )
+    assert found is not None  # refused (and recorded) when not granted
+    return [DistrictFigures(**row) for row in found]
 
 
 # --- Catalogue --------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from smartgov.core.errors import FieldError, Forbidden, Invalid, NotFound
 from smartgov.core.i18n import N_
 from smartgov.core.models import User
 from smartgov.core.roles import Role
-from smartgov.exchange import catalogue, fields
+from smartgov.exchange import catalogue, fields, purposes
 from smartgov.exchange.models import Dataset, Grant
 from smartgov.exchange.schemas import GrantIn
 from smartgov.ledger import service as ledger
@@ -302,23 +302,38 @@ DEMO_GRANTS: list[dict[str, object]] = [
 ]  # fmt: skip
 
 
-def _analyst_grants() -> list[dict[str, object]]:
-    """The demo's analysts may read, to simulate reforms, every registry field the
-    services decide on (never a name or an ID number): each department grants its own.
-    What they see of it is noisy aggregates (``rules.simulate``)."""
-    kept: dict[tuple[str, str], list[str]] = {}
-    for unit, listed in fields.FIELDS.items():
-        for name, field in listed.items():
-            kept.setdefault((field.department, unit), []).append(name)
+def _by_dataset(unit: str, names: Iterable[str]) -> dict[str, list[str]]:
+    """The demo datasets that keep ``names`` of ``unit``, with the names each keeps."""
+    kept: dict[str, list[str]] = {}
+    for name in names:
+        department = fields.FIELDS[unit][name].department  # type: ignore[index]
+        kept.setdefault(f"{department}.{catalogue.PLURAL[unit]}", []).append(name)
+    return kept
+
+
+def _statistical_grants() -> list[dict[str, object]]:
+    """The demo's statistical grants, each department granting its own fields: the
+    analysts may read, to simulate reforms, every registry field the services decide
+    on (never a name or an ID number); staff who see the district figures (officers,
+    auditors, analysts, administrators) read the fields those are made from. What
+    either sees is aggregates: noisy (``rules.simulate``) or withheld below 10."""
+    simulation = [
+        ("analyst", unit, code, names, purposes.POLICY_SIMULATION,
+         "Regulations on Government Information, Art. 20: assessing the effect of a policy "
+         "before it is made (Demo City)")
+        for unit, listed in fields.FIELDS.items()
+        for code, names in _by_dataset(unit, listed).items()
+    ]  # fmt: skip
+    official = [
+        (role, "person", code, names, purposes.OFFICIAL_STATISTICS,
+         "Statistics Law, Art. 7: official statistics from administrative records (Demo City)")
+        for role in ("department_officer", "auditor", "analyst", "administrator")
+        for code, names in _by_dataset("person", purposes.DISTRICT_FIELDS).items()
+    ]  # fmt: skip
     return [
-        {
-            "consumer_kind": "role", "consumer": "analyst",
-            "dataset": f"{department}.{catalogue.PLURAL[unit]}", "fields": names,
-            "purpose": "policy-simulation",
-            "legal_basis": "Regulations on Government Information, Art. 20: assessing the "
-            "effect of a policy before it is made (Demo City)",
-        }
-        for (department, unit), names in sorted(kept.items())
+        {"consumer_kind": "role", "consumer": role, "dataset": code, "fields": names,
+         "purpose": purpose, "legal_basis": basis}
+        for role, _unit, code, names, purpose, basis in [*simulation, *official]
     ]  # fmt: skip
 
 
@@ -326,7 +341,7 @@ def seed_demo(session: Session) -> int:
     """Grant the demo city's roles what their work needs, for a year; grants already in
     force are kept. Returns how many were made."""
     made = 0
-    for spec in [*DEMO_GRANTS, *_analyst_grants()]:
+    for spec in [*DEMO_GRANTS, *_statistical_grants()]:
         grant = GrantIn.model_validate({**spec, "expires_at": now() + _YEAR})
         exists = session.scalar(
             select(Grant.id).where(

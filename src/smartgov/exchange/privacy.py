@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import numpy as np
-import opendp.prelude as dp
 import pyarrow as pa
 import pyarrow.compute as pc
+from opendp import domains, measurements, metrics, transformations
+from opendp.mod import binary_search_param, enable_features
 from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
@@ -34,10 +35,15 @@ from smartgov.exchange.access import Refused
 from smartgov.exchange.models import Dataset, PrivacyAllowance, PrivacySpend
 from smartgov.ledger import service as ledger
 
-dp.enable_features("contrib")
+# OpenDP's core modules, not ``opendp.prelude``: the prelude also imports its scikit-learn
+# and Polars extras, two seconds of start-up for every command and worker.
+enable_features("contrib")
 _DATASETS = cast(Table, Dataset.__table__)
 _ALLOWANCES = cast(Table, PrivacyAllowance.__table__)
 NUMERIC = ("integer", "number", "boolean")
+#: The fewest people a released figure may rest on: a count below it (but above 0) is
+#: withheld, with any cost or average resting on it (simulations, district figures).
+MIN_CELL = 10
 #: The widest bounds a mean may have (a trillion: any amount a registry holds).
 MAX_SPAN = 1e12
 
@@ -69,15 +75,18 @@ def _values(session: Session, settings: Settings, dataset: Dataset, name: str) -
 
 def _measure(statistic: str, epsilon: float, bounds: tuple[float, float]) -> Any:  # noqa: ANN401
     """The OpenDP measurement, its noise scale found so it spends exactly ``epsilon``."""
-    space = dp.vector_domain(dp.atom_domain(T=float, nan=False)), dp.symmetric_distance()
+    space = (
+        domains.vector_domain(domains.atom_domain(T=float, nan=False)),
+        metrics.symmetric_distance(),
+    )
 
     def make(scale: float) -> Any:  # noqa: ANN401 - OpenDP's measurements are untyped
         if statistic == "count":
-            return space >> dp.t.then_count() >> dp.m.then_laplace(scale)
-        summed = space >> dp.t.then_clamp(bounds) >> dp.t.then_sum()  # type: ignore[no-untyped-call]
-        return summed >> dp.m.then_laplace(scale)
+            return space >> transformations.then_count() >> measurements.then_laplace(scale)
+        summed = space >> transformations.then_clamp(bounds) >> transformations.then_sum()  # type: ignore[no-untyped-call]
+        return summed >> measurements.then_laplace(scale)
 
-    return make(dp.binary_search_param(make, d_in=1, d_out=epsilon))
+    return make(binary_search_param(make, d_in=1, d_out=epsilon))
 
 
 def _is_keeper(user: User, dataset: Dataset) -> bool:
@@ -247,12 +256,15 @@ Vector = np.ndarray[Any, Any]
 def laplace(values: Vector, sensitivity: float, epsilon: float) -> Vector:
     """``values`` with OpenDP's Laplace noise, calibrated so that one subject more or
     less (moving them by at most ``sensitivity`` in L1 distance) costs ``epsilon``."""
-    space = dp.vector_domain(dp.atom_domain(T=float, nan=False)), dp.l1_distance(T=float)
+    space = (
+        domains.vector_domain(domains.atom_domain(T=float, nan=False)),
+        metrics.l1_distance(T=float),
+    )
 
     def make(scale: float) -> Any:  # noqa: ANN401 - OpenDP's measurements are untyped
-        return dp.m.make_laplace(*space, scale=scale)
+        return measurements.make_laplace(*space, scale=scale)
 
-    measure = make(dp.binary_search_param(make, d_in=float(sensitivity), d_out=epsilon))
+    measure = make(binary_search_param(make, d_in=float(sensitivity), d_out=epsilon))
     return np.asarray(measure([float(v) for v in values]), dtype=float)
 
 

@@ -23,6 +23,13 @@ if TYPE_CHECKING:
 
 CASE_BOUND = frozenset({"case-review"})
 OWN_DOOR = frozenset({"counter-service"})
+#: Statistical purposes: whole populations read for aggregates only, each read listed
+#: publicly: official figures (the district table staff see) and reforms' simulations.
+OFFICIAL_STATISTICS = "official-statistics"
+POLICY_SIMULATION = "policy-simulation"
+#: The person fields the district figures are made from.
+DISTRICT_FIELDS = ("district_code", "birth_date", "disability_grade", "employment",
+                   "monthly_income")  # fmt: skip
 
 
 class CaseBinding(Protocol):

@@ -61,9 +61,9 @@ class DistrictFigures(BaseModel):
     code: str
     name_zh: str
     name_en: str
-    people: int
-    aged_60_plus: int
-    with_disability: int
+    people: int | None = Field(description="None: fewer than 10, withheld.")
+    aged_60_plus: int | None
+    with_disability: int | None
     mean_wage: int | None
 
 

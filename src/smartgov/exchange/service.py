@@ -9,8 +9,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 from pydantic import ValidationError
-from sqlalchemy import Connection, Engine, Table, case, delete, extract, func, or_, select
+from sqlalchemy import Connection, Engine, Table, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from smartgov.core.clock import today
@@ -20,7 +22,17 @@ from smartgov.core.i18n import N_
 from smartgov.core.models import Department, District, User
 from smartgov.core.roles import Role
 from smartgov.core.settings import Settings
-from smartgov.exchange import access, catalogue, fields, grants, privacy, remote, requests, synth
+from smartgov.exchange import (
+    access,
+    catalogue,
+    fields,
+    grants,
+    privacy,
+    purposes,
+    remote,
+    requests,
+    synth,
+)
 from smartgov.exchange.models import (
     Access,
     Dataset,
@@ -202,35 +214,57 @@ def account_of(session: Session, unit: str, key: int) -> int | None:
     return session.scalar(select(User.id).where(column == key, User.active.is_(True)).limit(1))
 
 
-def population_by_district(session: Session) -> list[dict[str, Any]]:
-    """Aggregates only; computed in the database, never row by row in Python."""
-    age = synth.AS_OF.year - extract("year", Person.birth_date)
-    rows = session.execute(
-        select(
-            District.code,
-            District.name_zh,
-            District.name_en,
-            func.count(Person.id),
-            func.sum(case((age >= 60, 1), else_=0)),
-            func.sum(case((Person.disability_grade > 0, 1), else_=0)),
-            func.avg(case((Person.employment == "employed", Person.monthly_income))),
-        )
-        .join(Person, Person.district_code == District.code, isouter=True)
-        .group_by(District.code, District.name_zh, District.name_en)
-        .order_by(District.code)
-    )
-    return [
-        {
-            "code": code,
-            "name_zh": zh,
-            "name_en": en,
-            "people": people or 0,
-            "aged_60_plus": int(older or 0),
-            "with_disability": int(disabled or 0),
+def population_by_district(
+    session: Session, settings: Settings, user: User, *,
+    cache: access.PopulationCache | None = None, if_granted: bool = False,
+) -> list[dict[str, Any]] | None:  # fmt: skip
+    """Residents, older residents, residents with a disability and the mean wage per
+    district, read through the exchange under the user's grants for official
+    statistics (listed publicly), every count below ``privacy.MIN_CELL`` withheld
+    (None), with the mean that rests on it; aggregated by Arrow, not row by row.
+    Without the grants the read is refused and recorded (``Refused``), or, with
+    ``if_granted`` (a home page showing what it may), nothing is read: None."""
+    consumer = Consumer.user(user)
+    purpose = purposes.OFFICIAL_STATISTICS
+    wanted = list(purposes.DISTRICT_FIELDS)
+    if if_granted and not set(wanted) <= set(
+        grants.granted_fields(session, consumer, purpose, "person")
+    ):
+        return None
+    data = access.read_population(
+        session, settings, consumer=consumer, unit="person", fields=wanted, purpose=purpose,
+        per_subject=False, cache=cache,
+    )  # fmt: skip
+    older = pc.less_equal(pc.year(data["birth_date"]), today().year - 60)
+    employed = pc.equal(data["employment"], "employed")
+    flags = pa.table({
+        "district": data["district_code"],
+        "older": pc.cast(older, pa.int64()),
+        "disabled": pc.cast(pc.greater(data["disability_grade"], 0), pa.int64()),
+        "employed": pc.cast(employed, pa.int64()),
+        "wage": pc.if_else(employed, data["monthly_income"], None),
+    })  # fmt: skip
+    grouped = flags.group_by("district").aggregate([
+        ("district", "count"), ("older", "sum"), ("disabled", "sum"), ("employed", "sum"),
+        ("wage", "mean"),
+    ]).to_pydict()  # fmt: skip
+    found = {code: i for i, code in enumerate(grouped["district"])}
+    figures = []
+    for district in session.scalars(select(District).order_by(District.code)):
+        at = found.get(district.code)
+
+        def cell(column: str, at: int | None = at) -> int | None:
+            count = 0 if at is None else int(grouped[column][at] or 0)
+            return None if 0 < count < privacy.MIN_CELL else count
+
+        wage = None if at is None or cell("employed_sum") is None else grouped["wage_mean"][at]
+        figures.append({
+            "code": district.code, "name_zh": district.name_zh, "name_en": district.name_en,
+            "people": cell("district_count"), "aged_60_plus": cell("older_sum"),
+            "with_disability": cell("disabled_sum"),
             "mean_wage": round(float(wage)) if wage is not None else None,
-        }
-        for code, zh, en, people, older, disabled, wage in rows
-    ]
+        })  # fmt: skip
+    return figures
 
 
 def first_demo_subjects(session: Session) -> tuple[int | None, int | None]:
@@ -426,6 +460,19 @@ granted_fields = grants.granted_fields
 locate = catalogue.locate
 laplace = privacy.laplace
 spend_privacy = privacy.spend
+MIN_CELL = privacy.MIN_CELL
+POLICY_SIMULATION = purposes.POLICY_SIMULATION
+POPULATION_TTL = 300.0  # seconds a population read's rows are reused
+
+
+def population_cache(state: Any) -> access.PopulationCache:  # noqa: ANN401 - app.state
+    """The process's cache of population reads (``state`` is the app's state object)."""
+    cache: access.PopulationCache | None = getattr(state, "population_cache", None)
+    if cache is None:
+        cache = state.population_cache = access.PopulationCache(POPULATION_TTL)
+    return cache
+
+
 group_commit = access.group_commit
 register_dataset = catalogue.register
 register_demo_datasets = catalogue.register_demo

@@ -169,20 +169,14 @@ def simulate_reform(
 
 #: The purpose under which analysts read whole populations to simulate reforms: the
 #: departments that keep the data grant it, and every such read is listed publicly.
-SIMULATION_PURPOSE = "policy-simulation"
-POPULATION_TTL = 300.0  # seconds a population read is reused between simulations
+SIMULATION_PURPOSE = exchange.POLICY_SIMULATION
 SIMULATION_EPSILON = simulate.EPSILON
 COST_BOUND = simulate.COST_BOUND
 MAX_EPSILON = simulate.MAX_EPSILON
 MAX_COST_BOUND = simulate.MAX_COST_BOUND
 
 
-def population_cache(state: Any) -> exchange.PopulationCache:  # noqa: ANN401 - app.state
-    """The process's cache of population reads (``state`` is the app's state object)."""
-    cache: exchange.PopulationCache | None = getattr(state, "population_cache", None)
-    if cache is None:
-        cache = state.population_cache = exchange.PopulationCache(POPULATION_TTL)
-    return cache
+population_cache = exchange.population_cache
 
 
 def simulate_registry(

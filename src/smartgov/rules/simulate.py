@@ -68,10 +68,10 @@ DIMENSION_LABELS = {
 PERIODS_PER_YEAR = {"month": 12, "year": 1, "once": 1}
 
 
-#: The fewest people a released figure may rest on: a count below it (but above 0) is
-#: withheld, and so is a cost or average that rests on such a count. A reform written
-#: to pick out one household (finding 4 of issue 14) shows "withheld", not its income.
-MIN_CELL = 10
+#: The fewest people a released figure may rest on (``exchange.privacy.MIN_CELL``): a
+#: count below it (but above 0) is withheld, and so is a cost or average that rests on
+#: such a count.
+MIN_CELL = exchange.MIN_CELL
 
 
 Noise = Callable[[np.ndarray[Any, Any], float, float], np.ndarray[Any, Any]]

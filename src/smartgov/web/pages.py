@@ -41,11 +41,20 @@ def home(
     if user is None:
         return render(request, "landing.html", lang=lang, user=None)
     return render(
-        request, "home.html", lang=lang, user=user, **home_context(session, settings, user)
+        request,
+        "home.html",
+        lang=lang,
+        user=user,
+        **home_context(session, settings, user, request.app.state),
     )
 
 
-def home_context(session: Session, settings: Settings, user: User) -> dict[str, Any]:
+def home_context(
+    session: Session,
+    settings: Settings,
+    user: User,
+    state: Any,  # noqa: ANN401 - app.state
+) -> dict[str, Any]:
     """What each role sees first; each part is gated by the permission behind it."""
     role = Role(user.role)
     context: dict[str, Any] = {"department": user.department_code}
@@ -63,7 +72,9 @@ def home_context(session: Session, settings: Settings, user: User) -> dict[str, 
             name: counts[name] for name in registries.registries_of(user.department_code)
         }
     if allows(role, Permission.statistics_read):
-        context["districts"] = registries.population_by_district(session)
+        context["districts"] = registries.population_by_district(
+            session, settings, user, cache=registries.population_cache(state), if_granted=True
+        )
     if allows(role, Permission.users_read):
         context["users"] = list_users(session)
     return context

@@ -110,7 +110,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.checkpointer = signing
     worker = None
     if settings.runs_case_worker:
-        worker = cases.Worker(make_sessionmaker(make_engine(settings)), settings,
+        worker_engine = make_engine(settings)
+        app.state.engines.append(worker_engine)
+        worker = cases.Worker(make_sessionmaker(worker_engine), settings,
                               channel=cases.ConsoleChannel())  # fmt: skip
         worker.start()
     app.state.case_worker = worker
@@ -125,6 +127,10 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         worker.stop()
     if signing is not None:
         signing.stop()
+    # Close the pools' connections now: frozen above, an engine is never collected,
+    # and an app started and stopped many times (tests, reloads) would keep them all.
+    for engine in app.state.engines:
+        engine.dispose()
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -147,7 +153,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.nonces = remote.Nonces()  # requests from peer nodes already seen
     # Reads through the API record their access by group commit (see ledger/batch.py).
     # The writer has its own engine: requests waiting for it hold pooled connections.
-    writer = ledger.Writer(make_sessionmaker(make_engine(settings)))
+    writer_engine = make_engine(settings)
+    app.state.engines = [engine, writer_engine]  # disposed when the server stops
+    writer = ledger.Writer(make_sessionmaker(writer_engine))
     app.state.recorder = exchange.group_commit(writer)
     app.state.case_binding = cases.binds_read  # what binds a case-bound read to its case
     app.state.templates = make_environment()

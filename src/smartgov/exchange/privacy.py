@@ -279,7 +279,7 @@ def spend(
     budget or allowance left per dataset."""
     by = f"user:{user.id}"
     left: dict[str, float] = {}
-    refused: tuple[str, float | None] | None = None
+    refused: tuple[Dataset, float | None] | None = None
     bodies: dict[str, dict[str, Any]] = {}
     charges = session.begin_nested()
     for code in sorted(set(datasets)):
@@ -298,19 +298,20 @@ def spend(
         else:
             charged, short = _charge_allowance(session, dataset, user, epsilon)
         if charged is None:
-            refused = (code, short)
+            refused = (dataset, short)
             break
         left[code] = charged[1] - charged[0]
     if refused is not None:
         charges.rollback()
-        code, short = refused
+        short_of, short = refused
+        code = short_of.code
         ledger.record(session, "statistic", {**bodies[code], "outcome": "refused",
                                              "budget_left": short})  # fmt: skip
         if short is None:
             raise Refused(
                 N_("Only the department that keeps this dataset spends its privacy budget."),
                 [FieldError("dataset", N_("Ask {department} for an allowance on {dataset}."),
-                            {"department": code.partition(".")[0], "dataset": code})],
+                            {"department": short_of.department_code, "dataset": code})],
                 403,
             )  # fmt: skip
         raise Refused(

@@ -174,8 +174,6 @@ SIMULATION_EPSILON = simulate.EPSILON
 COST_BOUND = simulate.COST_BOUND
 MAX_EPSILON = simulate.MAX_EPSILON
 MAX_COST_BOUND = simulate.MAX_COST_BOUND
-
-
 population_cache = exchange.population_cache
 
 
@@ -215,9 +213,9 @@ def simulate_registry(
                                   private=private)  # fmt: skip
     located = exchange.locate(session, unit, data.column_names)
     datasets: dict[str, list[str]] = {}
-    for name in data.column_names:
-        if name in located:
-            datasets.setdefault(located[name].dataset, []).append(name)
+    for column in data.column_names:
+        if column in located:
+            datasets.setdefault(located[column].dataset, []).append(column)
     left = exchange.spend_privacy(
         session, datasets=list(datasets), epsilon=epsilon, statistic=f"simulation:{service.id}",
         fields=datasets, bounds=(0.0, cost_bound), user=user,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from smartgov.cases import checks, documents, jobs, notify, review
@@ -84,6 +84,14 @@ def can_see(case: Case, user: User) -> bool:
 
 
 #: States in which a person still works on a case, and may read data for it.
+_BINDING = select(
+    Case.department_code,
+    Case.state,
+    Case.unit,
+    Case.subject_key,
+    Case.applicant_unit,
+    Case.applicant_key,
+).where(Case.ref == bindparam("ref"))
 WORKED_ON = (State.awaiting_review.value, State.needs_information.value, State.appealed.value)
 
 
@@ -94,12 +102,9 @@ def binds_read(
     reader's department and concerns the subject (the applicant, the case's subject,
     or a member of the household it is about); otherwise why not. A case of another
     department is answered like a missing one: its existence is not the reader's."""
-    # The columns the check needs, not the case with its facts and decision (JSON): every
-    # case-bound read runs this.
-    case = session.execute(
-        select(Case.department_code, Case.state, Case.unit, Case.subject_key,
-               Case.applicant_unit, Case.applicant_key).where(Case.ref == case_ref)
-    ).first()  # fmt: skip
+    # Every case-bound read runs this: the columns the check needs (not the case with its
+    # facts and decision), in a statement built once, run on the connection.
+    case = session.connection().execute(_BINDING, {"ref": case_ref}).first()
     if case is None or department is None or case.department_code != department:
         return N_("No case of your department has this reference.")
     if case.state not in WORKED_ON:

@@ -12,7 +12,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import ValidationError
-from sqlalchemy import Connection, Engine, Table, delete, func, or_, select
+from sqlalchemy import Connection, Engine, Table, bindparam, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from smartgov.core.clock import today
@@ -173,9 +173,14 @@ def identifiers(session: Session, unit: str) -> list[str]:
     return list(session.scalars(select(Person.resident_id).order_by(Person.id)))
 
 
+_HOUSEHOLD_OF = select(Person.household_id).where(Person.id == bindparam("person"))
+
+
 def household_of(session: Session, person_id: int) -> int | None:
-    """The household a person is registered in (the subject of household services)."""
-    return session.scalar(select(Person.household_id).where(Person.id == person_id))
+    """The household a person is registered in (the subject of household services).
+    Case-bound reads run it: a statement built once, run on the connection."""
+    found = session.connection().execute(_HOUSEHOLD_OF, {"person": person_id}).scalar()
+    return None if found is None else int(found)
 
 
 def unit_key(unit: str) -> str:

@@ -171,8 +171,11 @@ def _may_manage(actor: User | None, dataset: Dataset) -> None:
     raise Forbidden(N_("Only the department that keeps a dataset can grant access to it."))
 
 
-def create(session: Session, spec: GrantIn, *, actor: User | None) -> Grant:
-    """Grant a role, a user or a node access; checked against the catalogue."""
+def create(
+    session: Session, spec: GrantIn, *, actor: User | None, given_by: str | None = None
+) -> Grant:
+    """Grant a role, a user or a node access; checked against the catalogue. ``actor``
+    None: the system, naming whom it acts for in ``given_by`` (the demo's set-up)."""
     dataset = session.get(Dataset, spec.dataset)
     if dataset is None:
         raise Invalid(
@@ -219,7 +222,7 @@ def create(session: Session, spec: GrantIn, *, actor: User | None) -> Grant:
         identified=spec.identified, reveal=spec.reveal, may_hold=spec.may_hold,
         expires_at=spec.expires_at,
     )  # fmt: skip
-    return record_grant(session, grant, catalogue.actor_ref(actor))
+    return record_grant(session, grant, given_by or catalogue.actor_ref(actor))
 
 
 def revoke(session: Session, grant_id: int, *, actor: User | None) -> Grant:
@@ -338,8 +341,10 @@ def _statistical_grants() -> list[dict[str, object]]:
 
 
 def seed_demo(session: Session) -> int:
-    """Grant the demo city's roles what their work needs, for a year; grants already in
-    force are kept. Returns how many were made."""
+    """Grant the demo city's roles what their work needs, for a year, as given by the
+    keeping departments (recorded as ``demo:<department>``, as the demo's approvals of
+    service requests are); grants already in force are kept. Returns how many were
+    made."""
     made = 0
     for spec in [*DEMO_GRANTS, *_statistical_grants()]:
         grant = GrantIn.model_validate({**spec, "expires_at": now() + _YEAR})
@@ -350,7 +355,9 @@ def seed_demo(session: Session) -> int:
                 *in_force(now()),
             )
         )  # fmt: skip
-        if exists is None:
-            create(session, grant, actor=None)
+        if exists is None:  # made as the keeping department's officers would, and said so
+            keeper = session.get(Dataset, grant.dataset)
+            by = f"demo:{keeper.department_code}" if keeper is not None else None
+            create(session, grant, actor=None, given_by=by)
             made += 1
     return made

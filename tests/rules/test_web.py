@@ -140,3 +140,22 @@ def test_it_runs_a_reform_from_the_simulation_page(client: TestClient) -> None:
         data={"csrf_token": csrf_of(form.text), "on": "2026-06-01", "p.amount_80": "a lot"},
     )
     assert bad.status_code == 422 and "p.amount_80" in bad.text
+
+
+def test_the_statistical_reads_are_public_but_name_nobody_and_figures_stay_staff_only(
+    client: TestClient,
+) -> None:
+    """The public list says who read what for which purpose, never a person or a
+    value; the figures themselves stay with the staff their grants name."""
+    citizen = bearer(client, "citizen")
+    assert client.get("/api/v1/statistics/districts", headers=citizen).status_code == 403
+    body = {"reform": {"name": {"zh": "x", "en": "x"}, "parameters": {"line": 1400}}}
+    simulate = "/api/v1/services/minimum-living-allowance/simulate"
+    assert client.post(simulate, json=body, headers=citizen).status_code == 403
+    assert client.post(simulate, json=body).status_code == 401
+    listed = client.get("/api/v1/statistics/population-reads").json()
+    for read in listed:
+        assert set(read) == {"seq", "at", "outcome", "consumer", "department_code", "purpose",
+                             "unit", "fields", "rows", "proof"}  # fmt: skip
+        kind, _, who = read["consumer"].partition(":")
+        assert kind == "service" or (kind == "user" and who.isdigit())  # a number, no name

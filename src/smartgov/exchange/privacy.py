@@ -210,15 +210,9 @@ def release(
     by = f"user:{user.id}"
     body = {"dataset": dataset_code, "statistic": statistic, "field": field,
             "epsilon": epsilon, "bounds": list(bounds) if bounds else None, "by": by}  # fmt: skip
-    left: float | None
-    if _is_keeper(user, dataset):
-        charged = _charge_budget(session, dataset_code, epsilon)
-        session.refresh(dataset)
-        left = dataset.privacy_budget - dataset.privacy_spent
-        short = N_("Only {left} of the budget is left.")
-    else:
-        charged, left = _charge_allowance(session, dataset, user, epsilon)
-        short = N_("Only {left} of your allowance is left.")
+    charged, left = _charge_for(session, user, dataset, epsilon)
+    short = (N_("Only {left} of the budget is left.") if _is_keeper(user, dataset)
+             else N_("Only {left} of your allowance is left."))  # fmt: skip
     if charged is None:
         ledger.record(session, "statistic", {**body, "outcome": "refused", "budget_left": left})
         if left is None:  # nothing was given: not theirs to spend
@@ -289,14 +283,7 @@ def spend(
         bodies[code] = {"dataset": code, "statistic": statistic,
                         "field": ",".join(fields.get(code, [])), "epsilon": epsilon,
                         "bounds": list(bounds) if bounds else None, "by": by}  # fmt: skip
-        if _is_keeper(user, dataset):
-            charged = _charge_budget(session, code, epsilon)
-            short: float | None = None
-            if charged is None:
-                session.refresh(dataset)
-                short = dataset.privacy_budget - dataset.privacy_spent
-        else:
-            charged, short = _charge_allowance(session, dataset, user, epsilon)
+        charged, short = _charge_for(session, user, dataset, epsilon)
         if charged is None:
             refused = (dataset, short)
             break
@@ -327,6 +314,21 @@ def spend(
         session.add(PrivacySpend(dataset_code=code, statistic=statistic, epsilon=epsilon,
                                  ledger_seq=seq))  # fmt: skip
     return left
+
+
+def _charge_for(
+    session: Session, user: User, dataset: Dataset, epsilon: float
+) -> tuple[tuple[float, float] | None, float | None]:
+    """Charge ``epsilon`` where ``user`` may spend on ``dataset``: its budget for an
+    officer of the keeping department, an allowance it gave them otherwise. (spent and
+    total after, None), or (None, what is left; None when they were given nothing)."""
+    if not _is_keeper(user, dataset):
+        return _charge_allowance(session, dataset, user, epsilon)
+    charged = _charge_budget(session, dataset.code, epsilon)
+    if charged is not None:
+        return charged, None
+    session.refresh(dataset)
+    return None, dataset.privacy_budget - dataset.privacy_spent
 
 
 def _charge_allowance(

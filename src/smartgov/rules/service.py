@@ -170,17 +170,13 @@ def simulate_reform(
 #: The purpose under which analysts read whole populations to simulate reforms: the
 #: departments that keep the data grant it, and every such read is listed publicly.
 SIMULATION_PURPOSE = exchange.POLICY_SIMULATION
-SIMULATION_EPSILON = simulate.EPSILON
-COST_BOUND = simulate.COST_BOUND
-MAX_EPSILON = simulate.MAX_EPSILON
-MAX_COST_BOUND = simulate.MAX_COST_BOUND
 population_cache = exchange.population_cache
 
 
 def simulate_registry(
     session: Session, settings: Settings, user: User, service: Service,
-    reform: Mapping[str, Any] | Path, *, on: date, epsilon: float = SIMULATION_EPSILON,
-    cost_bound: float = COST_BOUND, cache: exchange.PopulationCache | None = None,
+    reform: Mapping[str, Any] | Path, *, on: date, epsilon: float = simulate.EPSILON,
+    cost_bound: float = simulate.COST_BOUND, cache: exchange.PopulationCache | None = None,
 ) -> tuple[simulate.Comparison, float]:  # fmt: skip
     """A reform compared over the registries' population, read through the exchange
     for the analyst: their grants for policy simulation must cover the service's
@@ -188,14 +184,14 @@ def simulate_registry(
     listed publicly, and the figures are released with differential privacy, charging
     ``epsilon`` to every dataset read (the analyst's allowances, given by the keeping
     departments). Raises ``Refused`` (recorded) when a grant or an allowance is short."""
-    if not 0 < epsilon <= MAX_EPSILON:
+    if not 0 < epsilon <= simulate.MAX_EPSILON:
         raise Invalid(N_("The simulation cannot be released."),
                       [FieldError("epsilon", N_("Give an epsilon above 0, at most {most}."),
-                                  {"most": MAX_EPSILON})])  # fmt: skip
-    if not 0 < cost_bound <= MAX_COST_BOUND:
+                                  {"most": simulate.MAX_EPSILON})])  # fmt: skip
+    if not 0 < cost_bound <= simulate.MAX_COST_BOUND:
         raise Invalid(N_("The simulation cannot be released."),
                       [FieldError("cost_bound", N_("Give a yearly cost above 0, at most {most}."),
-                                  {"most": f"{MAX_COST_BOUND:.0e}"})])  # fmt: skip
+                                  {"most": f"{simulate.MAX_COST_BOUND:.0e}"})])  # fmt: skip
     # The reform is checked before anything is read: a wrong one costs no read.
     reformed, name, setup = prepare_reform(service, reform, on=on)
     unit = service.definition.unit

@@ -226,9 +226,8 @@ def compare(
     population.check_columns(base, columns)
     unit = base.definition.unit
     fields = exchange.unit_fields(unit)
-    # Each dimension parsed once; those whose columns the population lacks are left out.
-    env = {name: f.type for name, f in fields.items()} | {"decision_date": "date"}
-    checked = {n: check(e, env) for n, e in DIMENSIONS[unit].items()}
+    # Those dimensions whose columns the population lacks are left out.
+    checked = _dimensions(unit)
     dims = {n: c for n, c in checked.items() if c.names - {"decision_date"} <= set(columns)}
     left_out: list[str] = []
     if private is not None:
@@ -311,11 +310,16 @@ def _release(comparison: Comparison, private: Privacy) -> None:
     comparison.total = parts[0][""]
 
 
-def dimension_fields(unit: str) -> list[str]:
-    """The registry fields the breakdowns of ``unit`` are made from."""
+def _dimensions(unit: str) -> dict[str, Checked]:
+    """The unit's dimensions, each parsed and typed against its registry fields."""
     fields = exchange.unit_fields(unit)
     env = {name: f.type for name, f in fields.items()} | {"decision_date": "date"}
-    names = {n for source in DIMENSIONS[unit].values() for n in check(source, env).names}
+    return {name: check(source, env) for name, source in DIMENSIONS[unit].items()}
+
+
+def dimension_fields(unit: str) -> list[str]:
+    """The registry fields the breakdowns of ``unit`` are made from."""
+    names = {n for checked in _dimensions(unit).values() for n in checked.names}
     return sorted(names - {"decision_date"})
 
 
@@ -324,10 +328,9 @@ def public_keys(unit: str, districts: list[str]) -> dict[str, list[str]]:
     the outcomes of a CASE, a field's code list, or the city's districts. Dimensions
     without such a list (income deciles, industries) have none."""
     fields = exchange.unit_fields(unit)
-    env = {name: f.type for name, f in fields.items()} | {"decision_date": "date"}
     found: dict[str, list[str]] = {}
-    for name, source in DIMENSIONS[unit].items():
-        tree = check(source, env).tree
+    for name, checked in _dimensions(unit).items():
+        tree = checked.tree
         if isinstance(tree, exp.Case):
             outcomes = [branch.args["true"] for branch in tree.args["ifs"]]
             outcomes.append(tree.args["default"])

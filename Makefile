@@ -34,10 +34,11 @@ assets: node_modules/.stamp
 
 demo: $(VENV)/.main assets
 	$(BIN)/smartgov db upgrade
-	$(BIN)/smartgov demo-city --people $(PEOPLE) --enterprises $(ENTERPRISES) --seed 1 --if-empty
-	$(BIN)/smartgov exchange sync-grants --approve-as-demo
-	$(BIN)/smartgov users demo-accounts
-	$(BIN)/smartgov cases demo-history --if-empty
+	$(BIN)/smartgov demo city --people $(PEOPLE) --enterprises $(ENTERPRISES) --seed 1 --if-empty
+	$(BIN)/smartgov exchange sync-grants
+	$(BIN)/smartgov demo approve-requests
+	$(BIN)/smartgov demo accounts
+	$(BIN)/smartgov demo history --if-empty
 	$(BIN)/smartgov serve --host $(HOST) --port $(PORT)
 
 serve: $(VENV)/.main assets

@@ -3,7 +3,7 @@
     python bench/cases.py [--people 20000] [--cases 2000] [--http-seconds 10]
                           [--clients 16] [--rate 20] [--postgres URL]
 
-The demo city with its past (`cases demo-history`: reviewed decisions and trained
+The demo city with its past (`demo history`: reviewed decisions and trained
 check models), then:
 
 * Worker: ``--cases`` applications are submitted in process, then decided by one
@@ -42,7 +42,6 @@ import numpy as np
 from common import fresh_postgres, report, serve
 from sqlalchemy import select
 
-from smartgov.cases import demo
 from smartgov.cases import service as cases
 from smartgov.cases.models import Case
 from smartgov.core import migrate
@@ -52,8 +51,8 @@ from smartgov.core.models import User
 from smartgov.core.roles import Role
 from smartgov.core.settings import Settings
 from smartgov.core.users import create_user, issue_token
-from smartgov.exchange import service as exchange
-from smartgov.exchange.models import Enterprise, Person
+from smartgov.demo import city, past, publish
+from smartgov.demo.models import Enterprise, Person
 from smartgov.rules import service as rules
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,20 +73,18 @@ STAFF = [("bench-counter", Role.counter_officer, "civil_affairs"),
 def build(settings: Settings, people: int) -> tuple[Any, str, list[str], list[str]]:
     engine = make_engine(settings)
     migrate.upgrade(engine)
-    exchange.generate_city(engine, people=people, enterprises=people // 10, seed=1, replace=True)
+    city.generate(engine, people=people, enterprises=people // 10, seed=1, replace=True)
     factory = make_sessionmaker(engine)
     with transaction(factory) as session:
-        exchange.seed_organisation(session)
-        exchange.register_demo_datasets(session, settings)
-        exchange.seed_demo_grants(session)
+        publish.set_up(session, settings)
         rules.sync_grants(session, settings)
-        exchange.approve_requests_as_demo(session)  # as the demo's departments
+        publish.approve_requests(session)  # as the demo's departments
         users = {name: create_user(session, username=name, password="bench-password-1",
                                    role=role, display_name=name, department_code=dept)
                  for name, role, dept in STAFF}  # fmt: skip
         token, _ = issue_token(session, user=users["bench-counter"], name="bench", days=1)
     started = time.perf_counter()
-    demo.history(factory, settings, per_service=800)
+    past.history(factory, settings, per_service=800)
     print(f"history and models: {time.perf_counter() - started:.1f} s")
     with factory() as session:
         residents = list(session.scalars(select(Person.resident_id).order_by(Person.id)))

@@ -20,14 +20,14 @@ from pathlib import Path
 from smartgov.core import migrate
 from smartgov.core.db import make_engine
 from smartgov.core.settings import load_settings
-from smartgov.exchange.service import generate_city
+from smartgov.demo.city import generate
 
 
 def smartgov_run(people: int, enterprises: int, url: str, folder: Path) -> dict[str, float]:
     settings = load_settings(data_dir=folder, database_url=url)
     engine = make_engine(settings)
     migrate.upgrade(engine)
-    report = generate_city(engine, people=people, enterprises=enterprises, seed=1, replace=True)
+    report = generate(engine, people=people, enterprises=enterprises, seed=1, replace=True)
     engine.dispose()
     return {"seconds": report.seconds, "people_per_s": report.people_per_second}
 

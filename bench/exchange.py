@@ -44,9 +44,10 @@ from smartgov.core.db import make_engine, make_sessionmaker, transaction
 from smartgov.core.roles import Role
 from smartgov.core.settings import Settings
 from smartgov.core.users import create_user, issue_token
+from smartgov.demo import city, publish
+from smartgov.demo.models import Person
 from smartgov.exchange import catalogue, providers
 from smartgov.exchange import service as exchange
-from smartgov.exchange.models import Person
 from smartgov.ledger import keys
 from smartgov.ledger import service as ledger
 from smartgov.rules import service as rules
@@ -59,13 +60,12 @@ def build(settings: Settings, people: int) -> tuple[Any, list[str]]:
     """A migrated city with its catalogue, grants and a reviewer; the service's fields."""
     engine = make_engine(settings)
     migrate.upgrade(engine)
-    exchange.generate_city(engine, people=people, enterprises=people // 10, seed=1, replace=True)
+    city.generate(engine, people=people, enterprises=people // 10, seed=1, replace=True)
     factory = make_sessionmaker(engine)
     with transaction(factory) as session:
-        exchange.register_demo_datasets(session, settings)
-        exchange.seed_demo_grants(session)
+        publish.set_up(session, settings)
         rules.sync_grants(session, settings)
-        exchange.approve_requests_as_demo(session)  # as the demo's departments
+        publish.approve_requests(session)  # as the demo's departments
     service = rules.get_service(settings, SERVICE)
     names = [n for n, spec in service.definition.inputs.items() if spec.source == "registry"]
     return factory, names

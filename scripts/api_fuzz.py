@@ -74,9 +74,10 @@ def main() -> int:
     env |= {"SMARTGOV_DATA_DIR": str(folder), "SMARTGOV_SIGNIN_LIMIT_ADDRESS": "100000/minute",
             "SMARTGOV_SIGNIN_LIMIT_ACCOUNT": "100000/minute"}  # fmt: skip
     smartgov(env, "db", "upgrade")
-    smartgov(env, "demo-city", "--people", "500", "--enterprises", "50", "--seed", "1")
-    smartgov(env, "exchange", "sync-grants", "--approve-as-demo")
-    smartgov(env, "users", "demo-accounts")
+    smartgov(env, "demo", "city", "--people", "500", "--enterprises", "50", "--seed", "1")
+    smartgov(env, "exchange", "sync-grants")
+    smartgov(env, "demo", "approve-requests")
+    smartgov(env, "demo", "accounts")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(  # noqa: S603 - our own command

@@ -29,13 +29,7 @@ from smartgov.core.models import ApiToken, User
 from smartgov.core.roles import Role
 from smartgov.core.settings import Settings
 from smartgov.core.users import create_user
-from smartgov.exchange.service import (
-    approve_requests_as_demo,
-    first_demo_subjects,
-    generate_city,
-    register_demo_datasets,
-    seed_demo_grants,
-)
+from smartgov.demo import city, publish
 from smartgov.ledger import kinds
 from smartgov.rules.service import sync_grants
 from smartgov.web.app import create_app
@@ -86,12 +80,11 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 def engine(settings: Settings) -> Engine:
     engine = make_engine(settings)
     migrate.upgrade(engine)
-    generate_city(engine, people=400, enterprises=40, seed=7, replace=True)
+    city.generate(engine, people=400, enterprises=40, seed=7, replace=True)
     with transaction(make_sessionmaker(engine)) as session:
-        register_demo_datasets(session, settings)
-        seed_demo_grants(session)
+        publish.set_up(session, settings)
         sync_grants(session, settings)
-        approve_requests_as_demo(session)  # as the keeping departments' officers would
+        publish.approve_requests(session)  # as the keeping departments' officers would
     return engine
 
 
@@ -106,7 +99,7 @@ def cast(factory: sessionmaker[Session]) -> dict[str, User]:
     with transaction(factory) as session:
         session.execute(delete(ApiToken))
         session.execute(delete(User))
-        person_id, enterprise_id = first_demo_subjects(session)
+        person_id, enterprise_id = city.first_subjects(session)
         users = {}
         for name, (role, department) in CAST.items():
             users[name] = create_user(
@@ -197,10 +190,11 @@ def bearer(client: TestClient, username: str) -> dict[str, str]:
 
 def grant_service(session: Session, **needs: Any) -> None:  # noqa: ANN401
     """A test service's data needs, requested and approved as the demo's departments do."""
+    from smartgov.demo import publish
     from smartgov.exchange import service as exchange
 
     exchange.request_service_grants(session, **needs)
-    exchange.approve_requests_as_demo(session)
+    publish.approve_requests(session)
 
 
 #: The smallest file the document check takes for a PDF.

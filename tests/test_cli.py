@@ -30,20 +30,20 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_it_lists_every_command_in_help(data: Path) -> None:
     out = smartgov("--help", data=data).stdout
-    for command in ("serve", "check", "demo-city", "db", "users"):
+    for command in ("serve", "check", "demo", "db", "users"):
         assert command in out
 
 
 def test_it_builds_a_city_and_demo_accounts_end_to_end(data: Path) -> None:
     assert smartgov("db", "upgrade", data=data).returncode == 0
-    made = smartgov("demo-city", "--people", "300", "--enterprises", "20", data=data)
+    made = smartgov("demo", "city", "--people", "300", "--enterprises", "20", data=data)
     assert made.returncode == 0, made.stderr
     assert "300 people" in made.stdout
-    again = smartgov("demo-city", "--people", "300", data=data)
+    again = smartgov("demo", "city", "--people", "300", data=data)
     assert again.returncode == 1 and "--replace" in again.stderr
-    kept = smartgov("demo-city", "--if-empty", data=data)
+    kept = smartgov("demo", "city", "--if-empty", data=data)
     assert kept.returncode == 0 and "kept" in kept.stdout
-    accounts = smartgov("users", "demo-accounts", data=data)
+    accounts = smartgov("demo", "accounts", data=data)
     assert accounts.returncode == 0 and "smartgov-demo" in accounts.stdout
     assert "reviewer" in smartgov("users", "list", data=data).stdout
 
@@ -75,7 +75,7 @@ PRODUCTION = {
 
 
 def test_it_refuses_demo_accounts_in_production(data: Path) -> None:
-    result = smartgov("users", "demo-accounts", env=PRODUCTION, data=data)
+    result = smartgov("demo", "accounts", env=PRODUCTION, data=data)
     assert result.returncode == 1 and "production" in result.stderr
 
 
@@ -117,8 +117,8 @@ def test_an_operator_disables_revokes_and_resets_an_account(data: Path) -> None:
 
 def test_service_needs_become_requests_a_keeping_officer_decides(data: Path) -> None:
     smartgov("db", "upgrade", data=data)
-    smartgov("demo-city", "--people", "300", "--enterprises", "20", "--if-empty", data=data)
-    smartgov("users", "demo-accounts", data=data)
+    smartgov("demo", "city", "--people", "300", "--enterprises", "20", "--if-empty", data=data)
+    smartgov("demo", "accounts", data=data)
     synced = smartgov("exchange", "sync-grants", data=data)
     assert synced.returncode == 0, synced.stderr
     assert "grant requests made" in synced.stdout
@@ -131,10 +131,10 @@ def test_service_needs_become_requests_a_keeping_officer_decides(data: Path) -> 
     made = smartgov("exchange", "approve", police.split()[0], "--officer", "officer",
                     "--expires", "2099-01-01", "--review", "2098-06-01", data=data)  # fmt: skip
     assert made.returncode == 0 and made.stdout.startswith("grant ")
-    demo = smartgov("exchange", "sync-grants", "--approve-as-demo", data=data)
+    demo = smartgov("demo", "approve-requests", data=data)
     assert "requests approved as the demo city's departments" in demo.stdout
     assert smartgov("exchange", "requests", data=data).stdout.strip() == ""
-    production = smartgov("exchange", "sync-grants", "--approve-as-demo", data=data,
+    production = smartgov("demo", "approve-requests", data=data,
                           env={"SMARTGOV_ENVIRONMENT": "production",
                                "SMARTGOV_SECRET_KEY": "p" * 40,
                                "SMARTGOV_LEDGER_KEY": generate("city.example/ledger")})  # fmt: skip

@@ -6,7 +6,8 @@ import typer
 
 from smartgov.cases.cli import cases_app, worker
 from smartgov.core.cli import check, db_app, users_app
-from smartgov.exchange.cli import demo_city, exchange_app
+from smartgov.demo.cli import demo_app
+from smartgov.exchange.cli import exchange_app
 from smartgov.ledger.cli import ledger_app
 from smartgov.rules.cli import rules_app, simulate
 from smartgov.web.cli import serve
@@ -21,7 +22,6 @@ app = typer.Typer(
 )
 app.command("serve")(serve)
 app.command("check")(check)
-app.command("demo-city")(demo_city)
 app.command("simulate")(simulate)
 app.command("worker")(worker)
 app.add_typer(db_app, name="db")
@@ -30,6 +30,7 @@ app.add_typer(rules_app, name="rules")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(exchange_app, name="exchange")
 app.add_typer(cases_app, name="cases")
+app.add_typer(demo_app, name="demo")
 
 
 def main() -> None:

@@ -13,7 +13,7 @@ from smartgov.cases.models import CheckModel
 from smartgov.core.db import transaction
 from smartgov.core.models import User
 from smartgov.core.settings import Settings
-from smartgov.exchange.models import Person
+from smartgov.demo.models import Person
 
 
 def apply_at_counter(factory: sessionmaker[Session], settings: Settings, counter: User,

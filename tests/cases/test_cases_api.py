@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from smartgov.cases import service as cases
 from smartgov.core.settings import Settings
-from smartgov.exchange.models import Person
+from smartgov.demo.models import Person
 from tests.conftest import PDF, bearer, papers_json
 
 SERVICE = "disability-living-subsidy"  # owned by civil affairs, like the test reviewer

@@ -15,6 +15,7 @@ from smartgov.cases.models import Invitation
 from smartgov.core.db import transaction
 from smartgov.core.models import User
 from smartgov.core.settings import Settings
+from smartgov.demo import publish
 from smartgov.exchange import grants
 from smartgov.exchange import service as exchange
 from smartgov.exchange.models import Grant
@@ -164,4 +165,4 @@ def test_a_sweep_reads_through_the_exchange_and_each_person_sees_the_read(
     finally:
         with transaction(factory) as session:
             sync_grants(session, settings)
-            exchange.approve_requests_as_demo(session)
+            publish.approve_requests(session)

@@ -20,7 +20,7 @@ from smartgov.cases.models import Case, CaseEvent
 from smartgov.core.db import transaction
 from smartgov.core.models import User
 from smartgov.core.settings import Settings
-from smartgov.exchange.models import Person
+from smartgov.demo.models import Person
 from smartgov.ledger import keys
 from smartgov.ledger import service as ledger
 

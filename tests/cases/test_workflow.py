@@ -15,7 +15,7 @@ from smartgov.core.db import transaction
 from smartgov.core.errors import Conflict, Forbidden, Invalid
 from smartgov.core.models import User
 from smartgov.core.settings import Settings
-from smartgov.exchange.models import Person
+from smartgov.demo.models import Person
 from smartgov.ledger import service as ledger
 from tests.conftest import open_case, papers
 

@@ -12,8 +12,9 @@ from smartgov.core.errors import Conflict, Forbidden, Invalid
 from smartgov.core.models import User
 from smartgov.core.roles import Role
 from smartgov.core.settings import Settings
+from smartgov.demo.models import Person
 from smartgov.exchange import service as exchange
-from smartgov.exchange.models import Dataset, Person, PrivacyAllowance
+from smartgov.exchange.models import Dataset, PrivacyAllowance
 from smartgov.ledger import service as ledger
 from tests.conftest import bearer
 

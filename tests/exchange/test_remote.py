@@ -17,7 +17,8 @@ from smartgov.core import migrate
 from smartgov.core.clock import now
 from smartgov.core.db import make_engine, make_sessionmaker, transaction
 from smartgov.core.settings import Settings
-from smartgov.exchange import fields, grants, remote, sources
+from smartgov.demo import city, fields
+from smartgov.exchange import grants, remote, sources
 from smartgov.exchange import service as exchange
 from smartgov.exchange.schemas import DatasetIn, GrantIn
 from smartgov.ledger import service as ledger
@@ -53,7 +54,7 @@ def consumer(
     migrate.upgrade(engine)
     local = make_sessionmaker(engine)
     with transaction(local) as session:
-        exchange.seed_organisation(session)
+        city.seed_organisation(session)
         spec = DatasetIn.model_validate({
             "code": "taxation.people", "department": "taxation", "unit": "person",
             "title": {"zh": "税务", "en": "Taxation"},

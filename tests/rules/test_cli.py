@@ -19,9 +19,9 @@ SERVICES = {"SMARTGOV_SERVICES_DIR": str(ROOT / "services")}
 def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("rules-cli")
     assert smartgov("db", "upgrade", data=folder).returncode == 0
-    made = smartgov("demo-city", "--people", "3000", "--enterprises", "300", data=folder)
+    made = smartgov("demo", "city", "--people", "3000", "--enterprises", "300", data=folder)
     assert made.returncode == 0, made.stderr
-    assert smartgov("users", "demo-accounts", data=folder).returncode == 0
+    assert smartgov("demo", "accounts", data=folder).returncode == 0
     return folder
 
 

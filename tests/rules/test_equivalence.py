@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from smartgov.exchange.fields import ARROW_TYPES
+from smartgov.exchange.registries import ARROW_TYPES
 from smartgov.rules import population
 from smartgov.rules.evaluate import run
 from smartgov.rules.model import Service

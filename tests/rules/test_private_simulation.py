@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from smartgov.core.errors import Invalid
 from smartgov.core.models import User
 from smartgov.core.settings import Settings
-from smartgov.exchange import fields
+from smartgov.demo import fields
 from smartgov.exchange import service as exchange
 from smartgov.exchange.models import Grant, PopulationRead, PrivacyAllowance
 from smartgov.rules import reforms, simulate

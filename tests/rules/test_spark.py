@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from smartgov.exchange import fields
+from smartgov.demo import fields
 from smartgov.rules import population, spark
 from smartgov.rules.model import Service
 from tests.rules.conftest import SHIPPED

@@ -20,7 +20,7 @@ from smartgov.core.models import User
 from smartgov.core.roles import Role
 from smartgov.core.settings import Settings
 from smartgov.core.users import create_user
-from smartgov.exchange import fields
+from smartgov.demo import fields
 from smartgov.exchange import service as exchange
 from smartgov.exchange.service import valid_resident_id
 from smartgov.ledger import keys

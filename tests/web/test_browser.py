@@ -116,14 +116,12 @@ def test_it_shows_the_citizen_who_read_their_data_with_a_proof(  # type: ignore[
     browser, server, lang, cast, factory, settings
 ) -> None:
     from smartgov.core.db import transaction
-    from smartgov.exchange.service import person_record
+    from smartgov.demo.models import Person
     from smartgov.ledger import keys
     from smartgov.ledger import service as ledger
 
     with transaction(factory) as session:
-        record = person_record(session, cast["citizen"].person_id)
-        assert record is not None
-        resident_id = record["person"].resident_id
+        resident_id = session.get(Person, cast["citizen"].person_id).resident_id
     # A counter officer serves the citizen: the read goes through the exchange.
     counter = open_as(browser, server, lang, "counter")
     counter.fill("#resident_id", resident_id)

@@ -91,7 +91,7 @@ def test_it_signs_out_with_a_post(client: TestClient) -> None:
 def test_it_finds_a_resident_at_the_counter_by_posted_id(client: TestClient, session) -> None:  # type: ignore[no-untyped-def]
     from sqlalchemy import select
 
-    from smartgov.exchange.models import Person
+    from smartgov.demo.models import Person
 
     person = session.scalars(select(Person).limit(1)).one()
     login(client, "counter")

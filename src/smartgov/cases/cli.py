@@ -150,31 +150,3 @@ def metrics(as_json: bool = typer.Option(False, "--json", help="One JSON object.
         p95 = "-" if f.p95_seconds is None else f"{f.p95_seconds:.2f}"
         typer.echo(f"{f.service:32} {f.channel:8} {f.decided:>8} {share:>7} {p50:>8} "
                    f"{p95:>8} {f.overrides:>6} {f.appeals:>7}")  # fmt: skip
-
-
-@cases_app.command("demo-history")
-def demo_history(
-    per_service: int = typer.Option(800, min=40, max=100_000, help="Past cases per service."),
-    if_empty: bool = typer.Option(False, help="Do nothing if there are cases already."),
-) -> None:
-    """Give the demo city a past: applications decided by its reviewers, and each
-    service's second-check model trained on them (refused in production)."""
-    from smartgov.cases import demo
-    from smartgov.core.settings import Environment
-
-    settings = settings_or_exit()
-    if settings.environment is Environment.production:
-        fail("the demo history is made-up data; it is refused in production")
-    factory = make_sessionmaker(make_engine(settings))
-    with factory() as session:
-        if if_empty and demo.has_history(session):
-            typer.echo("cases already exist; kept as they are")
-            return
-    try:
-        made = demo.history(factory, settings, per_service=per_service)
-    except DomainError as exc:
-        fail(exc)
-    for item in made:
-        accuracy = "-" if item.accuracy is None else f"{item.accuracy:.3f}"
-        model = "no model" if item.model_version is None else f"model v{item.model_version}"
-        typer.echo(f"{item.service}: {item.cases} past cases, {model}, accuracy {accuracy}")

@@ -11,7 +11,6 @@ from smartgov.core.db import make_engine, make_sessionmaker, transaction
 from smartgov.core.errors import DomainError
 from smartgov.core.models import User
 from smartgov.core.roles import Role
-from smartgov.core.settings import Environment
 from smartgov.core.users import (
     change_password,
     create_user,
@@ -20,27 +19,10 @@ from smartgov.core.users import (
     list_users,
     set_active,
 )
-from smartgov.exchange.service import first_demo_subjects, seed_organisation
 from smartgov.runtime import fail, settings_or_exit, with_account
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 users_app = typer.Typer(help="Accounts and API tokens.", no_args_is_help=True)
-
-#: Shared by every demo account; accepted only outside production.
-DEMO_PASSWORD = "smartgov-demo"  # noqa: S105 - documented demo credential
-
-DEMO_ACCOUNTS: list[tuple[str, Role, str | None]] = [
-    ("citizen", Role.citizen, None),
-    ("enterprise", Role.enterprise, None),
-    ("counter", Role.counter_officer, "civil_affairs"),
-    ("officer", Role.department_officer, "public_security"),
-    ("reviewer", Role.reviewer, "civil_affairs"),
-    ("reviewer-hrss", Role.reviewer, "hrss"),
-    ("reviewer-health", Role.reviewer, "health_insurance"),
-    ("auditor", Role.auditor, None),
-    ("analyst", Role.analyst, None),
-    ("admin", Role.administrator, "civil_affairs"),
-]
 
 
 @db_app.command("upgrade")
@@ -147,36 +129,6 @@ def users_password(
             "changed; its sessions and tokens ended"
         ),
     )
-
-
-@users_app.command("demo-accounts")
-def users_demo_accounts() -> None:
-    """Create one account per role for the demo city and print how to log in."""
-    settings = settings_or_exit()
-    if settings.environment is Environment.production:
-        fail("demo accounts share a known password; they are refused in production")
-    factory = make_sessionmaker(make_engine(settings))
-    with transaction(factory) as session:
-        seed_organisation(session)
-        person_id, enterprise_id = first_demo_subjects(session)
-        for username, role, department in DEMO_ACCOUNTS:
-            if session.scalar(select(User.id).where(User.username == username)):
-                continue
-            if role is Role.citizen and person_id is None:
-                fail("the registry is empty; run `smartgov demo-city` first")
-            create_user(
-                session,
-                username=username,
-                password=DEMO_PASSWORD,
-                role=role,
-                display_name=f"Demo {role.value.replace('_', ' ')}",
-                department_code=department,
-                person_id=person_id if role is Role.citizen else None,
-                enterprise_id=enterprise_id if role is Role.enterprise else None,
-            )
-    typer.echo("Demo accounts (password for all: " + DEMO_PASSWORD + "):")
-    for username, role, department in DEMO_ACCOUNTS:
-        typer.echo(f"  {username:<16} {role.value:<20} {department or ''}")
 
 
 def check() -> None:

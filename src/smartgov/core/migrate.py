@@ -14,9 +14,12 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
 def all_models_metadata() -> MetaData:
-    """Import every capability's tables so the metadata is complete."""
+    """Import every capability's tables so the metadata is complete, and the demo
+    city's registers, which the migrations create (a city that plugs in its own
+    registries leaves them empty)."""
     import smartgov.cases.models
     import smartgov.core.models
+    import smartgov.demo.models
     import smartgov.exchange.models
     import smartgov.ledger.models  # noqa: F401
     from smartgov.core.db import Base

@@ -58,6 +58,12 @@ class Settings(BaseSettings):
         "`smartgov ledger keygen NAME`; empty outside production means a key derived "
         "from the secret key.",
     )
+    registries: str = Field(
+        "smartgov.demo.registries:REGISTRIES",
+        description="The city's registries as module:attribute, an implementation of "
+        "smartgov.exchange.registries.Registries (its fields, resident ID and household "
+        "lookups); the default is the demo city.",
+    )
     exchange_node: str = Field(
         "smartgov.localhost",
         description="This node's name when it reads from or serves other smartgov nodes.",

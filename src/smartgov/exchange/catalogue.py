@@ -3,7 +3,6 @@ and where each is read from. Metadata follows DCAT so other portals can harvest 
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
@@ -13,47 +12,18 @@ from sqlalchemy import Table, bindparam, delete, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from smartgov.core import i18n
 from smartgov.core.clock import now
 from smartgov.core.errors import FieldError, Forbidden, Invalid, NotFound
 from smartgov.core.i18n import N_
 from smartgov.core.models import Department, User
 from smartgov.core.roles import Role
 from smartgov.core.settings import Settings
-from smartgov.exchange import fields, providers, sources, synth
+from smartgov.exchange import providers, sources
 from smartgov.exchange.models import Dataset, DatasetField
-from smartgov.exchange.schemas import DatasetIn, FieldIn, Words
+from smartgov.exchange.schemas import DatasetIn
 from smartgov.ledger import service as ledger
 
-#: Each demo dataset's privacy budget (total epsilon): its department gives the analysts
-#: half, enough for ten simulations at the default epsilon.
-DEMO_PRIVACY_BUDGET = 10.0
 PLURAL = {"person": "people", "household": "households", "enterprise": "enterprises"}
-UNIT_WORDS = {
-    "person": ("人员", "people"),
-    "household": ("家庭户", "households"),
-    "enterprise": ("企业", "enterprises"),
-}
-#: Identifying fields the registries hold beyond what rules read.
-EXTRA_FIELDS: dict[tuple[str, str], list[FieldIn]] = {
-    ("public_security", "person"): [
-        FieldIn(
-            name="resident_id", type="text", sensitivity="secret", identifier=True,
-            label=Words(zh="公民身份号码", en="Resident ID number"),
-        ),
-        FieldIn(
-            name="name", type="text", sensitivity="sensitive",
-            label=Words(zh="姓名", en="Name"),
-        ),
-    ],
-    ("market_regulation", "enterprise"): [
-        FieldIn(
-            name="credit_code", type="text", sensitivity="public", identifier=True,
-            label=Words(zh="统一社会信用代码", en="Unified social credit code"),
-        ),
-        FieldIn(name="name", type="text", sensitivity="public", label=Words(zh="名称", en="Name")),
-    ],
-}  # fmt: skip
 DCAT_FREQUENCY = "http://publications.europa.eu/resource/authority/frequency/"
 FREQUENCY_CODES = {
     "continuous": "CONT", "daily": "DAILY", "weekly": "WEEKLY", "monthly": "MONTHLY",
@@ -70,50 +40,6 @@ class Located:
     sensitivity: str
     identifier: bool
     provider: dict[str, Any]  # the dataset's provider, so a read needs no second query
-
-
-# --- The demo city's datasets -----------------------------------------------------------
-
-
-def demo_datasets() -> list[DatasetIn]:
-    """One dataset per department and unit, from the fields the rules can read, each
-    served from that department's view of the registries."""
-    zh = i18n.translator("zh-Hans")
-    names = {code: (name_zh, name_en) for code, name_zh, name_en in synth.DEPARTMENTS}
-    grouped: dict[tuple[str, str], list[FieldIn]] = defaultdict(list)
-    for (department, unit), extra in EXTRA_FIELDS.items():
-        grouped[department, unit].extend(extra)
-    for unit, catalogue in fields.FIELDS.items():
-        for name, field in catalogue.items():
-            label = Words(zh=zh(field.label), en=field.label)
-            grouped[field.department, unit].append(
-                FieldIn(name=name, type=field.type, sensitivity=field.sensitivity, label=label)
-            )
-    datasets = []
-    for (department, unit), listed in sorted(grouped.items()):
-        dept_zh, dept_en = names[department]
-        unit_zh, unit_en = UNIT_WORDS[unit]
-        table = f"registry_{department}_{PLURAL[unit]}"
-        datasets.append(
-            DatasetIn.model_validate(
-                {
-                    "code": f"{department}.{PLURAL[unit]}",
-                    "department": department,
-                    "unit": unit,
-                    "title": {"zh": f"{dept_zh}{unit_zh}数据", "en": f"{dept_en}: {unit_en}"},
-                    "description": {
-                        "zh": f"{dept_zh}掌握的{unit_zh}字段，经数据交换按授权提供。",
-                        "en": f"The fields on {unit_en} that the {dept_en} keeps, "
-                        "served through the exchange under purpose-bound grants.",
-                    },
-                    "frequency": "daily",
-                    "privacy_budget": DEMO_PRIVACY_BUDGET,
-                    "fields": listed,
-                    "provider": {"kind": "sql", "table": table, "key": fields.KEYS[unit]},  # type: ignore[index]
-                }
-            )
-        )
-    return datasets
 
 
 # --- Registering --------------------------------------------------------------------------
@@ -260,23 +186,6 @@ def register(
     )
     session.flush()
     return dataset
-
-
-def register_demo(session: Session, settings: Settings) -> int:
-    """Register the demo city's datasets that are missing or changed; how many."""
-    changed = 0
-    for spec in demo_datasets():
-        # The administrator's part, done by the system for the demo: its views are
-        # declared as the departments' registries before the datasets that read them.
-        sources.declare(
-            session, kind="sql", name=spec.provider.table, department=spec.department,  # type: ignore[union-attr]
-            url=None, actor=None,
-        )  # fmt: skip
-        stored = session.get(Dataset, spec.code)
-        if stored is None or as_spec(session, stored) != spec:
-            register(session, settings, spec, actor=None)
-            changed += 1
-    return changed
 
 
 def actor_ref(actor: User | None) -> str:

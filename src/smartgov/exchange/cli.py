@@ -1,4 +1,4 @@
-"""Registry and exchange commands: the demo city, the catalogue, grants and node keys."""
+"""Exchange commands: the catalogue, registry sources, grants and node keys."""
 
 from __future__ import annotations
 
@@ -20,52 +20,12 @@ from smartgov.core.models import User
 from smartgov.core.settings import Settings
 from smartgov.exchange import catalogue, grants, remote, requests, sources
 from smartgov.exchange.schemas import DatasetIn, GrantIn
-from smartgov.exchange.service import (
-    generate_city,
-    register_demo_datasets,
-    registry_counts,
-    seed_demo_grants,
-)
 from smartgov.runtime import fail, settings_or_exit, with_account
 
 Spec = TypeVar("Spec", bound=BaseModel)
 exchange_app = typer.Typer(
     help="The data exchange: catalogue, grants, node keys.", no_args_is_help=True
 )
-
-
-def demo_city(
-    people: int = typer.Option(20_000, min=1, max=100_000_000, help="Number of residents."),
-    enterprises: int = typer.Option(2_000, min=0, max=10_000_000, help="Number of enterprises."),
-    seed: int = typer.Option(1, min=0, help="Same seed, same city."),
-    replace: bool = typer.Option(False, help="Replace a city already in the registries."),
-    if_empty: bool = typer.Option(False, help="Do nothing if a city is already there."),
-) -> None:
-    """Generate a deterministic synthetic city into the registries (one transaction),
-    and publish its departments' datasets and the demo roles' grants to the exchange."""
-    settings = settings_or_exit()
-    engine = make_engine(settings)
-    factory = make_sessionmaker(engine)
-    with transaction(factory) as session:
-        counts = registry_counts(session)
-    if if_empty and counts["people"]:
-        typer.echo(f"registries already hold {counts['people']:,} people; kept as they are")
-    else:
-        try:
-            report = generate_city(
-                engine, people=people, enterprises=enterprises, seed=seed, replace=replace
-            )
-        except DomainError as exc:
-            fail(exc)
-        typer.echo(
-            f"{report.people:,} people in {report.households:,} households and "
-            f"{report.enterprises:,} enterprises in {report.seconds:.1f} s "
-            f"({report.people_per_second:,.0f} people/s)"
-        )
-    with transaction(factory) as session:
-        datasets = register_demo_datasets(session, settings)
-        made = seed_demo_grants(session)
-    typer.echo(f"exchange: {datasets} datasets registered or updated, {made} role grants made")
 
 
 def _load(path: Path, model: type[Spec]) -> list[Spec]:
@@ -169,30 +129,20 @@ def revoke(grant_id: int = typer.Argument(..., help="The grant's number.")) -> N
 
 
 @exchange_app.command("sync-grants")
-def sync_grants(
-    approve_as_demo: bool = typer.Option(
-        False, help="Approve the requests as the demo city's departments (not in production)."
-    ),
-) -> None:
+def sync_grants() -> None:
     """Ask, for each published service, for exactly the registry fields its rules read
     (the keeping departments approve the requests: `smartgov exchange approve`); revoke
     what they no longer read. Run after publishing or changing services."""
-    from smartgov.core.settings import Environment
     from smartgov.rules import service as rules  # rules builds on the exchange, not back
 
     settings = settings_or_exit()
-    if approve_as_demo and settings.environment is Environment.production:
-        fail("--approve-as-demo is for the demo city; in production each department approves")
     try:
         with transaction(make_sessionmaker(make_engine(settings))) as session:
             made = rules.sync_grants(session, settings)
-            approved = requests.approve_as_demo(session) if approve_as_demo else 0
     except DomainError as exc:
         fail(exc)
     for service_id, count in made.items():
         typer.echo(f"{service_id}: {f'{count} grant requests made' if count else 'unchanged'}")
-    if approve_as_demo:
-        typer.echo(f"{approved} requests approved as the demo city's departments (demo:<code>)")
 
 
 @exchange_app.command("requests")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Row, Table, bindparam, or_, select
@@ -20,7 +20,7 @@ from smartgov.core.errors import FieldError, Forbidden, Invalid, NotFound
 from smartgov.core.i18n import N_
 from smartgov.core.models import User
 from smartgov.core.roles import Role
-from smartgov.exchange import catalogue, fields, purposes
+from smartgov.exchange import catalogue
 from smartgov.exchange.models import Dataset, Grant
 from smartgov.exchange.schemas import GrantIn
 from smartgov.ledger import service as ledger
@@ -250,114 +250,3 @@ def revoke_other_services(session: Session, services: Iterable[str]) -> int:
     for grant in ended:
         revoke(session, grant.id, actor=None)
     return len(ended)
-
-
-# --- The demo city's grants to people ---------------------------------------------------
-
-_YEAR = timedelta(days=365)
-DEMO_GRANTS: list[dict[str, object]] = [
-    {
-        "consumer_kind": "role", "consumer": "counter_officer",
-        "dataset": "public_security.people",
-        "fields": ["name", "birth_date", "gender", "district_code"], "reveal": True,
-        "purpose": "counter-service",
-        "legal_basis": "Regulations on Government Services, Art. 12: identify the person served "
-        "(Demo City)",
-    },
-    {
-        "consumer_kind": "role", "consumer": "department_officer@public_security",
-        "dataset": "public_security.people",
-        "fields": ["name", "birth_date", "gender", "district_code", "relation", "household_size"],
-        "reveal": True, "purpose": "registry-administration",
-        "legal_basis": "Regulations on Household Registration, Art. 3: keeping the register",
-    },
-    {
-        "consumer_kind": "role", "consumer": "department_officer@market_regulation",
-        "dataset": "market_regulation.enterprises",
-        "fields": ["credit_code", "name", "industry", "size", "founded_on", "district_code",
-                   "status"],
-        "identified": True, "purpose": "registry-administration",
-        "legal_basis": "Regulations on the Registration of Market Entities, Art. 35: keeping "
-        "the register",
-    },
-    {
-        "consumer_kind": "role", "consumer": "reviewer@civil_affairs",
-        "dataset": "civil_affairs.people",
-        "fields": ["disability_grade", "household_savings", "household_receives_min_living",
-                   "receives_old_age_allowance", "receives_disability_subsidy"],
-        "reveal": True, "purpose": "case-review",
-        "legal_basis": "Measures on the Minimum Living Allowance, Art. 9: checking an "
-        "applicant's household (Demo City)",
-    },
-    {
-        "consumer_kind": "role", "consumer": "reviewer@civil_affairs",
-        "dataset": "taxation.people", "fields": ["monthly_income", "household_income"],
-        "reveal": True, "purpose": "case-review",
-        "legal_basis": "Measures on the Minimum Living Allowance, Art. 9: checking an "
-        "applicant's household (Demo City)",
-    },
-    {
-        "consumer_kind": "role", "consumer": "department_officer@taxation",
-        "dataset": "taxation.people", "fields": ["monthly_income", "household_income"],
-        "reveal": True, "may_hold": True, "purpose": "tax-investigation",
-        "legal_basis": "Law on the Administration of Tax Collection, Art. 54: inspection",
-    },
-]  # fmt: skip
-
-
-def _by_dataset(unit: str, names: Iterable[str]) -> dict[str, list[str]]:
-    """The demo datasets that keep ``names`` of ``unit``, with the names each keeps."""
-    kept: dict[str, list[str]] = {}
-    for name in names:
-        department = fields.FIELDS[unit][name].department  # type: ignore[index]
-        kept.setdefault(f"{department}.{catalogue.PLURAL[unit]}", []).append(name)
-    return kept
-
-
-def _statistical_grants() -> list[dict[str, object]]:
-    """The demo's statistical grants, each department granting its own fields: the
-    analysts may read, to simulate reforms, every registry field the services decide
-    on (never a name or an ID number); staff who see the district figures (officers,
-    auditors, analysts, administrators) read the fields those are made from. What
-    either sees is aggregates: noisy (``rules.simulate``) or withheld below 10."""
-    simulation = [
-        ("analyst", unit, code, names, purposes.POLICY_SIMULATION,
-         "Regulations on Government Information, Art. 20: assessing the effect of a policy "
-         "before it is made (Demo City)")
-        for unit, listed in fields.FIELDS.items()
-        for code, names in _by_dataset(unit, listed).items()
-    ]  # fmt: skip
-    official = [
-        (role, "person", code, names, purposes.OFFICIAL_STATISTICS,
-         "Statistics Law, Art. 7: official statistics from administrative records (Demo City)")
-        for role in ("department_officer", "auditor", "analyst", "administrator")
-        for code, names in _by_dataset("person", purposes.DISTRICT_FIELDS).items()
-    ]  # fmt: skip
-    return [
-        {"consumer_kind": "role", "consumer": role, "dataset": code, "fields": names,
-         "purpose": purpose, "legal_basis": basis}
-        for role, _unit, code, names, purpose, basis in [*simulation, *official]
-    ]  # fmt: skip
-
-
-def seed_demo(session: Session) -> int:
-    """Grant the demo city's roles what their work needs, for a year, as given by the
-    keeping departments (recorded as ``demo:<department>``, as the demo's approvals of
-    service requests are); grants already in force are kept. Returns how many were
-    made."""
-    made = 0
-    for spec in [*DEMO_GRANTS, *_statistical_grants()]:
-        grant = GrantIn.model_validate({**spec, "expires_at": now() + _YEAR})
-        exists = session.scalar(
-            select(Grant.id).where(
-                Grant.consumer_kind == grant.consumer_kind, Grant.consumer == grant.consumer,
-                Grant.dataset_code == grant.dataset, Grant.purpose == grant.purpose,
-                *in_force(now()),
-            )
-        )  # fmt: skip
-        if exists is None:  # made as the keeping department's officers would, and said so
-            keeper = session.get(Dataset, grant.dataset)
-            by = f"demo:{keeper.department_code}" if keeper is not None else None
-            create(session, grant, actor=None, given_by=by)
-            made += 1
-    return made

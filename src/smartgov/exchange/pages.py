@@ -17,9 +17,9 @@ from smartgov.core.i18n import N_
 from smartgov.core.models import User
 from smartgov.core.roles import Permission, Role
 from smartgov.exchange import catalogue, service
-from smartgov.exchange.fields import SENSITIVITIES
 from smartgov.exchange.labels import FREQUENCY_LABELS, LEVEL_HELP, LEVEL_LABELS
 from smartgov.exchange.models import Access
+from smartgov.exchange.registries import SENSITIVITIES
 from smartgov.rules import service as rules
 from smartgov.web.deps import Lang, SessionDep, SettingsDep, check_csrf, require
 from smartgov.web.templating import render

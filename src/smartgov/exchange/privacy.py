@@ -350,23 +350,3 @@ def _charge_allowance(
     for allowance in mine:
         session.refresh(allowance)
     return None, (sum(a.epsilon - a.spent for a in mine) if mine else None)
-
-
-#: The share of each demo dataset's budget its department gives the analysts.
-DEMO_ANALYST_SHARE = 0.5
-
-
-def seed_demo(session: Session) -> int:
-    """The demo city's departments each give the analysts half of every dataset's
-    budget, as their officers would (recorded as given for the department, in the
-    ledger); datasets that already gave the analysts an allowance are left alone."""
-    given = {a.dataset_code for a in allowances(session) if a.consumer == "role:analyst"}
-    made = 0
-    for dataset in session.scalars(select(Dataset).order_by(Dataset.code)):
-        share = dataset.privacy_budget * DEMO_ANALYST_SHARE
-        if dataset.code in given or share <= 0:
-            continue
-        allow(session, dataset_code=dataset.code, consumer="role:analyst", epsilon=share,
-              actor=None, given_by=f"demo:{dataset.department_code}")  # fmt: skip
-        made += 1
-    return made

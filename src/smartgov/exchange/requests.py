@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,8 +24,6 @@ from smartgov.exchange.models import Dataset, Grant, GrantRequest
 from smartgov.ledger import service as ledger
 
 PENDING, APPROVED, REFUSED, WITHDRAWN = "pending", "approved", "refused", "withdrawn"
-#: What the demo city's departments grant at set-up: a year, looked at again in six months.
-DEMO_TERM, DEMO_REVIEW = timedelta(days=365), timedelta(days=182)
 
 
 def _record(session: Session, request: GrantRequest, action: str, by: str,
@@ -210,16 +208,3 @@ def listing(
     if status is not None:
         query = query.where(GrantRequest.status == status)
     return list(session.scalars(query.limit(limit)))
-
-
-def approve_as_demo(session: Session) -> int:
-    """The demo city's set-up: each pending request approved for a year as its keeping
-    department would, recorded as decided by ``demo:<department>``."""
-    done = 0
-    for request in listing(session, status=PENDING, limit=None):  # every one, not a page
-        dataset = session.get(Dataset, request.dataset_code)
-        assert dataset is not None
-        approve(session, request.id, actor=None, expires_at=now() + DEMO_TERM,
-                review_on=today() + DEMO_REVIEW, by=f"demo:{dataset.department_code}")  # fmt: skip
-        done += 1
-    return done

@@ -1,46 +1,35 @@
-"""The exchange's public functions: the demo city's registries, the catalogue,
-grants, purpose-bound reads and the citizen's view of who read their data."""
+"""The exchange's public functions: the city's registries as the platform sees them
+(``registries``), the catalogue, grants, purpose-bound reads and the citizen's view of
+who read their data."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import ValidationError
-from sqlalchemy import Connection, Engine, Table, bindparam, delete, func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from smartgov.core.clock import today
-from smartgov.core.db import write_rows
-from smartgov.core.errors import Conflict, FieldError, Forbidden, Invalid, NotFound, field_errors
+from smartgov.core.errors import FieldError, Forbidden, Invalid, NotFound, field_errors
 from smartgov.core.i18n import N_
-from smartgov.core.models import Department, District, User
+from smartgov.core.models import District, User
 from smartgov.core.roles import Role
 from smartgov.core.settings import Settings
 from smartgov.exchange import (
     access,
     catalogue,
-    fields,
     grants,
     privacy,
     purposes,
+    registries,
     remote,
     requests,
-    synth,
 )
-from smartgov.exchange.models import (
-    Access,
-    Dataset,
-    Enterprise,
-    Household,
-    Person,
-    PopulationRead,
-)
+from smartgov.exchange.models import Access, Dataset, PopulationRead
 from smartgov.exchange.schemas import ProvideIn
 
 #: Which department keeps which registry; staff read only their own department's.
@@ -50,156 +39,44 @@ REGISTRY_OWNER = {
     "enterprises": "market_regulation",
 }
 
-HOUSEHOLD_COLUMNS = ["id", "district_code", "size", "housing", "savings", "receives_min_living"]
-
-
-@dataclass
-class CityReport:
-    people: int
-    households: int
-    enterprises: int
-    seconds: float
-
-    @property
-    def people_per_second(self) -> float:
-        return self.people / self.seconds if self.seconds else 0.0
-
-
-def seed_organisation(session: Session) -> None:
-    """Districts and departments of the demo city; safe to run again."""
-    for code, zh, en, _weight in synth.DISTRICTS:
-        session.merge(District(code=code, name_zh=zh, name_en=en))
-    for code, zh, en in synth.DEPARTMENTS:
-        session.merge(Department(code=code, name_zh=zh, name_en=en))
-    session.flush()
-
 
 def registry_counts(session: Session) -> dict[str, int]:
-    return {
-        "people": session.scalar(select(func.count()).select_from(Person)) or 0,
-        "households": session.scalar(select(func.count()).select_from(Household)) or 0,
-        "enterprises": session.scalar(select(func.count()).select_from(Enterprise)) or 0,
-    }
-
-
-def _as_python(values: np.ndarray[Any, Any]) -> list[Any]:
-    if np.issubdtype(values.dtype, np.datetime64):
-        return values.astype("datetime64[D]").astype(str).tolist()  # type: ignore[no-any-return]
-    return values.tolist()  # type: ignore[no-any-return]
-
-
-def _writer(conn: Connection) -> Callable[[Table, dict[str, np.ndarray[Any, Any]]], None]:
-    def write(table: Table, columns: dict[str, np.ndarray[Any, Any]]) -> None:
-        names = list(columns)
-        rows = zip(*(_as_python(columns[c]) for c in names), strict=True)
-        write_rows(conn, table.name, names, rows)
-
-    return write
-
-
-def generate_city(
-    engine: Engine,
-    *,
-    people: int,
-    enterprises: int,
-    seed: int,
-    replace: bool = False,
-    progress: Callable[[int, int], None] | None = None,
-) -> CityReport:
-    """Write a synthetic city in one transaction: a crash leaves the old state intact."""
-    started = time.perf_counter()
-    with engine.begin() as conn, Session(bind=conn) as session:
-        seed_organisation(session)
-        existing = registry_counts(session)
-        if any(existing.values()):
-            if not replace:
-                raise Conflict(
-                    N_("The registries already hold a city; use --replace to overwrite it.")
-                )
-            for model in (Person, Household, Enterprise):
-                session.execute(delete(model))
-        session.flush()
-        districts = [d[0] for d in synth.DISTRICTS]
-        plan = synth.CityPlan(people=people, enterprises=enterprises, seed=seed)
-        write = _writer(conn)
-        households = written = 0
-        for chunk in synth.people_chunks(plan, districts):
-            hh = {c: chunk[f"household.{c}"] for c in HOUSEHOLD_COLUMNS}
-            write(Household.__table__, hh)  # type: ignore[arg-type]
-            person = {k: v for k, v in chunk.items() if not k.startswith("household.")}
-            write(Person.__table__, person)  # type: ignore[arg-type]
-            households += len(hh["id"])
-            written += len(person["id"])
-            if progress:
-                progress(written, people)
-        for chunk in synth.enterprise_chunks(plan, districts):
-            write(Enterprise.__table__, chunk)  # type: ignore[arg-type]
-    return CityReport(written, households, enterprises, time.perf_counter() - started)
-
-
-def person_record(session: Session, person_id: int) -> dict[str, Any] | None:
-    person = session.get(Person, person_id)
-    if person is None:
-        return None
-    household = session.get(Household, person.household_id)
-    members = session.scalars(
-        select(Person).where(Person.household_id == person.household_id).order_by(Person.id)
-    )
-    return {
-        "person": person,
-        "household": household,
-        "members": [m for m in members if m.id != person.id],
-    }
-
-
-def enterprise_record(session: Session, enterprise_id: int) -> Enterprise | None:
-    return session.get(Enterprise, enterprise_id)
+    """How many people, households and enterprises the city's registers hold."""
+    return registries.current().counts(session)
 
 
 def find_person_id(session: Session, resident_id: str) -> int | None:
-    return session.scalar(select(Person.id).where(Person.resident_id == resident_id.upper()))
+    return registries.current().find(session, "person", resident_id)
 
 
 def find_enterprise_id(session: Session, credit_code: str) -> int | None:
-    code = credit_code.strip().upper()
-    return session.scalar(select(Enterprise.id).where(Enterprise.credit_code == code))
-
-
-def identifiers(session: Session, unit: str) -> list[str]:
-    """Every resident ID (people) or credit code (enterprises): for the demo's made-up
-    past, which applies at the counter for people drawn from the registries."""
-    if unit == "enterprise":
-        return list(session.scalars(select(Enterprise.credit_code).order_by(Enterprise.id)))
-    return list(session.scalars(select(Person.resident_id).order_by(Person.id)))
-
-
-_HOUSEHOLD_OF = select(Person.household_id).where(Person.id == bindparam("person"))
+    return registries.current().find(session, "enterprise", credit_code)
 
 
 def household_of(session: Session, person_id: int) -> int | None:
-    """The household a person is registered in (the subject of household services).
-    Case-bound reads run it: a statement built once, run on the connection."""
-    found = session.connection().execute(_HOUSEHOLD_OF, {"person": person_id}).scalar()
-    return None if found is None else int(found)
+    """The household a person is registered in (the subject of household services)."""
+    return registries.current().households_of(session, [person_id]).get(person_id)
 
 
 def unit_key(unit: str) -> str:
     """The column that identifies a row of a unit's population."""
-    return fields.KEYS[unit]  # type: ignore[index]
+    return registries.KEYS[unit]  # type: ignore[index]
 
 
 def accounts_for(session: Session, unit: str, keys: Sequence[int]) -> list[int]:
     """Accounts that stand for any of these subjects (a household: its members'). The
     accounts are few beside a population, so they are read whole and matched here."""
+    wanted = set(keys)
     if unit == "enterprise":
         query = select(User.id, User.enterprise_id).where(User.enterprise_id.is_not(None))
-    elif unit == "household":
-        query = select(User.id, Person.household_id).join(Person, Person.id == User.person_id)
     else:
         query = select(User.id, User.person_id).where(User.person_id.is_not(None))
-    wanted = set(keys)
-    return [user_id for user_id, key in session.execute(query.where(User.active.is_(True)))
-            if key in wanted]  # fmt: skip
+    rows = session.execute(query.where(User.active.is_(True)))
+    found = [(user_id, key) for user_id, key in rows if key is not None]
+    if unit == "household":
+        homes = registries.current().households_of(session, [person for _, person in found])
+        found = [(user_id, homes[person]) for user_id, person in found if person in homes]
+    return [user_id for user_id, key in found if key in wanted]
 
 
 def subjects_of_account(session: Session, user: User) -> list[tuple[str, int]]:
@@ -272,21 +149,6 @@ def population_by_district(
     return figures
 
 
-def first_demo_subjects(session: Session) -> tuple[int | None, int | None]:
-    """A working-age household head with children, and an active enterprise."""
-    person_id = session.scalar(
-        select(Person.id)
-        .join(Household, Household.id == Person.household_id)
-        .where(Person.relation == "head", Household.size >= 3, Person.employment == "employed")
-        .order_by(Person.id)
-        .limit(1)
-    )
-    enterprise_id = session.scalar(
-        select(Enterprise.id).where(Enterprise.status == "active").order_by(Enterprise.id).limit(1)
-    )
-    return person_id, enterprise_id
-
-
 def registries_of(department_code: str | None) -> list[str]:
     return [name for name, owner in REGISTRY_OWNER.items() if owner == department_code]
 
@@ -301,7 +163,7 @@ def _check_access(user: User, *, registry: str, own: bool, subject_role: Role) -
 
 
 KEEPER_PURPOSE = "registry-administration"
-#: What a person's record shows of each member of the household to the person: the
+#: What a keeper's read of a person shows of each member of the household: the
 #: household register, as on the booklet every household holds; nobody's income.
 MEMBER_FIELDS = ("id", "name", "gender", "birth_date", "relation")
 
@@ -345,20 +207,22 @@ def read_person_as(
     every member shown with them, each of whom finds the read on their own page."""
     own = user.role == Role.citizen and user.person_id == person_id
     _check_access(user, registry="people", own=own, subject_role=Role.citizen)
-    record = person_record(session, person_id)
-    if record is None:
-        raise NotFound()
-    members = [{n: getattr(m, n) for n in MEMBER_FIELDS} for m in record["members"]]
+    city = registries.current()
     if own:
-        return {**record, "members": members}
-    people = [person_id, *(m["id"] for m in members)]
+        record = city.own_record(session, "person", person_id)
+        if record is None:
+            raise NotFound()
+        return record
+    household = household_of(session, person_id)
+    if household is None:  # no such person: every resident is registered in a household
+        raise NotFound()
+    people = [person_id, *city.members(session, person_id)]
     shown = _keeper_reads(session, settings, user, "person", people, recorder)
     size = shown[0].pop("household_size", None)
-    household = record["household"]
     return {
         "person": shown[0],
-        "household": {"id": household.id, "size": size, "district_code": None,
-                      "housing": None} if household else None,
+        "household": {"id": household, "size": size,
+                      "district_code": None, "housing": None},
         "members": [{n: m.get(n) for n in MEMBER_FIELDS} for m in shown[1:]],
     }  # fmt: skip
 
@@ -370,23 +234,20 @@ def read_enterprise_as(
     user: User,
     enterprise_id: int,
     recorder: access.Recorder = access.in_transaction,
-) -> Enterprise | dict[str, Any]:
+) -> dict[str, Any]:
     own = user.role == Role.enterprise and user.enterprise_id == enterprise_id
     _check_access(user, registry="enterprises", own=own, subject_role=Role.enterprise)
-    enterprise = enterprise_record(session, enterprise_id)
-    if enterprise is None:
-        raise NotFound()
     if own:
-        return enterprise
+        record = registries.current().own_record(session, "enterprise", enterprise_id)
+        if record is None:
+            raise NotFound()
+        return record
     return _keeper_reads(session, settings, user, "enterprise", [enterprise_id], recorder)[0]
 
 
 def valid_resident_id(value: str) -> bool:
-    """GB 11643: 17 digits and a check character."""
-    if len(value) != 18 or not value[:17].isdigit():
-        return False
-    body = np.array([[int(c) for c in value[:17]]], dtype=np.int64)
-    return bool(synth.resident_id_check(body)[0] == value[17])
+    """Whether ``value`` is a well-formed resident ID (its check digit included)."""
+    return registries.current().valid_identifier("person", value)
 
 
 COUNTER_FIELDS = ["name", "gender", "birth_date", "district_code"]
@@ -440,9 +301,9 @@ def counter_lookup(
     return counter_view(session, settings, user=user, person_id=person_id, recorder=recorder)
 
 
-def unit_fields(unit: str) -> dict[str, fields.Field]:
+def unit_fields(unit: str) -> Mapping[str, registries.Field]:
     """The registry fields a service deciding about ``unit`` may read."""
-    return fields.FIELDS[unit]  # type: ignore[index]
+    return registries.fields(unit)
 
 
 def district_codes(session: Session) -> list[str]:
@@ -480,21 +341,12 @@ def population_cache(state: Any) -> access.PopulationCache:  # noqa: ANN401 - ap
 
 group_commit = access.group_commit
 register_dataset = catalogue.register
-register_demo_datasets = catalogue.register_demo
-
-
-def seed_demo_grants(session: Session) -> int:
-    """The demo's role grants, and the analysts' share of each privacy budget."""
-    made = grants.seed_demo(session)
-    privacy.seed_demo(session)
-    return made
 
 
 request_service_grants = requests.request_service_needs
 approve_request = requests.approve
 refuse_request = requests.refuse
 grant_requests = requests.listing
-approve_requests_as_demo = requests.approve_as_demo
 release_statistic = privacy.release
 give_allowance = privacy.allow
 allowances = privacy.allowances

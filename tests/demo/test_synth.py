@@ -4,7 +4,7 @@ from datetime import date
 
 import numpy as np
 
-from smartgov.exchange import synth
+from smartgov.demo import synth
 
 DISTRICTS = [d[0] for d in synth.DISTRICTS]
 

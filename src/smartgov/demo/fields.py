@@ -1,39 +1,22 @@
-"""The registry fields a service may read, per unit of decision, and the views that
-bring them together: one row per person, per household or per enterprise.
+"""The demo city's registry fields, per unit of decision, and the views that bring
+them together: one row per person, per household or per enterprise.
 
-A service's inputs name these fields; the rules capability checks them against this
-catalogue and evaluates populations over these views."""
+``FIELDS`` is what the demo's services may decide on (``Registries.fields``); the
+views are the reference the tests compare the exchange's reads with. The departments'
+datasets read the SQL views of the migrations, each department its own columns."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
-from typing import Any, Literal
+from typing import Any
 
 import pyarrow as pa
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session, aliased
 
 from smartgov.core.i18n import N_
-from smartgov.exchange.models import Enterprise, Household, Person
-
-Unit = Literal["person", "household", "enterprise"]
-FieldType = Literal["integer", "number", "boolean", "date", "text"]
-#: How much harm a disclosure does: public (published anyway), internal (staff only),
-#: sensitive (masked on pages unless a grant reveals it), secret (never on a page).
-Sensitivity = Literal["public", "internal", "sensitive", "secret"]
-SENSITIVITIES: tuple[Sensitivity, ...] = ("public", "internal", "sensitive", "secret")
-UNITS: tuple[Unit, ...] = ("person", "household", "enterprise")
-
-
-@dataclass(frozen=True)
-class Field:
-    type: FieldType
-    department: str  # the department that keeps it (issue 4 grants access per field)
-    label: str  # English msgid, translated by the catalogue
-    values: tuple[str, ...] = ()  # the codes a text field takes, when it is a code list
-    sensitivity: Sensitivity = "internal"
-
+from smartgov.demo.models import Enterprise, Household, Person
+from smartgov.exchange.registries import ARROW_TYPES, KEYS, Field, Unit
 
 _GENDER = ("M", "F")
 _RELATION = ("head", "spouse", "child", "parent")
@@ -121,22 +104,6 @@ FIELDS: dict[Unit, dict[str, Field]] = {
             sensitivity="public",
         ),
     },
-}
-
-#: The column that identifies a row of each unit's view: an internal number, never a
-#: resident ID or credit code, so populations carry pseudonymous keys only.
-KEYS: dict[Unit, str] = {
-    "person": "person_id",
-    "household": "household_id",
-    "enterprise": "enterprise_id",
-}
-
-ARROW_TYPES: dict[FieldType, pa.DataType] = {
-    "integer": pa.int64(),
-    "number": pa.float64(),
-    "boolean": pa.bool_(),
-    "date": pa.date32(),
-    "text": pa.string(),
 }
 
 

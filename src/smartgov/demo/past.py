@@ -21,7 +21,7 @@ from smartgov.core.errors import DomainError
 from smartgov.core.models import User
 from smartgov.core.roles import Role
 from smartgov.core.settings import Settings
-from smartgov.exchange import service as exchange
+from smartgov.demo import city
 from smartgov.rules import service as rules
 
 
@@ -46,10 +46,10 @@ def history(factory: sessionmaker[Session], settings: Settings, *, per_service: 
     made: list[History] = []
     with factory() as session:
         counter = _staff(session, Role.counter_officer)
-        people = exchange.identifiers(session, "person")
-        firms = exchange.identifiers(session, "enterprise")
+        people = city.identifiers(session, "person")
+        firms = city.identifiers(session, "enterprise")
     if counter is None:
-        raise DomainError("no counter officer: run `smartgov users demo-accounts` first")
+        raise DomainError("no counter officer: run `smartgov demo accounts` first")
     for service_id, service in sorted(rules.services(settings).services.items()):
         with factory() as session:
             reviewer = _staff(session, Role.reviewer, service.definition.department)

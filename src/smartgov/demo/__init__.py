@@ -1,0 +1,4 @@
+"""The demo city, plugged into the platform as any city would plug in its own:
+its registers (tables, views, generator), the ``Registries`` the setting
+``SMARTGOV_REGISTRIES`` names by default, what its departments publish and grant, its
+accounts and its past. The platform's packages never import it."""

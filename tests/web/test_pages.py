@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import CAST, csrf_of, login
+from tests.conftest import CAST, bearer, csrf_of, login
 
 HOME_MARKERS = {
     "citizen": ("My registry record", "我的登记信息"),
@@ -111,3 +111,25 @@ def test_it_sets_security_headers(client: TestClient) -> None:
     response = client.get("/login")
     assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
     assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_home_pages_show_recent_district_figures_without_reading_again(
+    client: TestClient, session
+) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import func, select
+
+    from smartgov.exchange.models import PopulationRead
+
+    def reads() -> int:
+        session.expire_all()
+        return session.scalar(select(func.count()).select_from(PopulationRead))
+
+    login(client, "analyst")
+    client.cookies.set("lang", "en")
+    before = reads()
+    for _ in range(3):
+        assert "Population by district" in client.get("/").text
+    viewed = reads()
+    assert viewed - before <= 1  # one read made the figures; the views reuse them
+    asked = client.get("/api/v1/statistics/districts", headers=bearer(client, "analyst"))
+    assert asked.status_code == 200 and reads() == viewed + 1  # a request always reads

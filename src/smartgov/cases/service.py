@@ -46,6 +46,8 @@ __all__ = [
     "decide_batch",
     "events_of",
     "find_case",
+    "has_cases",
+    "latest_check",
     "my_cases",
     "open_alert",
     "queue",
@@ -116,6 +118,16 @@ def binds_read(
     if member and exchange.household_of(session, subject.key) == case.subject_key:
         return None
     return N_("The case is not about this person or enterprise.")
+
+
+def has_cases(session: Session) -> bool:
+    """Whether any application was ever made."""
+    return session.scalar(select(Case.id).limit(1)) is not None
+
+
+def latest_check(session: Session, service_id: str) -> CheckModel | None:
+    """The service's current second-check model, if one was trained."""
+    return checks.latest(session, service_id)
 
 
 def my_cases(session: Session, user: User) -> list[Case]:

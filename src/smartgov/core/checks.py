@@ -70,8 +70,19 @@ def run_checks(settings: Settings, engine: Engine) -> list[Finding]:
                 "SG006", "warning", "SMARTGOV_LLM_BASE_URL is set but SMARTGOV_LLM_MODEL is not."
             )
         )
+    found.extend(_registries_findings(settings))
     found.extend(_service_findings(settings))
     return found
+
+
+def _registries_findings(settings: Settings) -> list[Finding]:
+    from smartgov.exchange import registries
+
+    try:
+        registries.load(settings.registries)
+    except LookupError as exc:
+        return [Finding("SG009", "error", str(exc))]
+    return []
 
 
 def _service_findings(settings: Settings) -> list[Finding]:

@@ -10,12 +10,10 @@ import uuid
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from smartgov.cases import checks, jobs, review
-from smartgov.cases.intake import Application, submit
-from smartgov.cases.models import Case
+from smartgov.cases import service as cases
 from smartgov.core.db import transaction
 from smartgov.core.errors import DomainError
 from smartgov.core.models import User
@@ -53,7 +51,7 @@ def history(factory: sessionmaker[Session], settings: Settings, *, per_service: 
     for service_id, service in sorted(rules.services(settings).services.items()):
         with factory() as session:
             reviewer = _staff(session, Role.reviewer, service.definition.department)
-            if reviewer is None or checks.latest(session, service_id) is not None:
+            if reviewer is None or cases.latest_check(session, service_id) is not None:
                 continue
         pool = firms if service.definition.unit == "enterprise" else people
         chosen = [
@@ -62,31 +60,31 @@ def history(factory: sessionmaker[Session], settings: Settings, *, per_service: 
         with transaction(factory) as session:
             refs = []
             for index, code in enumerate(chosen):
-                app = Application(
+                app = cases.Application(
                     service_id=service_id, idempotency_key=uuid.uuid4().hex,
                     channel="counter" if index % 3 else "phone", consent=True,
                     resident_id=None if service.definition.unit == "enterprise" else code,
                     credit_code=code if service.definition.unit == "enterprise" else None,
                 )  # fmt: skip
-                case, _ = submit(session, settings, actor=counter, app=app)
+                case, _ = cases.submit(session, settings, actor=counter, app=app)
                 refs.append(case.ref)
-        while jobs.decide_batch(factory, settings, limit=200):
+        while cases.decide_batch(factory, settings, limit=200):
             pass
         with transaction(factory) as session:
-            waiting = session.scalars(
-                select(Case).where(Case.ref.in_(refs), Case.state == "awaiting_review")
-            )
-            for case in waiting:
+            made_now = set(refs)
+            waiting = cases.queue(session, reviewer, state="awaiting_review",
+                                  service_id=service_id, limit=100_000)  # fmt: skip
+            for case in (c for c in waiting if c.ref in made_now):
                 # The demo reviewer agrees with the rules where they decided; where they
                 # could not (missing data), the case is refused, as a person would.
                 action = "approve" if case.automated_outcome == "eligible" else "reject"
-                review.review(session, case, reviewer=reviewer, action=action,
+                cases.review_case(session, case, reviewer=reviewer, action=action,
                               version=case.version,
                               justification="" if case.automated_outcome != "undetermined"
                               else "Registry data missing.")  # fmt: skip
         try:
             with transaction(factory) as session:
-                model = checks.train(session, service, actor="demo-history")
+                model = cases.train_check(session, settings, service_id, actor="demo-history")
                 made.append(History(service_id, len(refs), model.version,
                                     model.metrics.get("cross_validated_accuracy")))  # fmt: skip
         except DomainError:
@@ -95,4 +93,4 @@ def history(factory: sessionmaker[Session], settings: Settings, *, per_service: 
 
 
 def has_history(session: Session) -> bool:
-    return bool(session.scalar(select(func.count()).select_from(Case)))
+    return cases.has_cases(session)

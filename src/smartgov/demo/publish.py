@@ -10,7 +10,6 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from smartgov.core import i18n
@@ -18,8 +17,7 @@ from smartgov.core.clock import now, today
 from smartgov.core.settings import Settings
 from smartgov.demo import synth
 from smartgov.demo.fields import FIELDS
-from smartgov.exchange import catalogue, grants, privacy, purposes, requests, sources
-from smartgov.exchange.models import Dataset, Grant
+from smartgov.exchange import service as exchange
 from smartgov.exchange.registries import KEYS
 from smartgov.exchange.schemas import DatasetIn, FieldIn, GrantIn, Words
 
@@ -76,11 +74,11 @@ def datasets() -> list[DatasetIn]:
     for (department, unit), kept in sorted(grouped.items()):
         dept_zh, dept_en = names[department]
         unit_zh, unit_en = UNIT_WORDS[unit]
-        table = f"registry_{department}_{catalogue.PLURAL[unit]}"
+        table = f"registry_{department}_{exchange.PLURAL[unit]}"
         datasets.append(
             DatasetIn.model_validate(
                 {
-                    "code": f"{department}.{catalogue.PLURAL[unit]}",
+                    "code": f"{department}.{exchange.PLURAL[unit]}",
                     "department": department,
                     "unit": unit,
                     "title": {"zh": f"{dept_zh}{unit_zh}数据", "en": f"{dept_en}: {unit_en}"},
@@ -105,13 +103,12 @@ def register_datasets(session: Session, settings: Settings) -> int:
     for spec in datasets():
         # The administrator's part, done by the system for the demo: its views are
         # declared as the departments' registries before the datasets that read them.
-        sources.declare(
+        exchange.declare_source(
             session, kind="sql", name=spec.provider.table, department=spec.department,  # type: ignore[union-attr]
             url=None, actor=None,
         )  # fmt: skip
-        stored = session.get(Dataset, spec.code)
-        if stored is None or catalogue.as_spec(session, stored) != spec:
-            catalogue.register(session, settings, spec, actor=None)
+        if exchange.registered_spec(session, spec.code) != spec:
+            exchange.register_dataset(session, settings, spec, actor=None)
             changed += 1
     return changed
 
@@ -172,7 +169,7 @@ def _by_dataset(unit: str, names: Iterable[str]) -> dict[str, list[str]]:
     kept: dict[str, list[str]] = {}
     for name in names:
         department = FIELDS[unit][name].department  # type: ignore[index]
-        kept.setdefault(f"{department}.{catalogue.PLURAL[unit]}", []).append(name)
+        kept.setdefault(f"{department}.{exchange.PLURAL[unit]}", []).append(name)
     return kept
 
 
@@ -183,17 +180,17 @@ def _statistical_grants() -> list[dict[str, object]]:
     auditors, analysts, administrators) read the fields those are made from. What
     either sees is aggregates: noisy (``rules.simulate``) or withheld below 10."""
     simulation = [
-        ("analyst", unit, code, names, purposes.POLICY_SIMULATION,
+        ("analyst", unit, code, names, exchange.POLICY_SIMULATION,
          "Regulations on Government Information, Art. 20: assessing the effect of a policy "
          "before it is made (Demo City)")
         for unit, listed in FIELDS.items()
         for code, names in _by_dataset(unit, listed).items()
     ]  # fmt: skip
     official = [
-        (role, "person", code, names, purposes.OFFICIAL_STATISTICS,
+        (role, "person", code, names, exchange.OFFICIAL_STATISTICS,
          "Statistics Law, Art. 7: official statistics from administrative records (Demo City)")
         for role in ("department_officer", "auditor", "analyst", "administrator")
-        for code, names in _by_dataset("person", purposes.DISTRICT_FIELDS).items()
+        for code, names in _by_dataset("person", exchange.DISTRICT_FIELDS).items()
     ]  # fmt: skip
     return [
         {"consumer_kind": "role", "consumer": role, "dataset": code, "fields": names,
@@ -210,17 +207,10 @@ def grant_roles(session: Session) -> int:
     made = 0
     for spec in [*DEMO_GRANTS, *_statistical_grants()]:
         grant = GrantIn.model_validate({**spec, "expires_at": now() + _YEAR})
-        exists = session.scalar(
-            select(Grant.id).where(
-                Grant.consumer_kind == grant.consumer_kind, Grant.consumer == grant.consumer,
-                Grant.dataset_code == grant.dataset, Grant.purpose == grant.purpose,
-                *grants.in_force(now()),
-            )
-        )  # fmt: skip
-        if exists is None:  # made as the keeping department's officers would, and said so
-            keeper = session.get(Dataset, grant.dataset)
-            by = f"demo:{keeper.department_code}" if keeper is not None else None
-            grants.create(session, grant, actor=None, given_by=by)
+        if not exchange.grant_in_force(session, grant):  # as the keeper's officers would
+            keeper = exchange.keeper_of(session, grant.dataset)
+            by = f"demo:{keeper}" if keeper is not None else None
+            exchange.create_grant(session, grant, actor=None, given_by=by)
             made += 1
     return made
 
@@ -233,14 +223,16 @@ def give_allowances(session: Session) -> int:
     """The demo city's departments each give the analysts half of every dataset's
     budget, as their officers would (recorded as given for the department, in the
     ledger); datasets that already gave the analysts an allowance are left alone."""
-    given = {a.dataset_code for a in privacy.allowances(session) if a.consumer == "role:analyst"}
+    given = {a.dataset_code for a in exchange.allowances(session) if a.consumer == "role:analyst"}
     made = 0
-    for dataset in session.scalars(select(Dataset).order_by(Dataset.code)):
+    for dataset in exchange.datasets(session):
         share = dataset.privacy_budget * DEMO_ANALYST_SHARE
         if dataset.code in given or share <= 0:
             continue
-        privacy.allow(session, dataset_code=dataset.code, consumer="role:analyst", epsilon=share,
-              actor=None, given_by=f"demo:{dataset.department_code}")  # fmt: skip
+        exchange.give_allowance(
+            session, dataset_code=dataset.code, consumer="role:analyst", epsilon=share,
+            actor=None, given_by=f"demo:{dataset.department_code}",
+        )  # fmt: skip
         made += 1
     return made
 
@@ -249,12 +241,11 @@ def approve_requests(session: Session) -> int:
     """The demo city's set-up: each pending request approved for a year as its keeping
     department would, recorded as decided by ``demo:<department>``."""
     done = 0
-    pending = requests.listing(session, status=requests.PENDING, limit=None)  # all, not a page
+    pending = exchange.grant_requests(session, status=exchange.PENDING, limit=None)  # every one
     for request in pending:
-        dataset = session.get(Dataset, request.dataset_code)
-        assert dataset is not None
-        requests.approve(session, request.id, actor=None, expires_at=now() + DEMO_TERM,
-                review_on=today() + DEMO_REVIEW, by=f"demo:{dataset.department_code}")  # fmt: skip
+        keeper = exchange.keeper_of(session, request.dataset_code)
+        exchange.approve_request(session, request.id, actor=None, expires_at=now() + DEMO_TERM,
+                                 review_on=today() + DEMO_REVIEW, by=f"demo:{keeper}")  # fmt: skip
         done += 1
     return done
 

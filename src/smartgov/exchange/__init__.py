@@ -1,3 +1,3 @@
-"""exchange capability: departments' registries and the demo city that fills them."""
+"""exchange capability: the catalogue, providers, grants and every read of a city's registries."""
 
 from smartgov.exchange import entries as entries  # declares its ledger entry kinds

@@ -507,8 +507,9 @@ def _record_population(read: _Read, outcome: str, rows: int) -> None:
 
 class PopulationCache:
     """Whole-population reads kept for ``seconds`` per process, so a run of simulations
-    does not read every registry each time. Only rows are kept: the grants are checked
-    and the read recorded on every use (``read_population``)."""
+    does not read every registry each time: the grants are checked and the read
+    recorded on every use (``read_population``). Aggregates made from a read (the
+    district figures a home page shows) are kept here too, under their own key."""
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds

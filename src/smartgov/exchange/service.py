@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from smartgov.core.clock import today
+from smartgov.core.clock import now, today
 from smartgov.core.errors import FieldError, Forbidden, Invalid, NotFound, field_errors
 from smartgov.core.i18n import N_
 from smartgov.core.models import District, User
@@ -28,9 +28,10 @@ from smartgov.exchange import (
     registries,
     remote,
     requests,
+    sources,
 )
-from smartgov.exchange.models import Access, Dataset, PopulationRead
-from smartgov.exchange.schemas import ProvideIn
+from smartgov.exchange.models import Access, Dataset, Grant, PopulationRead
+from smartgov.exchange.schemas import DatasetIn, GrantIn, ProvideIn
 
 #: Which department keeps which registry; staff read only their own department's.
 REGISTRY_OWNER = {
@@ -105,7 +106,11 @@ def population_by_district(
     statistics (listed publicly), every count below ``privacy.MIN_CELL`` withheld
     (None), with the mean that rests on it; aggregated by Arrow, not row by row.
     Without the grants the read is refused and recorded (``Refused``), or, with
-    ``if_granted`` (a home page showing what it may), nothing is read: None."""
+    ``if_granted`` (a home page showing what it may), nothing is read: None.
+
+    A home page shows the figures the process made in the last ``cache.seconds`` if
+    there are any (the read that made them is in the public list) rather than reading
+    the population again on every view; an explicit request always reads."""
     consumer = Consumer.user(user)
     purpose = purposes.OFFICIAL_STATISTICS
     wanted = list(purposes.DISTRICT_FIELDS)
@@ -113,6 +118,9 @@ def population_by_district(
         grants.granted_fields(session, consumer, purpose, "person")
     ):
         return None
+    made = ("district-figures", tuple(wanted))
+    if if_granted and cache is not None and (shown := cache.get(made)) is not None:
+        return shown.to_pylist()  # type: ignore[no-any-return]
     data = access.read_population(
         session, settings, consumer=consumer, unit="person", fields=wanted, purpose=purpose,
         per_subject=False, cache=cache,
@@ -146,6 +154,8 @@ def population_by_district(
             "with_disability": cell("disabled_sum"),
             "mean_wage": round(float(wage)) if wage is not None else None,
         })  # fmt: skip
+    if cache is not None:
+        cache.put(made, pa.Table.from_pylist(figures))
     return figures
 
 
@@ -328,6 +338,9 @@ laplace = privacy.laplace
 spend_privacy = privacy.spend
 MIN_CELL = privacy.MIN_CELL
 POLICY_SIMULATION = purposes.POLICY_SIMULATION
+OFFICIAL_STATISTICS = purposes.OFFICIAL_STATISTICS
+DISTRICT_FIELDS = purposes.DISTRICT_FIELDS
+PLURAL = catalogue.PLURAL
 POPULATION_TTL = 300.0  # seconds a population read's rows are reused
 
 
@@ -341,12 +354,40 @@ def population_cache(state: Any) -> access.PopulationCache:  # noqa: ANN401 - ap
 
 group_commit = access.group_commit
 register_dataset = catalogue.register
+declare_source = sources.declare
+datasets = catalogue.datasets
+create_grant = grants.create
+
+
+def registered_spec(session: Session, code: str) -> DatasetIn | None:
+    """A registered dataset as the spec that would register it again, or None."""
+    dataset = session.get(Dataset, code)
+    return None if dataset is None else catalogue.as_spec(session, dataset)
+
+
+def keeper_of(session: Session, dataset_code: str) -> str | None:
+    """The department that keeps a dataset, or None for an unknown code."""
+    dataset = session.get(Dataset, dataset_code)
+    return None if dataset is None else dataset.department_code
+
+
+def grant_in_force(session: Session, grant: GrantIn) -> bool:
+    """Whether a grant like this one (consumer, dataset, purpose) is in force now."""
+    found = session.scalar(
+        select(Grant.id).where(
+            Grant.consumer_kind == grant.consumer_kind, Grant.consumer == grant.consumer,
+            Grant.dataset_code == grant.dataset, Grant.purpose == grant.purpose,
+            *grants.in_force(now()),
+        ).limit(1)
+    )  # fmt: skip
+    return found is not None
 
 
 request_service_grants = requests.request_service_needs
 approve_request = requests.approve
 refuse_request = requests.refuse
 grant_requests = requests.listing
+PENDING = requests.PENDING
 release_statistic = privacy.release
 give_allowance = privacy.allow
 allowances = privacy.allowances

@@ -21,7 +21,7 @@ from smartgov.core.db import make_engine, make_sessionmaker
 from smartgov.core.roles import Permission
 from smartgov.core.settings import Environment, Settings
 from smartgov.core.users import TokenCache
-from smartgov.exchange import remote
+from smartgov.exchange import registries, remote
 from smartgov.exchange import service as exchange
 from smartgov.ledger import keys
 from smartgov.ledger import service as ledger
@@ -150,6 +150,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.tokens = TokenCache(settings.token_cache_seconds)
     app.state.signin = SignInGuard(settings)  # counts sign-in attempts (web/signin.py)
     app.state.signer = keys.from_settings(settings)  # a bad key stops the start, not a request
+    registries.load(settings.registries)  # so does a city's registries that do not plug in
     app.state.nonces = remote.Nonces()  # requests from peer nodes already seen
     # Reads through the API record their access by group commit (see ledger/batch.py).
     # The writer has its own engine: requests waiting for it hold pooled connections.

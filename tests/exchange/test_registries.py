@@ -1,0 +1,107 @@
+"""A city plugs in its own registries: the platform finds residents, households and the
+fields services may read only through the ``Registries`` the setting names, and never
+imports the demo city."""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from smartgov.core.checks import run_checks
+from smartgov.core.models import User
+from smartgov.core.settings import Settings
+from smartgov.demo.registries import DemoRegistries
+from smartgov.exchange import registries
+from smartgov.exchange.registries import Unit
+from tests.conftest import bearer
+
+SRC = Path(__file__).resolve().parents[2] / "src" / "smartgov"
+
+
+class Renumbered(DemoRegistries):
+    """A city whose registers number people CITY-<n>, not by the national ID."""
+
+    def valid_identifier(self, unit: Unit, identifier: str) -> bool:
+        return re.fullmatch(r"CITY-\d{1,9}", identifier.strip().upper()) is not None
+
+    def find(self, session: Session, unit: Unit, identifier: str) -> int | None:
+        key = int(identifier.strip().upper().removeprefix("CITY-"))
+        return key if self.households_of(session, [key]) else None
+
+
+PLUGGED = Renumbered()
+NOT_A_CITY = object()
+
+
+@pytest.fixture
+def plugged(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("SMARTGOV_REGISTRIES", f"{__name__}:PLUGGED")
+    registries.current.cache_clear()
+    yield
+    registries.current.cache_clear()  # the next call reads the default again
+
+
+def test_the_counter_finds_people_through_the_city_s_own_registries(
+    plugged: None, client: TestClient, cast: dict[str, User]
+) -> None:
+    counter = bearer(client, "counter")
+    person = cast["citizen"].person_id
+    found = client.post(
+        "/api/v1/counter/lookup", json={"resident_id": f"city-{person}"}, headers=counter
+    )
+    assert found.status_code == 200, found.text
+    assert found.json()["ledger_index"] > 0  # read through the exchange, recorded
+    national = client.post(
+        "/api/v1/counter/lookup", json={"resident_id": "110101199003070000"}, headers=counter
+    )
+    assert national.status_code == 422  # not a number this city's registers know
+    unknown = client.post(
+        "/api/v1/counter/lookup", json={"resident_id": "CITY-999999999"}, headers=counter
+    )
+    assert unknown.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("path", "says"),
+    [
+        ("smartgov.no_such_city:REGISTRIES", "names nothing importable"),
+        ("smartgov.demo.registries:NOWHERE", "names nothing importable"),
+        (f"{__name__}:NOT_A_CITY", "is not a smartgov Registries"),
+    ],
+)
+def test_registries_that_do_not_plug_in_are_refused_by_name(
+    path: str, says: str, settings: Settings, engine: object
+) -> None:
+    with pytest.raises(LookupError, match=says) as refused:
+        registries.load(path)
+    assert "SMARTGOV_REGISTRIES" in str(refused.value)
+    findings = run_checks(settings.model_copy(update={"registries": path}), engine)  # type: ignore[arg-type]
+    assert [f.code for f in findings if f.level == "error"] == ["SG009"]
+
+
+def _imports(tree: ast.AST) -> Iterator[str]:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            yield node.module
+            yield from (f"{node.module}.{alias.name}" for alias in node.names)
+
+
+def test_the_platform_never_imports_the_demo_city() -> None:
+    # The command line puts the demo's commands beside the others, and the migrations'
+    # model check includes the demo's registers, which the migration history creates.
+    allowed = {SRC / "cli.py", SRC / "core" / "migrate.py"}
+    offenders = [
+        str(path.relative_to(SRC))
+        for path in SRC.rglob("*.py")
+        if SRC / "demo" not in path.parents and path not in allowed
+        and any(name.startswith("smartgov.demo") for name in _imports(ast.parse(path.read_text())))
+    ]  # fmt: skip
+    assert offenders == []

@@ -66,6 +66,13 @@ def test_it_stops_on_a_bad_setting_with_one_clear_line(data: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
+def test_it_stops_on_registries_that_do_not_plug_in(data: Path) -> None:
+    result = smartgov("check", env={"SMARTGOV_REGISTRIES": "nowhere:CITY"}, data=data)
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("invalid setting SMARTGOV_REGISTRIES: 'nowhere:CITY'")
+    assert "Traceback" not in result.stderr
+
+
 #: What production needs to start at all: a real secret and a ledger key.
 PRODUCTION = {
     "SMARTGOV_ENVIRONMENT": "production",

@@ -14,11 +14,15 @@ from smartgov.core.db import make_engine, make_sessionmaker, transaction
 from smartgov.core.errors import DomainError
 from smartgov.core.models import User
 from smartgov.core.settings import ConfigError, Settings, load_settings
+from smartgov.exchange import registries
 
 
 def settings_or_exit() -> Settings:
+    """The settings, with the city's registries they name; one clear line otherwise."""
     try:
-        return load_settings()
+        settings = load_settings()
+        registries.load(settings.registries)
+        return settings
     except ConfigError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from smartgov.core.checks import run_checks
 from smartgov.core.models import User
-from smartgov.core.settings import Settings
+from smartgov.core.settings import ConfigError, Settings
 from smartgov.demo.registries import DemoRegistries
 from smartgov.exchange import registries
 from smartgov.exchange.registries import Unit
@@ -78,7 +78,7 @@ def test_the_counter_finds_people_through_the_city_s_own_registries(
 def test_registries_that_do_not_plug_in_are_refused_by_name(
     path: str, says: str, settings: Settings, engine: object
 ) -> None:
-    with pytest.raises(LookupError, match=says) as refused:
+    with pytest.raises(ConfigError, match=says) as refused:
         registries.load(path)
     assert "SMARTGOV_REGISTRIES" in str(refused.value)
     findings = run_checks(settings.model_copy(update={"registries": path}), engine)  # type: ignore[arg-type]

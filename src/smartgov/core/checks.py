@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from smartgov.core import migrate
-from smartgov.core.settings import PLACEHOLDER_SECRET, Environment, Settings
+from smartgov.core.settings import PLACEHOLDER_SECRET, ConfigError, Environment, Settings
 
 
 @dataclass(frozen=True)
@@ -70,8 +70,10 @@ def run_checks(settings: Settings, engine: Engine) -> list[Finding]:
                 "SG006", "warning", "SMARTGOV_LLM_BASE_URL is set but SMARTGOV_LLM_MODEL is not."
             )
         )
-    found.extend(_registries_findings(settings))
-    found.extend(_service_findings(settings))
+    plugged = _registries_findings(settings)
+    found.extend(plugged)
+    if not plugged:  # services are typed by the registries' fields
+        found.extend(_service_findings(settings))
     return found
 
 
@@ -80,7 +82,7 @@ def _registries_findings(settings: Settings) -> list[Finding]:
 
     try:
         registries.load(settings.registries)
-    except LookupError as exc:
+    except ConfigError as exc:
         return [Finding("SG009", "error", str(exc))]
     return []
 

@@ -19,7 +19,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 import pyarrow as pa
 from sqlalchemy.orm import Session
 
-from smartgov.core.settings import load_settings
+from smartgov.core.settings import ConfigError, load_settings
 
 Unit = Literal["person", "household", "enterprise"]
 FieldType = Literal["integer", "number", "boolean", "date", "text"]
@@ -97,12 +97,13 @@ class Registries(Protocol):
 def load(path: str) -> Registries:
     """The ``Registries`` at ``module:attribute``; refuses anything else by name."""
     module_name, _, attribute = path.partition(":")
+    problem = f"invalid setting SMARTGOV_REGISTRIES: {path!r}"
     try:
         found = getattr(importlib.import_module(module_name), attribute or "REGISTRIES")
-    except (ImportError, AttributeError) as exc:
-        raise LookupError(f"SMARTGOV_REGISTRIES={path!r} names nothing importable: {exc}") from None
+    except (ImportError, AttributeError, ValueError) as exc:
+        raise ConfigError(f"{problem} names nothing importable ({exc})") from None
     if not isinstance(found, Registries):
-        raise LookupError(f"SMARTGOV_REGISTRIES={path!r} is not a smartgov Registries")
+        raise ConfigError(f"{problem} is not a smartgov Registries (fields and six methods)")
     return found
 
 

@@ -108,10 +108,13 @@ def test_it_simulates_over_the_registries_as_an_analyst(data: Path) -> None:
     assert unnamed.returncode == 1 and "--analyst" in unnamed.stderr
     officer = simulate(data, "--analyst", "officer")
     assert officer.returncode == 1 and "no analyst account" in officer.stderr
-    out = simulate(data, "--analyst", "analyst", "--epsilon", "0.05", "--json")
+    # Epsilon 2 over about 1,200 households: split among the total and the breakdowns,
+    # each count's noise has a scale of tens, so the total stays above 500; at 0.05 the
+    # scale is hundreds and the check failed now and then (seen on one PostgreSQL run).
+    out = simulate(data, "--analyst", "analyst", "--epsilon", "2", "--json")
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
-    assert result["privacy"]["epsilon"] == 0.05 and result["privacy"]["left_out"] == ["income"]
+    assert result["privacy"]["epsilon"] == 2 and result["privacy"]["left_out"] == ["income"]
     assert result["total"]["people"] > 500
 
 

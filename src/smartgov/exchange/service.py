@@ -64,6 +64,9 @@ def unit_key(unit: str) -> str:
     return registries.KEYS[unit]  # type: ignore[index]
 
 
+ASK_AT_ONCE = 10_000  # people per households_of call (SQLite allows 32,766 parameters)
+
+
 def accounts_for(session: Session, unit: str, keys: Sequence[int]) -> list[int]:
     """Accounts that stand for any of these subjects (a household: its members'). The
     accounts are few beside a population, so they are read whole and matched here."""
@@ -74,8 +77,11 @@ def accounts_for(session: Session, unit: str, keys: Sequence[int]) -> list[int]:
         query = select(User.id, User.person_id).where(User.person_id.is_not(None))
     rows = session.execute(query.where(User.active.is_(True)))
     found = [(user_id, key) for user_id, key in rows if key is not None]
-    if unit == "household":
-        homes = registries.current().households_of(session, [person for _, person in found])
+    if unit == "household":  # asked in slices: one statement's parameters are bounded
+        people = [person for _, person in found]
+        homes: dict[int, int] = {}
+        for at in range(0, len(people), ASK_AT_ONCE):
+            homes |= registries.current().households_of(session, people[at : at + ASK_AT_ONCE])
         found = [(user_id, homes[person]) for user_id, person in found if person in homes]
     return [user_id for user_id, key in found if key in wanted]
 

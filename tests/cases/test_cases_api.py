@@ -102,11 +102,15 @@ def test_it_takes_a_case_through_review_and_appeal(
                         json={"action": "approve", "version": case["version"] - 1,
                               "justification": "Checked."})  # fmt: skip
     assert stale.status_code == 409 and stale.json()["error"]["fields"][0]["field"] == "version"
+    offered = case["amount_proposal"]
+    amount = offered["amount"] or 100.0
     decided = client.post(f"/api/v1/cases/{ref}/review", headers=reviewer,
                           json={"action": "approve", "version": case["version"],
-                                "justification": "Checked the certificate."})  # fmt: skip
+                                "justification": "Checked the certificate.",
+                                "amount": amount})  # fmt: skip
     assert decided.status_code == 200, decided.text
     assert decided.json()["state"] == "decided" and decided.json()["outcome"] == "eligible"
+    assert decided.json()["amount"] == amount and decided.json()["amount_proposal"] is None
     appeal = client.post(
         f"/api/v1/cases/{ref}/appeal",
         headers=citizen,

@@ -139,11 +139,14 @@ def test_it_sends_high_impact_cases_to_a_person_and_needs_a_justification_to_ove
         with pytest.raises(Invalid) as missing:
             cases.review_case(session, case, reviewer=cast["reviewer"], action=against,
                               version=case.version)  # fmt: skip
-        assert [f.field for f in missing.value.fields] == ["justification"]
+        # Approving what the rules refused needs an amount as well as the reasons.
+        needed = ["justification", "amount"] if against == "approve" else ["justification"]
+        assert [f.field for f in missing.value.fields] == needed
     with transaction(factory) as session:
         case = cases.find_case(session, ref, cast["reviewer"])
         cases.review_case(session, case, reviewer=cast["reviewer"], action=against,
-                          version=case.version, justification="Checked the papers.")  # fmt: skip
+                          version=case.version, justification="Checked the papers.",
+                          amount=300.0 if against == "approve" else None)  # fmt: skip
     decided = get(factory, ref)
     assert decided.state == "decided" and decided.reviewer_id == cast["reviewer"].id
     with factory() as session:
@@ -179,7 +182,7 @@ def test_it_lets_only_one_of_two_reviewers_acting_at_once_succeed(
         first.commit()
         with pytest.raises(Exception) as lost:  # noqa: B017, PT011 - stale write or lock
             cases.review_case(second, b, reviewer=cast["reviewer"], action="approve",
-                              version=b.version, justification="ok")  # fmt: skip
+                              version=b.version, justification="ok", amount=300.0)  # fmt: skip
             second.commit()
         assert "StaleData" in type(lost.value).__name__ or isinstance(lost.value, Conflict)
     finally:
@@ -205,11 +208,11 @@ def test_two_reviews_at_once_end_in_one_decision_and_a_conflict(
         seen = mine.version
         assert theirs.version == seen
         cases.review_case(second, theirs, reviewer=cast["reviewer"], action="approve",
-                          version=seen, justification="seen in person")  # fmt: skip
+                          version=seen, justification="seen in person", amount=300.0)  # fmt: skip
         second.commit()
         with pytest.raises(Conflict) as late:
             cases.review_case(first, mine, reviewer=cast["reviewer"], action="approve",
-                              version=seen, justification="seen in person")  # fmt: skip
+                              version=seen, justification="seen", amount=300.0)  # fmt: skip
         assert late.value.fields[0].field == "version"
         first.rollback()
     finally:

@@ -34,3 +34,25 @@ def test_it_has_six_shipped_services_with_legal_basis(shipped: dict[str, Service
     for service in shipped.values():
         assert service.definition.legal_basis
         assert any(ref.url for ref in service.definition.legal_basis)
+
+
+def test_it_proposes_the_formula_s_amount_where_the_case_is_not_eligible(
+    shipped: dict[str, Service],
+) -> None:
+    """What a reviewer approving a refused case is offered: the amount formula on the
+    case's facts (None where the facts do not give one), and the service's maximum."""
+    from datetime import date
+
+    from smartgov.rules.evaluate import decide
+
+    service = shipped["minimum-living-allowance"]
+    on = date(2026, 6, 1)  # the line is 1,100 yuan a month per person
+    poor = decide(service, {"size": 3, "income": 1500, "savings": 0}, on=on)
+    assert poor.outcome == "eligible" and poor.amount == poor.proposed_amount == 1800
+    saver = decide(service, {"size": 3, "income": 1500, "savings": 10**7}, on=on)
+    assert saver.outcome == "ineligible" and saver.amount == 0 and saver.proposed_amount == 1800
+    rich = decide(service, {"size": 1, "income": 9000, "savings": 0}, on=on)
+    assert rich.proposed_amount == 50  # the smallest payment, as the formula says
+    unknown = decide(service, {"size": 3, "income": None, "savings": 0}, on=on)
+    assert unknown.outcome == "undetermined" and unknown.proposed_amount is None
+    assert poor.maximum == saver.maximum == unknown.maximum == 11000

@@ -73,6 +73,17 @@ def test_it_refuses_type_errors_and_unknown_names(tmp_path: Path) -> None:
     assert "unknown name `band_amout`; did you mean `band_amount`?" in problems
 
 
+def test_a_maximum_reads_parameters_only_and_is_a_number(tmp_path: Path) -> None:
+    """A reviewer's bound is the same for every case: known before any data is read."""
+    assert "  maximum: amount_100\n" in OLD_AGE
+    reads_input = OLD_AGE.replace("  maximum: amount_100", "  maximum: amount_100 + age")
+    (problem,) = problems_of(write_service(tmp_path, reads_input))
+    assert "outcome.maximum: the maximum reads parameters only, not age" in problem
+    text = OLD_AGE.replace("  maximum: amount_100", "  maximum: amount_100 > 0")
+    (problem,) = problems_of(write_service(tmp_path / "typed", text))
+    assert "outcome.maximum" in problem
+
+
 def test_it_finds_cycles(tmp_path: Path) -> None:
     text = OLD_AGE.replace("expr: YEARS_BETWEEN(birth_date, decision_date)", "expr: band_amount")
     (problem,) = problems_of(write_service(tmp_path, text))

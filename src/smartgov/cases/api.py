@@ -123,7 +123,7 @@ def review(
     automated outcome needs a justification; a stale ``version`` is refused (409)."""
     case = cases.find_case(session, ref, user)
     cases.review_case(session, case, reviewer=user, action=body.action, version=body.version,
-                      justification=body.justification)  # fmt: skip
+                      justification=body.justification, amount=body.amount)  # fmt: skip
     return _out(request, session, case, lang)
 
 

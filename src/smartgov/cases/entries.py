@@ -44,6 +44,7 @@ class ReviewEntry(Entry):
     override: bool
     appeal_result: str | None
     reviewer: str
+    amount: float | None = None  # per period, as decided (none in entries before it)
     # The written justification stays in the case row; the log holds its keyed hash.
     justification_hash: str | None = Hash
     input_hash: str | None = Hash

@@ -16,7 +16,8 @@ from smartgov.cases import decide, metrics, present
 from smartgov.cases import service as cases
 from smartgov.cases.intake import OFFICER_CHANNELS
 from smartgov.cases.workflow import STATE_LABELS, State
-from smartgov.core.errors import DomainError, FieldError, NotFound
+from smartgov.core.errors import DomainError, FieldError, Invalid, NotFound
+from smartgov.core.i18n import N_
 from smartgov.core.models import User
 from smartgov.core.roles import Permission, Role
 from smartgov.rules import service as rules
@@ -147,6 +148,7 @@ def _case_page(
         applicant=case.applicant_id == user.id,
         reviewing=reviewing,
         errors=errors or [],
+        proposal=cases.amount_proposal(case) if reviewing else None,
         documents=cases.documents_of(session, case),
         refresh=case.state in (State.submitted, State.checking),
         status_code=status,
@@ -186,13 +188,16 @@ async def case_action(
         elif action == "withdraw":
             cases.withdraw(session, case, user=user, version=version)
         else:
+            decision = text.get("decision", "")
             cases.review_case(
                 session,
                 case,
                 reviewer=user,
-                action=text.get("decision", ""),
+                action=decision,
                 version=version,
                 justification=text.get("justification", ""),
+                # The form always carries the proposed amount; it counts on approval only.
+                amount=_amount_field(text.get("amount", "")) if decision == "approve" else None,
             )
     except DomainError as error:
         session.rollback()
@@ -210,6 +215,19 @@ async def case_action(
     session.commit()
     cases.wake_worker(request.app.state)
     return RedirectResponse(f"/cases/{ref}", status_code=303)
+
+
+def _amount_field(text: str) -> float | None:
+    """The review form's amount: empty is none; anything but a number is refused."""
+    if not text.strip():
+        return None
+    try:
+        return float(text.replace(",", ""))
+    except ValueError:
+        raise Invalid(
+            N_("The amount is not a number."),
+            [FieldError("amount", N_("Enter the amount as a number, such as 1200.50."))],
+        ) from None
 
 
 @router.get("/me/cases")

@@ -8,9 +8,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from smartgov.cases import decide, notify
+from smartgov.cases import decide, notify, review
 from smartgov.cases.models import Case, CaseDocument, Invitation, Notification
 from smartgov.cases.schemas import (
+    AmountProposal,
     CaseOut,
     CaseSummary,
     DocumentOut,
@@ -93,6 +94,8 @@ def case_out(session: Session, settings: Settings, case: Case, language: str,
                                             .where(CaseDocument.case_id == case.id)
                                             .order_by(CaseDocument.id))],
         facts=facts, trace=decision.get("trace") or {}, ledger_index=case.decision_seq,
+        amount_proposal=AmountProposal.model_validate(review.amount_proposal(case))
+        if state in (State.awaiting_review, State.appealed) else None,
         justification=case.justification,
         appeal_reason=case.appeal_reason, appeal_result=case.appeal_result, next_step=step,
         events=[EventOut.model_validate(e, from_attributes=True) for e in events],

@@ -4,11 +4,13 @@ and a decision or an override goes to the ledger."""
 
 from __future__ import annotations
 
+import math
+
 from sqlalchemy.orm import Session
 
 from smartgov.cases import decide, jobs, notify
 from smartgov.cases.models import Case
-from smartgov.cases.workflow import State, move
+from smartgov.cases.workflow import State, check_version, move
 from smartgov.core.clock import now
 from smartgov.core.errors import Conflict, FieldError, Forbidden, Invalid
 from smartgov.core.i18n import N_
@@ -39,12 +41,16 @@ def review(
     action: str,
     version: int,
     justification: str = "",
+    amount: float | None = None,
 ) -> Case:
     """A reviewer's decision on a case awaiting review or under appeal.
 
     ``approve`` or ``reject`` decides it; going against the automated outcome (an
     override) or changing an appealed decision needs a written justification. ``ask``
-    sends it back to the applicant for more information."""
+    sends it back to the applicant for more information. Approving sets the amount per
+    period: the rules' where they set one (``amount`` may change it, with a
+    justification), else the reviewer's ``amount``, required and within the service's
+    maximum (the form offers the rules' formula on the case's facts)."""
     _reviewer(case, reviewer)
     justification = justification.strip()
     if action not in DECISIONS:
@@ -52,6 +58,7 @@ def review(
             N_("Choose approve, reject or ask."),
             [FieldError("action", N_("Choose approve, reject or ask."))],
         )
+    check_version(case, version)  # a stale page first: what else it says may have changed
     appeal = case.state == State.appealed
     actor = f"user:{reviewer.id}"
     if action == "ask":
@@ -66,21 +73,29 @@ def review(
         return case
     outcome = "eligible" if action == "approve" else "ineligible"
     before = case.outcome if appeal else case.automated_outcome
+    problems: list[Invalid] = []
+    paid: float | None = None
+    try:
+        paid = _amount(case, outcome, amount, appeal=appeal)
+    except Invalid as bad:
+        problems.append(bad)
     override = before is not None and before != "undetermined" and before != outcome
+    override = override or (outcome == "eligible" and before == "eligible" and paid is not None
+                            and paid != _set_before(case, appeal=appeal))  # fmt: skip
     if override and not justification:
-        raise Invalid(
+        problems.insert(0, Invalid(
             N_("Going against the earlier outcome needs a written justification."),
             [FieldError("justification", N_("Explain why the outcome differs."))],
-        )
+        ))  # fmt: skip
+    if problems:  # every field that needs mending at once, the first one's message
+        raise Invalid(problems[0].message, [f for p in problems for f in p.fields])
+    assert paid is not None
     move(session, case, State.decided, action="appeal_decide" if appeal else "review_decide",
          actor=actor, reason=justification or None, expected_version=version)  # fmt: skip
     if appeal:
         case.appeal_result = "changed" if override else "upheld"
     case.outcome = outcome
-    if outcome == "ineligible":
-        case.amount = 0.0
-    elif case.decision is not None:
-        case.amount = case.decision.get("amount")
+    case.amount = paid
     case.reviewer_id = reviewer.id
     case.justification = justification or None
     case.decided_at = now()
@@ -88,12 +103,76 @@ def review(
         session, "appeal" if appeal else "review",
         {"case": case.ref, "service": case.service_id, "outcome": outcome,
          "automated_outcome": case.automated_outcome, "override": override,
-         "appeal_result": case.appeal_result, "reviewer": actor,
+         "appeal_result": case.appeal_result, "reviewer": actor, "amount": paid,
          "justification_hash": decide.commitment(case.salt, justification)
          if justification else None, "input_hash": case.input_hash},
     )  # fmt: skip
     notify.case_changed(session, case, "appeal_decided" if appeal else "decided")
     return case
+
+
+def _set_before(case: Case, *, appeal: bool) -> float | None:
+    """The amount already set for the case: by the decision appealed, or by the rules."""
+    if appeal:
+        return case.amount if case.outcome == "eligible" else None
+    decision = case.decision or {}
+    return decision.get("amount") if decision.get("outcome") == "eligible" else None
+
+
+def amount_proposal(case: Case) -> dict[str, float | bool | None]:
+    """What the review form offers for the amount: the amount already set (rules or the
+    decision appealed), else the rules' formula on the case's facts; whether the
+    reviewer must give one to approve; the service's maximum."""
+    decision = case.decision or {}
+    known = _set_before(case, appeal=case.state == State.appealed)
+    return {
+        "amount": known if known is not None else decision.get("proposed_amount"),
+        "required": known is None,
+        "maximum": decision.get("maximum"),
+    }
+
+
+def _amount(case: Case, outcome: str, asked: float | None, *, appeal: bool) -> float:
+    """The amount a decision pays per period: nothing on a refusal; on an approval the
+    amount already set unless the reviewer gives another, and the reviewer's where none
+    was set, from 0 (exclusive) to the service's maximum on the decision's day."""
+    if outcome == "ineligible":
+        if asked:
+            raise Invalid(
+                N_("A refusal pays nothing."),
+                [FieldError("amount", N_("Leave the amount empty when you reject."))],
+            )
+        return 0.0
+    if asked is None:
+        known = _set_before(case, appeal=appeal)
+        if known is None:
+            raise Invalid(
+                N_("Set the amount to pay."),
+                [
+                    FieldError(
+                        "amount",
+                        N_(
+                            "The rules set no amount for this case: enter the amount per "
+                            "period (the form offers what the rules' formula gives)."
+                        ),
+                    )
+                ],
+            )
+        return float(known)
+    maximum = (case.decision or {}).get("maximum")
+    if not math.isfinite(asked) or asked <= 0 or (maximum is not None and asked > maximum):
+        bound = N_("Enter an amount above 0 and at most {maximum} per period.")
+        raise Invalid(
+            N_("The amount is out of bounds."),
+            [
+                FieldError(
+                    "amount",
+                    bound if maximum is not None else N_("Enter an amount above 0."),
+                    {"maximum": f"{maximum:,.2f}"} if maximum is not None else {},
+                )
+            ],
+        )
+    return round(float(asked), 2)
 
 
 def withdraw(session: Session, case: Case, *, user: User, version: int) -> Case:

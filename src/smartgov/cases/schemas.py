@@ -61,6 +61,14 @@ class DocumentOut(BaseModel):
     sha256: str
 
 
+class AmountProposal(BaseModel):
+    amount: float | None = Field(
+        description="The amount already set, else the rules' formula on the case's facts."
+    )
+    required: bool = Field(description="True when approving needs an amount from the reviewer.")
+    maximum: float | None = Field(description="The most a reviewer may grant per period.")
+
+
 class CaseOut(BaseModel):
     ref: str
     service: str
@@ -97,6 +105,11 @@ class CaseOut(BaseModel):
         "and clause, the parameters in force (as recorded, in English).",
     )
     ledger_index: int | None
+    amount_proposal: AmountProposal | None = Field(
+        None,
+        description="While a person decides (awaiting review, appealed): the amount the "
+        "review form offers, whether one must be given to approve, the service's maximum.",
+    )
     justification: str | None
     appeal_reason: str | None
     appeal_result: str | None
@@ -125,6 +138,13 @@ class ReviewIn(BaseModel):
     action: Literal["approve", "reject", "ask"]
     version: int
     justification: str = Field("", max_length=4000)
+    amount: float | None = Field(
+        None,
+        allow_inf_nan=False,
+        description="Per period, on approval: required where the rules set none (a refused "
+        "or undetermined case), at most the service's maximum; otherwise it changes the "
+        "rules' amount, with a justification.",
+    )
 
 
 class AppealIn(BaseModel):

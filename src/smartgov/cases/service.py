@@ -62,6 +62,7 @@ Worker = jobs.Worker
 ConsoleChannel = notify.ConsoleChannel
 decide_batch = jobs.decide_batch
 review_case = review.review
+amount_proposal = review.amount_proposal
 withdraw = review.withdraw
 respond = review.respond
 appeal = review.appeal

@@ -53,6 +53,12 @@ STATE_LABELS = {
 _EVENT = insert(CaseEvent)
 
 
+def check_version(case: Case, expected: int | None) -> None:
+    """Refuse an action taken on a stale page (the case changed since it was shown)."""
+    if expected is not None and expected != case.version:
+        raise _changed(case.version)
+
+
 def move(
     session: Session,
     case: Case,
@@ -68,8 +74,7 @@ def move(
     ``expected_version`` is the version the person saw: if the case has changed since,
     their action would rest on a stale page. The flush below also fails if another
     transaction changed the case since this one read it (the ORM's version check)."""
-    if expected_version is not None and expected_version != case.version:
-        raise _changed(case.version)
+    check_version(case, expected_version)
     event = shift(case, to, action=action, actor=actor, reason=reason)
     try:
         session.flush()

@@ -116,6 +116,11 @@ class Outcome(Strict):
     amount: Expression = Field(description="Amount per period when eligible.")
     period: Literal["month", "year", "once"]
     duration: Expression | None = Field(None, description="Number of periods it is paid for.")
+    maximum: Expression | None = Field(
+        None,
+        description="The most a reviewer may grant per period when the rules set no amount "
+        "(a refused or undetermined case approved on review); reads parameters only.",
+    )
     reference: RefId
 
 

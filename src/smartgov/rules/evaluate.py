@@ -40,6 +40,10 @@ class Decision:
     values: dict[str, Any]  # every input, variable, table output and condition
     rows: dict[str, int | list[int] | None]  # table -> row that fired; -1 default
     parameters: Mapping[str, tuple[Scalar, date]]  # value and the day it took effect
+    #: What the amount would be were the case eligible (the rules' formula on its facts;
+    #: None where they do not give one): a reviewer approving a refused case starts here.
+    proposed_amount: float | None = None
+    maximum: float | None = None  # the most a reviewer may grant per period, if bounded
 
     @property
     def failed(self) -> list[str]:
@@ -113,7 +117,7 @@ def run(service: Service, typed: Mapping[str, Any], *, on: date) -> Decision:
     """Decide with facts already typed (what population code and tests compare against)."""
     epoch = service.epoch(on)
     function, parameters = service.compiled(epoch, lambda: _compile(service, on))
-    values, rows, eligible, amount, duration = function(typed, on)
+    values, rows, eligible, amount, duration, proposed, maximum = function(typed, on)
     if eligible is None or (eligible and amount is None):
         outcome: Outcome = "undetermined"
         target = service.depends["eligible"] if eligible is None else service.depends["amount"]
@@ -124,7 +128,12 @@ def run(service: Service, typed: Mapping[str, Any], *, on: date) -> Decision:
     else:
         outcome, missing, amount = "ineligible", (), 0.0
         duration = None
-    return Decision(service, on, outcome, amount, duration, missing, values, rows, parameters)
+    return Decision(service, on, outcome, amount, duration, missing, values, rows, parameters,
+                    _number(amount if eligible else proposed), _number(maximum))  # fmt: skip
+
+
+def _number(value: Any) -> float | None:  # noqa: ANN401 - what a generated expression gives
+    return None if value is None else float(value)
 
 
 def _compile(service: Service, on: date) -> tuple[Any, Mapping[str, tuple[Scalar, date]]]:
@@ -154,15 +163,24 @@ def _compile(service: Service, on: date) -> tuple[Any, Mapping[str, tuple[Scalar
     flags = ", ".join(f"s_{c}" for c in conditions)
     em.emit(f"_all = ({flags},)", 1)
     em.emit("_e = False if False in _all else (None if None in _all else True)", 1)
-    em.emit("_amount = _duration = None", 1)
+    em.emit("_amount = _duration = _proposed = _maximum = None", 1)
     em.emit("if _e:", 1)
     em.emit(f"_amount = {em.expr(service.amount.tree, names, 2)}", 2)
     if service.duration is not None:
         em.emit(f"_duration = {em.expr(service.duration.tree, names, 2)}", 2)
+    # Where the case is not eligible, the formula on its facts is only a proposal for a
+    # reviewer: facts that break it (a zero household) leave no proposal, not an error.
+    em.emit("else:", 1)
+    em.emit("try:", 2)
+    em.emit(f"_proposed = {em.expr(service.amount.tree, names, 3)}", 3)
+    em.emit("except (ArithmeticError, TypeError, ValueError):", 2)
+    em.emit("pass", 3)
+    if service.maximum is not None:
+        em.emit(f"_maximum = {em.expr(service.maximum.tree, names, 1)}", 1)
     shown = [n for n, s in service.symbols.items() if s.kind not in ("parameter", "builtin")]
     values = ", ".join(f"{n!r}: {names[n]}" for n in shown)
     rows = ", ".join(f"{t!r}: _r_{t}" for t in rows_out)
-    em.emit(f"return {{{values}}}, {{{rows}}}, _e, _amount, _duration", 1)
+    em.emit(f"return {{{values}}}, {{{rows}}}, _e, _amount, _duration, _proposed, _maximum", 1)
     code = "def _decide(facts, s_decision_date):\n" + "\n".join(em.lines) + "\n"
     namespace: dict[str, Any] = {**helpers(), **em.constants}
     exec(compile(code, f"<rules:{service.id}>", "exec"), namespace)  # noqa: S102 - generated from checked trees only

@@ -69,6 +69,7 @@ class Service:
     steps: list[tuple[str, str]]  # ("variable" | "table", name), in dependency order
     amount: Checked
     duration: Checked | None
+    maximum: Checked | None  # the most a reviewer may grant per period, from parameters
     depends: dict[str, frozenset[str]]  # every symbol to the inputs it reads, transitively
     codes: dict[str, tuple[str, ...]] = field(default_factory=dict)  # text inputs' code lists
     folder: Path | None = None
@@ -168,6 +169,18 @@ def build(definition: ServiceDefinition, source: Located, fields: Mapping[str, A
         duration = _check(outcome.duration, env, source, ("outcome", "duration"), problems)
         if duration is not None:
             _expect(duration, {"integer", "number"}, source, ("outcome", "duration"), problems)
+    maximum = None
+    if outcome.maximum is not None:
+        maximum = _check(outcome.maximum, env, source, ("outcome", "maximum"), problems)
+        if maximum is not None:
+            _expect(maximum, {"integer", "number"}, source, ("outcome", "maximum"), problems)
+            allowed = ("parameter", "builtin")
+            other = sorted(
+                n for n in maximum.names if getattr(symbols.get(n), "kind", "") not in allowed
+            )
+            if other:  # a bound known before any data is read, the same for every case
+                said = f"the maximum reads parameters only, not {', '.join(other)}"
+                problems.append(source.problem(("outcome", "maximum"), said))
     if any(p.severity == "error" for p in problems):
         raise LoadError(problems)
     assert amount is not None
@@ -177,8 +190,9 @@ def build(definition: ServiceDefinition, source: Located, fields: Mapping[str, A
         if symbols[name].type == "text"
     }
     return Service(
-        definition, source, symbols, expressions, tables, steps, amount, duration, depends, codes
-    )
+        definition, source, symbols, expressions, tables, steps, amount, duration, maximum,
+        depends, codes,
+    )  # fmt: skip
 
 
 def _symbols(

@@ -77,6 +77,8 @@ def decision_payload(decision: Decision, language: str) -> dict[str, Any]:
         "amount": decision.amount,
         "period": service.definition.outcome.period,
         "duration": decision.duration,
+        "proposed_amount": decision.proposed_amount,
+        "maximum": decision.maximum,
         "missing": list(decision.missing),
         "failed_conditions": decision.failed,
         "explanation": explanation(decision, language),

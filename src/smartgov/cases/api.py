@@ -22,6 +22,7 @@ from smartgov.cases.schemas import (
     CaseOut,
     CaseSummary,
     CheckModelOut,
+    DisagreementOut,
     DocumentOut,
     FiguresOut,
     InvitationOut,
@@ -180,12 +181,15 @@ def case_metrics(
     service: str | None = None,
 ) -> MetricsOut:
     """Share decided automatically, manual intervention rate, time to decision (median,
-    95th percentile), overrides and appeals, per service and channel."""
+    95th percentile), overrides and appeals, per service and channel; and per month, how
+    often the second check disagreed with the rules."""
     found = metrics.figures(session, since=since, service_id=service)
+    drift = metrics.disagreement_by_month(session, service_id=service)
     return MetricsOut(
         since=since or metrics.default_since(),
         overall=metrics.overall(found),
         services=[FiguresOut.model_validate(f, from_attributes=True) for f in found],
+        disagreement=[DisagreementOut.model_validate(d, from_attributes=True) for d in drift],
     )
 
 

@@ -1,5 +1,6 @@
 """The second, independent check: a scorecard per service, trained with scikit-learn on
-the service's past decisions (a person's where one decided), that scores each new
+the decisions people made on the service's past cases (reviews and appeals, never the
+cases decided without a person, whose outcome is the rules' own), that scores each new
 case. Where it disagrees with the rules, or is unsure, a person looks.
 
 The model is a logistic regression over binned features, one-hot: each feature's bin
@@ -11,14 +12,14 @@ rules. The points are what a reviewer sees as the main contributing features. A
 trained model is kept as its numbers (means for missing values, cut points, points) in
 JSON, not as a pickle: loading it runs no code, and scoring one case is a few NumPy
 operations. The features are the service's inputs: numbers as they are, yes/no as 1/0,
-dates as years before the decision day, codes one-hot."""
+dates as years before the day the case's rules ran (for past cases too), codes one-hot."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import numpy as np
@@ -26,7 +27,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from smartgov.cases.models import Case, CheckModel
-from smartgov.core.clock import today
 from smartgov.core.errors import FieldError, Invalid
 from smartgov.core.i18n import N_
 from smartgov.ledger import service as ledger
@@ -116,16 +116,27 @@ def latest(session: Session, service_id: str) -> CheckModel | None:
 
 
 def _training_rows(session: Session, service_id: str) -> Sequence[tuple[Any, ...]]:
+    """Each past case a person decided (a review or an appeal): its facts, the day its
+    rules ran, the outcome. Cases decided alone are left out, or the model would learn
+    from its own agreement with the rules and come to copy them."""
     return session.execute(
-        select(Case.facts, Case.outcome)
+        select(Case.facts, Case.decision, Case.submitted_at, Case.outcome)
         .where(
             Case.service_id == service_id,
             Case.state == "decided",
+            Case.reviewer_id.is_not(None),
             Case.outcome.in_(("eligible", "ineligible")),
             Case.facts.is_not(None),
         )
         .order_by(Case.id)  # the same past gives the same model on any database
     ).all()
+
+
+def decided_on(decision: Mapping[str, Any] | None, submitted_at: datetime) -> date:
+    """The day a case's rules ran (its facts' ages are counted to it), as the check
+    recorded it; the day it was submitted for a case without one."""
+    found = (decision or {}).get("on")
+    return date.fromisoformat(found) if found else submitted_at.date()
 
 
 def _bins() -> Any:
@@ -205,19 +216,28 @@ def fit(x: Array, labels: Array) -> tuple[dict[str, Any], float | None]:
     return parameters, accuracy
 
 
+def training_set(session: Session, service: rules.Service) -> tuple[Array, Array]:
+    """The features and labels a model learns from: the cases people decided, each as
+    its check saw it (a birth date is an age on the day the case's rules ran)."""
+    rows = _training_rows(session, service.id)
+    labels = np.array([outcome == "eligible" for *_, outcome in rows], dtype=int)
+    x = np.array(
+        [features(service, facts, decided_on(decision, at)) for facts, decision, at, _ in rows],
+        dtype=float,
+    ).reshape(len(rows), len(feature_names(service)))
+    return x, labels
+
+
 def train(session: Session, service: rules.Service, *, actor: str) -> CheckModel:
     """Train, register and log a new version of the service's check model."""
-
-    rows = _training_rows(session, service.id)
-    labels = np.array([outcome == "eligible" for _, outcome in rows], dtype=int)
-    if len(rows) < MIN_CASES or labels.min(initial=1) == labels.max(initial=0):
+    x, labels = training_set(session, service)
+    if len(labels) < MIN_CASES or labels.min(initial=1) == labels.max(initial=0):
         raise Invalid(
             N_("Too few past decisions to train a check model."),
-            [FieldError("service", N_("Needs {need} decided cases with both outcomes; "
-                                      "{have} found."), {"need": MIN_CASES, "have": len(rows)})],
+            [FieldError("service", N_("Needs {need} cases decided by a person, with both "
+                                      "outcomes; {have} found."),
+                        {"need": MIN_CASES, "have": len(labels)})],
         )  # fmt: skip
-    on = today()
-    x = np.array([features(service, facts, on) for facts, _ in rows], dtype=float)
     parameters, accuracy = fit(x, labels)
     parameters |= {"features": feature_names(service), "rule_version": service.definition.version}
     version = (
@@ -228,13 +248,13 @@ def train(session: Session, service: rules.Service, *, actor: str) -> CheckModel
     ) + 1
     metrics = {"cross_validated_accuracy": accuracy, "eligible_share": float(labels.mean())}
     model = CheckModel(
-        service_id=service.id, version=version, trained_on=len(rows), parameters=parameters,
+        service_id=service.id, version=version, trained_on=len(labels), parameters=parameters,
         metrics=metrics,
     )  # fmt: skip
     session.add(model)
     model.ledger_seq = ledger.record(
         session, "model",
-        {"service": service.id, "version": version, "trained_on": len(rows),
+        {"service": service.id, "version": version, "trained_on": len(labels),
          "metrics": metrics, "parameters": parameters, "by": actor},
     )  # fmt: skip
     session.flush()

@@ -132,15 +132,18 @@ def close_alert(
 @cases_app.command("metrics")
 def metrics(as_json: bool = typer.Option(False, "--json", help="One JSON object.")) -> None:
     """Share decided automatically, manual intervention, time to decision, overrides
-    and appeals, per service and channel, over the last 90 days."""
+    and appeals, per service and channel, over the last 90 days; and how often the
+    second check disagreed with the rules, per service and month, over the last 12."""
     from smartgov.cases import metrics as figures
 
     settings = settings_or_exit()
     with transaction(make_sessionmaker(make_engine(settings))) as session:
         found = figures.figures(session)
+        drift = figures.disagreement_by_month(session)
     if as_json:
         typer.echo(json.dumps({"overall": figures.overall(found),
-                               "services": [f.__dict__ for f in found]}))  # fmt: skip
+                               "services": [f.__dict__ for f in found],
+                               "disagreement": [d.__dict__ for d in drift]}))  # fmt: skip
         return
     typer.echo(f"{'service':32} {'channel':8} {'decided':>8} {'auto %':>7} "
                f"{'p50 s':>8} {'p95 s':>8} {'overr.':>6} {'appeals':>7}")  # fmt: skip
@@ -150,3 +153,9 @@ def metrics(as_json: bool = typer.Option(False, "--json", help="One JSON object.
         p95 = "-" if f.p95_seconds is None else f"{f.p95_seconds:.2f}"
         typer.echo(f"{f.service:32} {f.channel:8} {f.decided:>8} {share:>7} {p50:>8} "
                    f"{p95:>8} {f.overrides:>6} {f.appeals:>7}")  # fmt: skip
+    if drift:
+        typer.echo(f"\n{'second check against the rules':32} {'month':8} {'checked':>8} "
+                   f"{'disagreed':>9} {'share %':>7}")  # fmt: skip
+    for d in drift:
+        share = "-" if d.share is None else f"{100 * d.share:.1f}"
+        typer.echo(f"{d.service:32} {d.month:8} {d.checked:>8} {d.disagreed:>9} {share:>7}")

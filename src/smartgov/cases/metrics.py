@@ -11,7 +11,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
-from sqlalchemy import and_, func, select
+from sqlalchemy import String, and_, cast, func, select
 from sqlalchemy.orm import Session
 
 from smartgov.cases.models import Case
@@ -112,6 +112,58 @@ def figures(
             found.append(Figures(*row))
     con.close()
     return sorted(found, key=lambda f: (f.service, f.channel != "all", f.channel))
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    """How often the second check disagreed with the rules, per service and month: a
+    share that grows says the model, or the rules, or the people applying, moved."""
+
+    service: str
+    month: str  # YYYY-MM, by the day the case was submitted (checked seconds later)
+    checked: int  # cases the rules decided and a model scored
+    disagreed: int
+    share: float | None
+
+
+DRIFT_MONTHS = 12
+
+_DRIFT_SQL = """
+SELECT service, strftime(date_trunc('month', submitted), '%Y-%m') AS month, count(*) AS checked,
+       count(*) FILTER (WHERE disagreed) AS disagreed,
+       count(*) FILTER (WHERE disagreed)::DOUBLE / count(*) AS share
+FROM checked GROUP BY ALL ORDER BY service, month
+"""
+
+
+def disagreement_by_month(
+    session: Session, *, since: datetime | None = None, service_id: str | None = None
+) -> list[Disagreement]:
+    """Per service and month (default: the last 12), the cases a second-check model
+    scored and how many it disagreed on; grouped by DuckDB."""
+    since = since or now() - timedelta(days=31 * DRIFT_MONTHS)
+    # The reasons are a JSON list; its text holds the quoted reason on every database.
+    disagreed = cast(Case.review_reasons, String).like('%"disagreement"%')
+    query = select(Case.service_id, Case.submitted_at, disagreed).where(
+        Case.submitted_at >= since,
+        Case.model_version.is_not(None),
+        Case.automated_outcome.in_(("eligible", "ineligible")),
+    )
+    if service_id:
+        query = query.where(Case.service_id == service_id)
+    rows = session.execute(query).all()
+    services, at, flags = (list(c) for c in zip(*rows, strict=True)) if rows else ([], [], [])
+    table = pa.table({
+        "service": pa.array(services, pa.string()),
+        # Months by UTC, whatever DuckDB's time zone: the zone is dropped after UTC.
+        "submitted": pa.array(at, pa.timestamp("us", tz="UTC")).cast(pa.timestamp("us")),
+        "disagreed": pa.array(flags).cast(pa.bool_()) if flags else pa.array([], pa.bool_()),
+    })  # fmt: skip
+    con = duckdb.connect()
+    con.register("checked", table)
+    found = [Disagreement(*row) for row in con.execute(_DRIFT_SQL).fetchall()]
+    con.close()
+    return found
 
 
 def overall(found: list[Figures]) -> dict[str, float | int | None]:

@@ -321,6 +321,7 @@ def metrics_page(
         user=user,
         figures=found,
         overall=metrics.overall(found),
+        drift=metrics.disagreement_by_month(session),
         names=names,
         duration=_duration,
     )

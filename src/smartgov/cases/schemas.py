@@ -179,10 +179,23 @@ class FiguresOut(BaseModel):
     overdue: int
 
 
+class DisagreementOut(BaseModel):
+    service: str
+    month: str = Field(description="YYYY-MM, by the day the cases were submitted.")
+    checked: int = Field(description="Cases the rules decided and a second-check model scored.")
+    disagreed: int
+    share: float | None
+
+
 class MetricsOut(BaseModel):
     since: datetime
     overall: dict[str, float | int | None]
     services: list[FiguresOut]
+    disagreement: list[DisagreementOut] = Field(
+        default_factory=list,
+        description="Per service and month over the last 12: how often the second check "
+        "disagreed with the rules (drift shows as a growing share).",
+    )
 
 
 class CheckModelOut(BaseModel):

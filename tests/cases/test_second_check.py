@@ -4,18 +4,20 @@ disagreement with the rules is reported per month, so drift shows."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from smartgov.cases import checks
 from smartgov.cases import service as cases
-from smartgov.cases.models import Case
+from smartgov.cases.models import Case, CheckModel
 from smartgov.core.clock import now
+from smartgov.core.db import transaction
 from smartgov.core.models import User
 from smartgov.core.settings import Settings
 from smartgov.demo.models import Person
@@ -27,8 +29,14 @@ SERVICE = "old-age-allowance"  # standard risk: with a model, cases are decided 
 
 
 @pytest.fixture(scope="module")
-def later(factory: sessionmaker[Session], settings: Settings, cast: dict[str, User]) -> list[str]:
-    """A model trained on reviewed decisions, then new cases the worker decides with it."""
+def later(
+    factory: sessionmaker[Session], settings: Settings, cast: dict[str, User]
+) -> Iterator[list[str]]:
+    """A model trained on reviewed decisions, then new cases the worker decides with it.
+    The models made here are removed afterwards: other modules expect the service to
+    have none until they train one."""
+    with factory() as session:
+        before = set(session.scalars(select(CheckModel.id)))
     trained(factory, settings, cast, SERVICE)
     with factory() as session:
         middle = session.scalars(
@@ -38,7 +46,10 @@ def later(factory: sessionmaker[Session], settings: Settings, cast: dict[str, Us
     refs = apply_at_counter(factory, settings, cast["counter"], chosen, SERVICE)
     while cases.decide_batch(factory, settings):
         pass
-    return refs
+    yield refs
+    with transaction(factory) as session:
+        kept = CheckModel.id.not_in(before)
+        session.execute(delete(CheckModel).where(CheckModel.service_id == SERVICE, kept))
 
 
 def _count(session: Session, *where: object) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -84,6 +85,27 @@ def make_engine(settings: Settings) -> Engine:
     return create_engine(
         url, pool_pre_ping=True, pool_size=10, max_overflow=10, hide_parameters=True
     )
+
+
+class BlockingCall(RuntimeError):
+    """A database statement ran on the thread of an event loop."""
+
+
+def _off_the_event_loop(*_args: Any) -> None:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:  # no loop runs on this thread: a worker thread, a command
+        return
+    raise BlockingCall(
+        "a database statement ran on the event loop, where it stalls every request of "
+        "the process: make the route a plain `def`, or run the work in a thread"
+    )
+
+
+def forbid_on_event_loop(engine: Engine) -> None:
+    """Refuse statements on an event loop's thread (outside production, where a slow
+    page is better than a refused one): routes that block are found by the tests."""
+    event.listen(engine, "before_cursor_execute", _off_the_event_loop)
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import smartgov
 from smartgov.cases import service as cases
-from smartgov.core.db import make_engine, make_sessionmaker
+from smartgov.core.db import forbid_on_event_loop, make_engine, make_sessionmaker
 from smartgov.core.roles import Permission
 from smartgov.core.settings import Environment, Settings
 from smartgov.core.users import TokenCache
@@ -144,6 +144,8 @@ def create_app(settings: Settings) -> FastAPI:
         openapi_url="/api/v1/openapi.json",
     )
     engine = make_engine(settings)
+    if settings.environment is not Environment.production:
+        forbid_on_event_loop(engine)  # a route that blocks the loop fails its tests
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)

@@ -10,7 +10,7 @@ from fastapi.routing import APIRoute
 from starlette.routing import Mount
 
 from smartgov.core.settings import Settings
-from smartgov.web.deps import route_permission
+from smartgov.web.deps import SessionDep, route_permission
 
 ROOT = Path(__file__).resolve().parent.parent
 # Served by FastAPI itself, documented as public.
@@ -97,3 +97,41 @@ def test_it_keeps_capabilities_out_of_each_others_tables() -> None:
                 if f"smartgov.{other}.{part}" in text:
                     offenders.append(f"{path.relative_to(src)} uses smartgov.{other}.{part}")
     assert offenders == []
+
+
+def test_a_route_that_blocks_the_event_loop_fails_its_tests(settings: Settings) -> None:
+    """Outside production the app refuses a database statement on the event loop's
+    thread, so an ``async def`` route doing synchronous database work answers 500 in
+    the tests (and in development) instead of stalling every request of the server."""
+    from fastapi.testclient import TestClient
+    from sqlalchemy import text
+    from sqlalchemy.orm import Session
+
+    from smartgov.core.roles import Permission
+    from smartgov.web.app import create_app
+    from smartgov.web.deps import require
+
+    app = create_app(settings)
+    public = require(Permission.public)
+
+    @app.get("/blocking", dependencies=[public])
+    async def blocking(session: SessionDep) -> int:
+        return int(session.execute(text("SELECT 1")).scalar_one())
+
+    @app.get("/threaded", dependencies=[public])
+    def threaded(session: SessionDep) -> int:
+        return int(session.execute(text("SELECT 1")).scalar_one())
+
+    async def handed_off(session: Session) -> int:
+        from starlette.concurrency import run_in_threadpool
+
+        return await run_in_threadpool(lambda: int(session.execute(text("SELECT 1")).scalar_one()))
+
+    @app.get("/handed-off", dependencies=[public])
+    async def handed(session: SessionDep) -> int:
+        return await handed_off(session)
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        assert client.get("/blocking").status_code == 500
+        assert client.get("/threaded").json() == 1
+        assert client.get("/handed-off").json() == 1

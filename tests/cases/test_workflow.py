@@ -6,11 +6,11 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from smartgov.cases import service as cases
-from smartgov.cases.models import Case, CaseEvent
+from smartgov.cases.models import Case, CaseEvent, CheckModel
 from smartgov.core.db import transaction
 from smartgov.core.errors import Conflict, Forbidden, Invalid
 from smartgov.core.models import User
@@ -93,6 +93,8 @@ def test_it_refuses_applications_that_cannot_be_made(
 def test_it_reviews_until_a_check_model_exists_then_decides_alone(
     factory: sessionmaker[Session], settings: Settings, cast: dict[str, User]
 ) -> None:
+    with transaction(factory) as session:  # whatever another module trained before
+        session.execute(delete(CheckModel).where(CheckModel.service_id == SERVICE))
     refs = [apply_at_counter(factory, settings, cast["counter"], r) for r in residents(factory, 60)]
     while cases.decide_batch(factory, settings):
         pass

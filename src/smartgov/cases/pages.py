@@ -10,16 +10,21 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from smartgov.cases import decide, metrics, present
 from smartgov.cases import service as cases
 from smartgov.cases.intake import OFFICER_CHANNELS
 from smartgov.cases.workflow import STATE_LABELS, State
+from smartgov.core.db import attempt
 from smartgov.core.errors import DomainError, FieldError, Invalid, NotFound
 from smartgov.core.i18n import N_
 from smartgov.core.models import User
 from smartgov.core.roles import Permission, Role
+from smartgov.core.settings import Settings
 from smartgov.rules import service as rules
 from smartgov.rules.explain import pick
 from smartgov.web.deps import Lang, SessionDep, SettingsDep, check_csrf, require
@@ -74,11 +79,9 @@ async def apply(
     user: Applicant,
     lang: Lang,
 ) -> Response:
-    svc = rules.get_service(settings, service_id)
     form = await request.form(max_part_size=settings.max_upload_bytes + 1)
     check_csrf(request, str(form.get("csrf_token", "")))
     values = {k: v for k, v in form.items() if isinstance(v, str)}
-    officer = user.role == Role.counter_officer
     uploads = {
         name.removeprefix("doc."): value
         for name, value in form.multi_items()
@@ -87,6 +90,18 @@ async def apply(
     files = {
         kind: (upload.filename or kind, await upload.read()) for kind, upload in uploads.items()
     }
+    # The form is read on the event loop; the work, which queries and writes, in a thread.
+    return await run_in_threadpool(
+        _apply, request, service_id, session, settings, user, lang, values, files
+    )
+
+
+def _apply(
+    request: Request, service_id: str, session: Session, settings: Settings, user: User,
+    lang: str, values: dict[str, str], files: dict[str, tuple[str, bytes]],
+) -> Response:  # fmt: skip
+    svc = rules.get_service(settings, service_id)
+    officer = user.role == Role.counter_officer
     answers = {
         name: values[f"answer.{name}"]
         for name, spec in svc.definition.inputs.items()
@@ -103,22 +118,27 @@ async def apply(
         credit_code=values.get("credit_code") or None,
         documents=files,
     )
-    try:
-        case, _created = cases.submit(session, settings, actor=user, app=app)
-    except DomainError as error:
-        session.rollback()
+    done = attempt(session, lambda: cases.submit(session, settings, actor=user, app=app))
+    if isinstance(done, DomainError):
         return _apply_form(
             request,
             svc,
             user,
             lang,
-            errors=error.fields or [FieldError("form", error.message)],
+            errors=done.fields or [FieldError("form", done.message)],
             values=values,
-            status=error.status,
+            status=done.status,
         )
-    session.commit()
-    cases.wake_worker(request.app.state)
-    return RedirectResponse(f"/cases/{case.ref}", status_code=303)
+    return _to_case(request, done[0].ref)
+
+
+def _to_case(request: Request, ref: str) -> Response:
+    """To the case's page; the worker is woken once the request's transaction has
+    committed (a background task runs after it), so it finds the case."""
+    return RedirectResponse(
+        f"/cases/{ref}", status_code=303,
+        background=BackgroundTask(cases.wake_worker, request.app.state),
+    )  # fmt: skip
 
 
 def _case_page(
@@ -178,9 +198,20 @@ async def case_action(
     text = {k: str(v) for k, v in form.items() if isinstance(v, str)}
     if action not in ("appeal", "respond", "withdraw", "review"):
         raise NotFound()
+    return await run_in_threadpool(
+        _case_action, request, ref, action, session, settings, user, lang, text
+    )
+
+
+def _case_action(
+    request: Request, ref: str, action: str, session: Session, settings: Settings, user: User,
+    lang: str, text: dict[str, str],
+) -> Response:  # fmt: skip
     case = cases.find_case(session, ref, user)
-    try:
-        version = int(text.get("version", "0"))
+
+    def act() -> None:
+        # A version that is no number is as stale as an old one: the case page says so.
+        version = int(text["version"]) if text.get("version", "").isdigit() else 0
         if action == "appeal":
             cases.appeal(session, case, user=user, version=version, reason=text.get("reason", ""))
         elif action == "respond":
@@ -199,9 +230,10 @@ async def case_action(
                 # The form always carries the proposed amount; it counts on approval only.
                 amount=_amount_field(text.get("amount", "")) if decision == "approve" else None,
             )
-    except DomainError as error:
-        session.rollback()
-        case = cases.find_case(session, ref, user)
+
+    done = attempt(session, act)
+    if isinstance(done, DomainError):
+        session.refresh(case)  # as it stands, without the undone change
         return _case_page(
             request,
             session,
@@ -209,12 +241,10 @@ async def case_action(
             case,
             user,
             lang,
-            errors=error.fields or [FieldError("form", error.message)],
-            status=error.status,
+            errors=done.fields or [FieldError("form", done.message)],
+            status=done.status,
         )
-    session.commit()
-    cases.wake_worker(request.app.state)
-    return RedirectResponse(f"/cases/{ref}", status_code=303)
+    return _to_case(request, ref)
 
 
 def _amount_field(text: str) -> float | None:
@@ -259,17 +289,11 @@ async def accept_invitation(
 ) -> Response:
     form = await request.form()
     check_csrf(request, str(form.get("csrf_token", "")))
-    case = cases.accept_invitation(
-        session,
-        settings,
-        user=user,
-        ref=ref,
-        consent=form.get("consent") == "yes",
-        key=f"invitation-{ref}",
-    )
-    session.commit()
-    cases.wake_worker(request.app.state)
-    return RedirectResponse(f"/cases/{case.ref}", status_code=303)
+    case = await run_in_threadpool(
+        cases.accept_invitation, session, settings, user=user, ref=ref,
+        consent=form.get("consent") == "yes", key=f"invitation-{ref}",
+    )  # fmt: skip
+    return _to_case(request, case.ref)
 
 
 @router.get("/review")

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from itertools import chain
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from annotated_types import Ge, Le
 from sqlalchemy import Connection, DateTime, Dialect, Engine, MetaData, create_engine, event
@@ -18,6 +18,8 @@ from smartgov.core import sqlite_writer
 from smartgov.core.clock import aware
 from smartgov.core.errors import DomainError
 from smartgov.core.settings import Settings
+
+T = TypeVar("T")
 
 
 class Timestamp(TypeDecorator[datetime]):
@@ -136,6 +138,25 @@ def finish(session: Session, error: BaseException | None) -> None:
         (session.commit if keep else session.rollback)()
     finally:
         session.close()
+
+
+def attempt(session: Session, work: Callable[[], T]) -> T | DomainError:
+    """Run ``work`` inside a savepoint of the session's transaction: its writes stand if
+    it returns; a ``DomainError`` undoes them (but a refusal that records itself keeps
+    its record) and is returned, for a page to show with the form. The transaction
+    itself is committed by its owner (``transaction``, or the request's session), so a
+    route never commits or rolls back."""
+    savepoint = session.begin_nested()
+    try:
+        done = work()
+    except DomainError as error:
+        (savepoint.commit if error.keep_writes else savepoint.rollback)()
+        return error
+    except BaseException:
+        savepoint.rollback()
+        raise
+    savepoint.commit()
+    return done
 
 
 #: Bound values per SQLite statement: the limit of SQLite before 3.32, so any build works.

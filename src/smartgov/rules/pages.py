@@ -9,11 +9,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from smartgov.core.clock import today
+from smartgov.core.db import attempt
 from smartgov.core.errors import DomainError, FieldError
 from smartgov.core.models import User
 from smartgov.core.roles import Permission
+from smartgov.core.settings import Settings
 from smartgov.rules import report, service, simulate
 from smartgov.rules.explain import pick
 from smartgov.rules.simulate import DIMENSION_LABELS, MIN_CELL
@@ -50,9 +54,21 @@ def simulate_form(request: Request, service_id: str, settings: SettingsDep, user
 @router.post("/services/{service_id}/simulate")
 async def simulate_run(request: Request, service_id: str, settings: SettingsDep,
                        session: SessionDep, user: Analyst, lang: Lang) -> HTMLResponse:  # fmt: skip
-    svc = service.get_service(settings, service_id)
     form = await request.form()
     check_csrf(request, str(form.get("csrf_token", "")))
+    text = {k: v for k, v in form.items() if isinstance(v, str)}
+    # The form is read on the event loop; the simulation (a population read, DuckDB, a
+    # chart) runs in a thread, so the server answers other requests meanwhile.
+    return await run_in_threadpool(
+        _simulate_run, request, service_id, settings, session, user, lang, text
+    )
+
+
+def _simulate_run(
+    request: Request, service_id: str, settings: Settings, session: Session, user: User,
+    lang: str, form: dict[str, str],
+) -> HTMLResponse:  # fmt: skip
+    svc = service.get_service(settings, service_id)
     errors: list[FieldError] = []
     on = _date(str(form.get("on", "")), errors)
     current = svc.parameters_on(on or today())
@@ -78,20 +94,22 @@ async def simulate_run(request: Request, service_id: str, settings: SettingsDep,
         "service": svc.id,
         "parameters": edited,
     }
+    cache = service.population_cache(request.app.state)
     try:
-        comparison, setup = service.simulate_registry(
+        done = attempt(session, lambda: service.simulate_registry(
             session, settings, user, svc, reform, on=on, epsilon=privacy.epsilon,
-            cost_bound=privacy.cost_bound, cache=service.population_cache(request.app.state),
-        )  # fmt: skip
+            cost_bound=privacy.cost_bound, cache=cache,
+        ))  # fmt: skip
     except service.LoadError as error:
         errors = [FieldError.literal(p.where or "reform", p.message) for p in error.problems]
         return _simulation(request, svc, user, lang, on=on, edited=edited, errors=errors,
                            status=422, privacy=privacy)  # fmt: skip
-    except DomainError as error:
-        # A refusal (a grant or an allowance short) is recorded: the page's transaction
-        # commits it, as it would any refused read.
-        return _simulation(request, svc, user, lang, on=on, edited=edited, errors=error.fields,
-                           status=error.status, privacy=privacy)  # fmt: skip
+    if isinstance(done, DomainError):
+        # A refusal (a grant or an allowance short) keeps its record: the page's
+        # transaction commits it, as it would any refused read.
+        return _simulation(request, svc, user, lang, on=on, edited=edited, errors=done.fields,
+                           status=done.status, privacy=privacy)  # fmt: skip
+    comparison, setup = done
     districts, _departments = organisation_names(request, lang)
     return _simulation(
         request, svc, user, lang, on=on, edited=edited, comparison=comparison, setup=setup,

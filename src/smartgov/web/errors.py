@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.exc import DataError
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from smartgov.core import i18n
@@ -73,6 +74,15 @@ class _WithoutTraceback(logging.Filter):
         return True
 
 
+async def answer(request: Request, status: int, code: str, message: str,
+                   fields: list[FieldError]) -> Response:  # fmt: skip
+    """``respond`` from an exception handler, which runs on the event loop: a page
+    reads the organisation's names from the database, so it is made in a thread."""
+    if is_api(request):
+        return respond(request, status, code, message, fields)
+    return await run_in_threadpool(respond, request, status, code, message, fields)
+
+
 def install(app: FastAPI) -> None:
     server_log = logging.getLogger("uvicorn.error")
     if not any(isinstance(f, _WithoutTraceback) for f in server_log.filters):
@@ -80,22 +90,22 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
-        answer = respond(request, exc.status, exc.code, exc.message, exc.fields)
+        shown = await answer(request, exc.status, exc.code, exc.message, exc.fields)
         if isinstance(exc, Throttled):
-            answer.headers["Retry-After"] = str(exc.retry_after)
-        return answer
+            shown.headers["Retry-After"] = str(exc.retry_after)
+        return shown
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
         fields = field_errors(exc.errors(), skip="body")
-        return respond(request, 422, "invalid", STATUS_MESSAGES[422], fields)
+        return await answer(request, 422, "invalid", STATUS_MESSAGES[422], fields)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if isinstance(exc, limits.Refused):
-            return respond(request, exc.status_code, "invalid", exc.message, exc.fields)
+            return await answer(request, exc.status_code, "invalid", exc.message, exc.fields)
         message = STATUS_MESSAGES.get(exc.status_code, STATUS_MESSAGES[400])
-        return respond(request, exc.status_code, "http_error", message, [])
+        return await answer(request, exc.status_code, "http_error", message, [])
 
     @app.exception_handler(DataError)
     async def unstorable(request: Request, exc: DataError) -> Response:
@@ -103,10 +113,10 @@ def install(app: FastAPI) -> None:
         # range): the request's transaction is rolled back; the values stay unlogged.
         log.warning("refused by the database: %s on %s %s", type(exc.orig).__name__,
                     request.method, request.url.path)  # fmt: skip
-        return respond(request, 422, "invalid", UNSTORABLE, [])
+        return await answer(request, 422, "invalid", UNSTORABLE, [])
 
     @app.exception_handler(Exception)
     async def crash(request: Request, exc: Exception) -> Response:
         # Only the exception class and route: messages and locals may hold personal data.
         log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path)
-        return respond(request, 500, "server_error", STATUS_MESSAGES[500], [])
+        return await answer(request, 500, "server_error", STATUS_MESSAGES[500], [])

@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -41,8 +41,9 @@ def _too_large(limit: int) -> Refused:
     return Refused(413, TOO_LARGE, [size])
 
 
-#: How an error is answered (``errors.respond``): JSON under /api, a page elsewhere.
-Respond = Callable[[Request, int, str, str, list[FieldError]], Response]
+#: How an error is answered (``errors.answer``): JSON under /api, a page elsewhere
+#: (made off the event loop: a page reads names from the database).
+Respond = Callable[[Request, int, str, str, list[FieldError]], Awaitable[Response]]
 
 
 class RequestLimits:
@@ -61,8 +62,8 @@ class RequestLimits:
         elif b"%00" in scope["query_string"] or b"\x00" in scope["query_string"]:
             early = Refused(422, HAS_NUL, [FieldError("query", HAS_NUL)])
         if early is not None:
-            answer = self.respond(Request(scope), early.status_code, "invalid", early.message,
-                                  early.fields)  # fmt: skip
+            answer = await self.respond(Request(scope), early.status_code, "invalid",
+                                        early.message, early.fields)  # fmt: skip
             await answer(scope, receive, send)
             return
         kind = headers.get(b"content-type", b"").split(b";")[0].strip().lower()

@@ -35,7 +35,7 @@ assets: node_modules/.stamp
 demo: $(VENV)/.main assets
 	$(BIN)/smartgov db upgrade
 	$(BIN)/smartgov demo city --people $(PEOPLE) --enterprises $(ENTERPRISES) --seed 1 --if-empty
-	$(BIN)/smartgov exchange sync-grants
+	$(BIN)/smartgov rules sync-grants
 	$(BIN)/smartgov demo approve-requests
 	$(BIN)/smartgov demo accounts
 	$(BIN)/smartgov demo history --if-empty
@@ -53,6 +53,7 @@ lint: $(VENV)/.dev
 	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/ruff format --check src tests bench scripts
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 # Benchmark-only peers (OpenFisca, AGPL) live in their own lock and never ship.
 $(VENV)/.bench: requirements/bench.txt $(VENV)/.dev

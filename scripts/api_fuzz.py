@@ -75,7 +75,7 @@ def main() -> int:
             "SMARTGOV_SIGNIN_LIMIT_ACCOUNT": "100000/minute"}  # fmt: skip
     smartgov(env, "db", "upgrade")
     smartgov(env, "demo", "city", "--people", "500", "--enterprises", "50", "--seed", "1")
-    smartgov(env, "exchange", "sync-grants")
+    smartgov(env, "rules", "sync-grants")
     smartgov(env, "demo", "approve-requests")
     smartgov(env, "demo", "accounts")
     port = free_port()

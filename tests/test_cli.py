@@ -126,7 +126,7 @@ def test_service_needs_become_requests_a_keeping_officer_decides(data: Path) -> 
     smartgov("db", "upgrade", data=data)
     smartgov("demo", "city", "--people", "300", "--enterprises", "20", "--if-empty", data=data)
     smartgov("demo", "accounts", data=data)
-    synced = smartgov("exchange", "sync-grants", data=data)
+    synced = smartgov("rules", "sync-grants", data=data)
     assert synced.returncode == 0, synced.stderr
     assert "grant requests made" in synced.stdout
     pending = smartgov("exchange", "requests", data=data).stdout.splitlines()

@@ -1,15 +1,14 @@
-"""The `smartgov` command: one sub-app per capability that has commands."""
+"""The `smartgov` command: core's and the web shell's commands, then each enabled
+capability's (its sub-app, and any top-level commands it declares)."""
 
 from __future__ import annotations
 
 import typer
 
-from smartgov.cases.cli import cases_app, worker
+from smartgov.core import capabilities
 from smartgov.core.cli import check, db_app, users_app
-from smartgov.demo.cli import demo_app
-from smartgov.exchange.cli import exchange_app
-from smartgov.ledger.cli import ledger_app
-from smartgov.rules.cli import rules_app, simulate
+from smartgov.core.settings import ConfigError, load_settings
+from smartgov.exchange import registries
 from smartgov.web.cli import serve
 
 app = typer.Typer(
@@ -20,17 +19,28 @@ app = typer.Typer(
     pretty_exceptions_enable=False,  # tracebacks may hold personal data: keep them plain
     add_completion=False,
 )
+
+
+@app.callback()
+def _settings_plug_in() -> None:
+    # Before any command: the settings, and the city's registries they name, or one
+    # clear line per problem and exit code 2.
+    try:
+        registries.load(load_settings().registries)
+    except ConfigError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+
+
 app.command("serve")(serve)
 app.command("check")(check)
-app.command("simulate")(simulate)
-app.command("worker")(worker)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
-app.add_typer(rules_app, name="rules")
-app.add_typer(ledger_app, name="ledger")
-app.add_typer(exchange_app, name="exchange")
-app.add_typer(cases_app, name="cases")
-app.add_typer(demo_app, name="demo")
+for _capability, _commands in capabilities.each("commands"):
+    for _name, _path in _commands.items():
+        app.command(_name)(capabilities.resolve(_path))
+for _capability, _path in capabilities.each("cli"):
+    app.add_typer(capabilities.resolve(_path), name=_capability.name)
 
 
 def main() -> None:

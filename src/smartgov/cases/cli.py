@@ -11,10 +11,10 @@ from typing import TypeVar
 import typer
 from sqlalchemy.orm import Session
 
+from smartgov.core.commands import fail, settings_or_exit
 from smartgov.core.db import make_engine, make_sessionmaker, transaction
 from smartgov.core.errors import DomainError
 from smartgov.core.settings import Settings
-from smartgov.runtime import fail, settings_or_exit
 
 T = TypeVar("T")
 
@@ -59,10 +59,9 @@ def worker(
     signal.signal(signal.SIGTERM, lambda *_: loop.stop())
     signing = None
     if settings.checkpoint_seconds:  # the worker appends most entries: it signs them too
-        from smartgov.ledger import keys
-        from smartgov.ledger.schedule import Checkpointer
+        from smartgov.ledger import service as ledger
 
-        signing = Checkpointer(factory, keys.from_settings(settings), settings.checkpoint_seconds)
+        signing = ledger.checkpointer(factory, settings)
         signing.start()
     typer.echo("deciding cases; Ctrl-C to stop")
     try:

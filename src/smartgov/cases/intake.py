@@ -24,7 +24,6 @@ from smartgov.core.roles import Role
 from smartgov.core.settings import Settings
 from smartgov.exchange import service as exchange
 from smartgov.rules import service as rules
-from smartgov.rules.evaluate import coerce_facts
 
 CHANNELS = ("online", "mobile", "counter", "phone")
 #: Channels an applicant uses alone; an officer applies at a counter or by phone.
@@ -102,7 +101,7 @@ def _answers(service: rules.Service, given: dict[str, Any]) -> dict[str, Any]:
     ]
     if problems:
         raise Invalid(N_("Some answers are not valid."), problems)
-    facts = coerce_facts(service, given)
+    facts = rules.coerce_facts(service, given)
     return {n: (v.isoformat() if hasattr(v, "isoformat") else v) for n, v in facts.items()
             if n in asked}  # fmt: skip
 

@@ -26,7 +26,6 @@ from smartgov.core.models import User
 from smartgov.core.roles import Permission, Role
 from smartgov.core.settings import Settings
 from smartgov.rules import service as rules
-from smartgov.rules.explain import pick
 from smartgov.web.deps import Lang, SessionDep, SettingsDep, check_csrf, require
 from smartgov.web.templating import render
 
@@ -53,7 +52,7 @@ def _apply_form(
         user=user,
         svc=svc,
         d=svc.definition,
-        pick=pick,
+        pick=rules.pick,
         key=(values or {}).get("idempotency_key") or uuid.uuid4().hex,
         errors=errors or [],
         values=values or {},
@@ -278,7 +277,8 @@ def my_cases_page(
         notices=[present.notification(n, lang) for n in cases.notifications(session, user)],
         labels=STATE_LABELS,
         names={
-            s: pick(v.definition.name, lang) for s, v in rules.services(settings).services.items()
+            s: rules.pick(v.definition.name, lang)
+            for s, v in rules.services(settings).services.items()
         },
     )
 
@@ -311,7 +311,7 @@ def queue_page(
         session, user, state=state or None, service_id=service or None, overdue=overdue
     )
     mine = {
-        s: pick(v.definition.name, lang)
+        s: rules.pick(v.definition.name, lang)
         for s, v in rules.services(settings).services.items()
         if v.definition.department == user.department_code
     }
@@ -337,7 +337,9 @@ def metrics_page(
     lang: Lang,
 ) -> HTMLResponse:
     found = metrics.figures(session)
-    names = {s: pick(v.definition.name, lang) for s, v in rules.services(settings).services.items()}
+    names = {
+        s: rules.pick(v.definition.name, lang) for s, v in rules.services(settings).services.items()
+    }
     return render(
         request,
         "metrics.html",
@@ -359,3 +361,10 @@ def _duration(seconds: float | None) -> str:
         if seconds < limit:
             return f"{seconds / size:.1f} {unit}" if unit != "min" else f"{seconds / 60:.0f} min"
     return f"{seconds / 86_400:.1f} d"
+
+
+def _service_names(settings: Settings, lang: str) -> dict[str, str]:
+    """Every published service's name in the page's language."""
+    return {
+        s: rules.pick(v.definition.name, lang) for s, v in rules.services(settings).services.items()
+    }

@@ -23,7 +23,6 @@ from smartgov.core.models import User
 from smartgov.core.settings import Settings
 from smartgov.exchange import service as exchange
 from smartgov.ledger import service as ledger
-from smartgov.rules import population
 from smartgov.rules import service as rules
 
 
@@ -50,7 +49,7 @@ def sweep(session: Session, settings: Settings, service_id: str, *, on: date | N
         session, settings, consumer=exchange.Consumer.service(service.id), unit=unit,
         fields=registry, purpose=rules.purpose_of(service), key_name=key, per_subject=True,
     )  # fmt: skip
-    decided = population.evaluate(service, data, on=on or today(), keep=[key], trace=False)
+    decided = rules.evaluate_population(service, data, on=on or today(), keep=[key], trace=False)
     eligible = decided.filter(pc.equal(decided["outcome"], "eligible"))
     keys = np.asarray(eligible[key].to_numpy(zero_copy_only=False), dtype=np.int64)
     amounts = np.asarray(eligible["amount"].to_numpy(zero_copy_only=False), dtype=float)

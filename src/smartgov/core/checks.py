@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from smartgov.core import migrate
-from smartgov.core.settings import PLACEHOLDER_SECRET, ConfigError, Environment, Settings
+from smartgov.core import capabilities, migrate
+from smartgov.core.settings import PLACEHOLDER_SECRET, Environment, Settings
 
 
 @dataclass(frozen=True)
@@ -70,33 +70,7 @@ def run_checks(settings: Settings, engine: Engine) -> list[Finding]:
                 "SG006", "warning", "SMARTGOV_LLM_BASE_URL is set but SMARTGOV_LLM_MODEL is not."
             )
         )
-    plugged = _registries_findings(settings)
-    found.extend(plugged)
-    if not plugged:  # services are typed by the registries' fields
-        found.extend(_service_findings(settings))
+    for _capability, paths in capabilities.each("checks"):
+        for path in paths:
+            found.extend(capabilities.resolve(path)(settings))
     return found
-
-
-def _registries_findings(settings: Settings) -> list[Finding]:
-    from smartgov.exchange import registries
-
-    try:
-        registries.load(settings.registries)
-    except ConfigError as exc:
-        return [Finding("SG009", "error", str(exc))]
-    return []
-
-
-def _service_findings(settings: Settings) -> list[Finding]:
-    from smartgov.rules.service import services
-
-    root = settings.services_dir
-    if not root.is_dir():
-        return [Finding("SG007", "warning", f"no services folder at {root}; set "
-                        "SMARTGOV_SERVICES_DIR to the folder of service definitions.")]  # fmt: skip
-    problems = services(settings).problems
-    return [
-        Finding("SG008", "error", f"service {sid} does not load: {problems[sid][0]} "
-                "(run `smartgov rules check`)")
-        for sid in sorted(problems)
-    ]  # fmt: skip

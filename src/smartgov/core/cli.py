@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from smartgov.core import migrate
 from smartgov.core.checks import run_checks
+from smartgov.core.commands import fail, settings_or_exit, with_account
 from smartgov.core.db import make_engine, make_sessionmaker, transaction
 from smartgov.core.errors import DomainError
 from smartgov.core.models import User
@@ -19,7 +20,6 @@ from smartgov.core.users import (
     list_users,
     set_active,
 )
-from smartgov.runtime import fail, settings_or_exit, with_account
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 users_app = typer.Typer(help="Accounts and API tokens.", no_args_is_help=True)

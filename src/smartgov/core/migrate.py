@@ -14,16 +14,15 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
 def all_models_metadata() -> MetaData:
-    """Import every capability's tables so the metadata is complete, and the demo
-    city's registers, which the migrations create (a city that plugs in its own
-    registries leaves them empty)."""
-    import smartgov.cases.models
-    import smartgov.core.models
-    import smartgov.demo.models
-    import smartgov.exchange.models
-    import smartgov.ledger.models  # noqa: F401
+    """Every enabled capability's tables (the demo city's registers among them, which
+    the migrations create), so the metadata is complete."""
+    import smartgov.core.models  # noqa: F401
+    from smartgov.core import capabilities
     from smartgov.core.db import Base
 
+    for _capability, modules in capabilities.each("models"):
+        for module in modules:
+            capabilities.resolve(module)
     return Base.metadata
 
 

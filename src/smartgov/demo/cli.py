@@ -6,6 +6,7 @@ from __future__ import annotations
 import typer
 from sqlalchemy import select
 
+from smartgov.core.commands import fail, settings_or_exit
 from smartgov.core.db import make_engine, make_sessionmaker, transaction
 from smartgov.core.errors import DomainError
 from smartgov.core.models import User
@@ -14,7 +15,6 @@ from smartgov.core.settings import Environment, Settings
 from smartgov.core.users import create_user
 from smartgov.demo import city, past, publish
 from smartgov.demo.registries import REGISTRIES
-from smartgov.runtime import fail, settings_or_exit
 
 demo_app = typer.Typer(
     help="The demo city: registers, datasets, grants, accounts and a past (not in production).",

@@ -13,6 +13,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
+from smartgov.core.commands import fail, settings_or_exit, with_account
 from smartgov.core.db import make_engine, make_sessionmaker, transaction
 from smartgov.core.errors import DomainError, Invalid, field_errors
 from smartgov.core.i18n import N_
@@ -20,7 +21,6 @@ from smartgov.core.models import User
 from smartgov.core.settings import Settings
 from smartgov.exchange import catalogue, grants, remote, requests, sources
 from smartgov.exchange.schemas import DatasetIn, GrantIn
-from smartgov.runtime import fail, settings_or_exit, with_account
 
 Spec = TypeVar("Spec", bound=BaseModel)
 exchange_app = typer.Typer(
@@ -126,23 +126,6 @@ def revoke(grant_id: int = typer.Argument(..., help="The grant's number.")) -> N
     except DomainError as exc:
         fail(exc)
     typer.echo(f"grant {grant_id} revoked")
-
-
-@exchange_app.command("sync-grants")
-def sync_grants() -> None:
-    """Ask, for each published service, for exactly the registry fields its rules read
-    (the keeping departments approve the requests: `smartgov exchange approve`); revoke
-    what they no longer read. Run after publishing or changing services."""
-    from smartgov.rules import service as rules  # rules builds on the exchange, not back
-
-    settings = settings_or_exit()
-    try:
-        with transaction(make_sessionmaker(make_engine(settings))) as session:
-            made = rules.sync_grants(session, settings)
-    except DomainError as exc:
-        fail(exc)
-    for service_id, count in made.items():
-        typer.echo(f"{service_id}: {f'{count} grant requests made' if count else 'unchanged'}")
 
 
 @exchange_app.command("requests")

@@ -9,18 +9,18 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from smartgov.core import i18n
+from smartgov.core import capabilities, i18n
 from smartgov.core.clock import today
 from smartgov.core.db import Natural
 from smartgov.core.errors import Conflict, DomainError, Invalid
 from smartgov.core.i18n import N_
 from smartgov.core.models import User
 from smartgov.core.roles import Permission, Role
+from smartgov.core.settings import Settings
 from smartgov.exchange import catalogue, service
 from smartgov.exchange.labels import FREQUENCY_LABELS, LEVEL_HELP, LEVEL_LABELS
 from smartgov.exchange.models import Access
 from smartgov.exchange.registries import SENSITIVITIES
-from smartgov.rules import service as rules
 from smartgov.web.deps import Lang, SessionDep, SettingsDep, check_csrf, require
 from smartgov.web.templating import render
 
@@ -67,6 +67,15 @@ def catalogue_page(request: Request, session: SessionDep, user: Public, lang: La
     )  # fmt: skip
 
 
+def consumer_names(settings: Settings, kind: str) -> dict[str, dict[str, str]]:
+    """How the capability that owns a kind of consumer names its consumers."""
+    found: dict[str, dict[str, str]] = {}
+    for _capability, named in capabilities.each("consumer_names"):
+        if kind in named:
+            found.update(capabilities.resolve(named[kind])(settings))
+    return found
+
+
 @router.get("/me/accesses")
 def accesses_page(
     request: Request,
@@ -79,14 +88,15 @@ def accesses_page(
     subjects = service.own_subjects(session, user)
     found = service.accesses_to(session, settings, *subjects, before=before)
     about = {service.subject_index_of(settings, s): s.unit for s in subjects}
-    names = {s.id: s.definition.name for s in rules.services(settings).services.values()}
+    # Services are the rules capability's: it names them (the capability registry).
+    names = consumer_names(settings, "service")
     translate = i18n.translator(lang)
 
     def who(access: Access) -> str:
         kind, _, ident = access.consumer.partition(":")
         if kind == "service":
             name = names.get(ident)
-            service_name = (name.zh if lang == "zh-Hans" else name.en) if name else ident
+            service_name = name["zh" if lang == "zh-Hans" else "en"] if name else ident
             return translate(N_("Automated decision: {service}")).format(service=service_name)
         if kind == "node":
             return translate(N_("Partner node {name}")).format(name=ident)

@@ -19,7 +19,8 @@ from typing import Any, Literal, Protocol, runtime_checkable
 import pyarrow as pa
 from sqlalchemy.orm import Session
 
-from smartgov.core.settings import ConfigError, load_settings
+from smartgov.core.checks import Finding
+from smartgov.core.settings import ConfigError, Settings, load_settings
 
 Unit = Literal["person", "household", "enterprise"]
 FieldType = Literal["integer", "number", "boolean", "date", "text"]
@@ -117,3 +118,12 @@ def current() -> Registries:
 def fields(unit: str) -> Mapping[str, Field]:
     """The registry fields a service deciding about ``unit`` may read."""
     return current().fields[unit]  # type: ignore[index]
+
+
+def deployment_findings(settings: Settings) -> list[Finding]:
+    """`smartgov check`: the city's registries plug in (SG009 otherwise)."""
+    try:
+        load(settings.registries)
+    except ConfigError as exc:
+        return [Finding("SG009", "error", str(exc))]
+    return []

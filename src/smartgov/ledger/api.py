@@ -3,9 +3,9 @@ is its client."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import PlainTextResponse
 
 from smartgov.core.db import Natural
@@ -13,11 +13,20 @@ from smartgov.core.errors import NotFound
 from smartgov.core.i18n import N_
 from smartgov.core.roles import Permission
 from smartgov.ledger import kinds, service
+from smartgov.ledger.keys import Signer
 from smartgov.ledger.models import LedgerEntry
 from smartgov.ledger.schemas import ConsistencyOut, EntriesOut, EntryOut, InclusionOut, KeyOut
 from smartgov.ledger.verify import leaf_hash
-from smartgov.web.deps import SessionDep, SignerDep, require
+from smartgov.web.deps import SessionDep, require
 
+
+async def get_signer(request: Request) -> Signer:
+    """The app's checkpoint signer (made at start-up, so a bad key stops the start)."""
+    signer: Signer = request.app.state.signer
+    return signer
+
+
+SignerDep = Annotated[Signer, Depends(get_signer)]
 router = APIRouter(prefix="/ledger", tags=["ledger"], dependencies=[require(Permission.public)])
 
 

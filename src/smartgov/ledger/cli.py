@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from smartgov.runtime import fail, settings_or_exit
+from smartgov.core.commands import fail, settings_or_exit
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker

@@ -14,8 +14,9 @@ from smartgov.core.errors import NotFound
 from smartgov.core.models import User
 from smartgov.core.roles import Permission
 from smartgov.ledger import service
+from smartgov.ledger.api import SignerDep
 from smartgov.ledger.verify import VerificationError, leaf_hash, open_checkpoint, verify_inclusion
-from smartgov.web.deps import Lang, SessionDep, SignerDep, require
+from smartgov.web.deps import Lang, SessionDep, require
 from smartgov.web.templating import render
 
 router = APIRouter(include_in_schema=False)

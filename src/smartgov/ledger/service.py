@@ -12,16 +12,17 @@ import base64
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Table, bindparam, func, select, union_all, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from smartgov.core.clock import now
 from smartgov.core.db import write_rows
 from smartgov.core.errors import FieldError, Invalid
 from smartgov.core.i18n import N_
+from smartgov.core.settings import Settings
 from smartgov.ledger import batch, kinds, merkle
 from smartgov.ledger.keys import Signer
 from smartgov.ledger.merkle import Node
@@ -34,6 +35,9 @@ from smartgov.ledger.verify import (
     node_hash,
     open_checkpoint,
 )
+
+if TYPE_CHECKING:  # the schedule signs through this module: named here for types only
+    from smartgov.ledger.schedule import Checkpointer
 
 ENTRIES = cast(Table, LedgerEntry.__table__)
 NODES = cast(Table, LedgerNode.__table__)
@@ -417,3 +421,12 @@ def verify_log(session: Session, key: VerifierKey, chunk: int = 20_000) -> Repor
     if 0 in signed and signed[0] != EMPTY_ROOT:
         report.problems.append("checkpoint at 0: not the root of the empty log")
     return report
+
+
+def checkpointer(factory: sessionmaker[Session], settings: Settings) -> Checkpointer:
+    """The schedule that signs a checkpoint whenever the log grew, every
+    ``settings.checkpoint_seconds``, with the node's ledger key (``start()`` it)."""
+    from smartgov.ledger import keys
+    from smartgov.ledger.schedule import Checkpointer  # the schedule signs through here
+
+    return Checkpointer(factory, keys.from_settings(settings), settings.checkpoint_seconds)

@@ -1,1 +1,14 @@
 """rules capability: services as code and their evaluation (issue 3)."""
+
+from smartgov.core.capabilities import Capability
+
+CAPABILITY = Capability(
+    name="rules",
+    api="smartgov.rules.api:router",
+    pages="smartgov.rules.pages:router",
+    templates=True,
+    cli="smartgov.rules.cli:rules_app",
+    commands={"simulate": "smartgov.rules.cli:simulate"},
+    checks=("smartgov.rules.service:deployment_findings",),
+    consumer_names={"service": "smartgov.rules.service:service_names"},
+)

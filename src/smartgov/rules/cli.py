@@ -10,9 +10,9 @@ from typing import Any
 
 import typer
 
+from smartgov.core.commands import fail, settings_or_exit
 from smartgov.core.errors import DomainError
 from smartgov.core.i18n import supported
-from smartgov.runtime import fail, settings_or_exit
 
 rules_app = typer.Typer(help="Services as rules: check, test, decide.", no_args_is_help=True)
 
@@ -148,6 +148,24 @@ def _read_facts(text: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         fail("--facts must be a JSON object of input names to values")
     return data
+
+
+@rules_app.command("sync-grants")
+def sync_grants() -> None:
+    """Ask, for each published service, for exactly the registry fields its rules read
+    (the keeping departments approve the requests: `smartgov exchange approve`); revoke
+    what they no longer read. Run after publishing or changing services."""
+    from smartgov.core.db import make_engine, make_sessionmaker, transaction
+    from smartgov.rules import service
+
+    settings = settings_or_exit()
+    try:
+        with transaction(make_sessionmaker(make_engine(settings))) as session:
+            made = service.sync_grants(session, settings)
+    except DomainError as exc:
+        fail(exc)
+    for service_id, count in made.items():
+        typer.echo(f"{service_id}: {f'{count} grant requests made' if count else 'unchanged'}")
 
 
 @rules_app.command("schema")

@@ -11,12 +11,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from smartgov.core.checks import Finding
 from smartgov.core.errors import FieldError, Invalid, NotFound
 from smartgov.core.i18n import N_
 from smartgov.core.models import User
-from smartgov.core.settings import Settings
+from smartgov.core.settings import ConfigError, Settings
 from smartgov.exchange import service as exchange
-from smartgov.rules import population, reforms, simulate, tables
+from smartgov.rules import evaluate, population, reforms, simulate, tables
+from smartgov.rules import explain as explain_module
 from smartgov.rules.casetests import CaseResult, run_tests
 from smartgov.rules.catalogue import Catalogue, catalogue, load_service, service_folders
 from smartgov.rules.definition import Text
@@ -173,6 +175,12 @@ def simulate_reform(
 #: departments that keep the data grant it, and every such read is listed publicly.
 SIMULATION_PURPOSE = exchange.POLICY_SIMULATION
 population_cache = exchange.population_cache
+#: What the other capabilities use of the rules beside the functions above: the facts
+#: typed as a service reads them, a whole population decided at once, a name picked in
+#: the reader's language.
+coerce_facts = evaluate.coerce_facts
+evaluate_population = population.evaluate
+pick = explain_module.pick
 
 
 def simulate_registry(
@@ -249,3 +257,28 @@ def sync_grants(session: Session, settings: Settings) -> dict[str, int]:
         made[service_id] = len(asked)
     exchange.revoke_other_services(session, published)
     return made
+
+
+def deployment_findings(settings: Settings) -> list[Finding]:
+    """`smartgov check`: a services folder (SG007) whose services all load (SG008)."""
+    root = settings.services_dir
+    if not root.is_dir():
+        return [Finding("SG007", "warning", f"no services folder at {root}; set "
+                        "SMARTGOV_SERVICES_DIR to the folder of service definitions.")]  # fmt: skip
+    try:
+        problems = services(settings).problems
+    except ConfigError:  # the city's registries do not plug in: SG009 says so
+        return []
+    return [
+        Finding("SG008", "error", f"service {sid} does not load: {problems[sid][0]} "
+                "(run `smartgov rules check`)")
+        for sid in sorted(problems)
+    ]  # fmt: skip
+
+
+def service_names(settings: Settings) -> dict[str, dict[str, str]]:
+    """Each published service's name in Chinese and English (a consumer of data)."""
+    return {
+        sid: {"zh": s.definition.name.zh, "en": s.definition.name.en}
+        for sid, s in services(settings).services.items()
+    }

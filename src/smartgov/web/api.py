@@ -10,7 +10,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import smartgov
-from smartgov.cases.api import router as cases_router
 from smartgov.core import migrate
 from smartgov.core.db import Natural
 from smartgov.core.errors import Conflict, NotFound
@@ -26,9 +25,6 @@ from smartgov.core.users import (
     revoke_token,
     set_active,
 )
-from smartgov.exchange.api import router as exchange_router
-from smartgov.ledger.api import router as ledger_router
-from smartgov.rules.api import router as rules_router
 from smartgov.web.deps import SessionDep, client_address, require
 from smartgov.web.schemas import (
     DepartmentOut,
@@ -151,8 +147,3 @@ def districts(session: SessionDep) -> list[DistrictOut]:
 @router.get("/departments", dependencies=[require(Permission.public)], tags=["organisation"])
 def departments(session: SessionDep) -> list[DepartmentOut]:
     return [DepartmentOut.model_validate(d) for d in session.scalars(select(Department))]
-
-
-#: Every capability's API, included by the app beside this router rather than inside
-#: it: each nesting of routers makes FastAPI match a request's path once more.
-capabilities = (exchange_router, rules_router, ledger_router, cases_router)

@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import smartgov
 from smartgov.cases import service as cases
+from smartgov.core import capabilities
 from smartgov.core.db import forbid_on_event_loop, make_engine, make_sessionmaker
 from smartgov.core.roles import Permission
 from smartgov.core.settings import Environment, Settings
@@ -190,10 +191,14 @@ def create_app(settings: Settings) -> FastAPI:
         )
 
     errors.install(app)
-    for router in (*api.capabilities, api.router):
-        app.include_router(router, prefix="/api/v1")
-    for router in (*pages.capabilities, pages.router):
-        app.include_router(router)
+    # Each enabled capability's routers, then the shell's (accounts, home, sign-in),
+    # side by side rather than nested: each nesting makes FastAPI match a path again.
+    for _capability, path in capabilities.each("api"):
+        app.include_router(capabilities.resolve(path), prefix="/api/v1")
+    app.include_router(api.router, prefix="/api/v1")
+    for _capability, path in capabilities.each("pages"):
+        app.include_router(capabilities.resolve(path))
+    app.include_router(pages.router)
     return app
 
 

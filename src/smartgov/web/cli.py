@@ -6,8 +6,8 @@ import ipaddress
 
 import typer
 
+from smartgov.core.commands import fail, settings_or_exit
 from smartgov.core.settings import PLACEHOLDER_SECRET
-from smartgov.runtime import fail, settings_or_exit
 
 
 def _loopback(host: str) -> bool:

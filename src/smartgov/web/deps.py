@@ -23,7 +23,6 @@ from smartgov.core.models import User
 from smartgov.core.roles import Permission, Role, allows
 from smartgov.core.settings import Settings
 from smartgov.core.users import TokenCache, session_holder
-from smartgov.ledger.keys import Signer
 
 # Dependencies that do no I/O are ``async``: FastAPI runs sync ones in a thread pool,
 # and that hand-off costs more than the work itself.
@@ -35,14 +34,6 @@ async def get_settings(request: Request) -> Settings:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-
-
-async def get_signer(request: Request) -> Signer:
-    signer: Signer = request.app.state.signer
-    return signer
-
-
-SignerDep = Annotated[Signer, Depends(get_signer)]
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:

@@ -8,16 +8,12 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from smartgov.cases.pages import router as cases_pages
 from smartgov.core.errors import NotAuthenticated
 from smartgov.core.models import User
 from smartgov.core.roles import Permission, Role, allows
 from smartgov.core.settings import Settings
 from smartgov.core.users import authenticate, close_session, list_users, open_session
 from smartgov.exchange import service as registries
-from smartgov.exchange.pages import router as exchange_pages
-from smartgov.ledger.pages import router as ledger_pages
-from smartgov.rules.pages import router as rules_pages
 from smartgov.web.deps import Lang, SessionDep, SettingsDep, check_csrf, client_address, require
 from smartgov.web.signin import SignInGuard, Throttled
 from smartgov.web.templating import render
@@ -133,7 +129,3 @@ def choose_language(_user: Public, lang: str = "zh-Hans", next: str = "/") -> Re
     if lang in ("zh-Hans", "en"):
         response.set_cookie("lang", lang, max_age=365 * 86400, samesite="lax")
     return response
-
-
-#: Every capability's pages, included by the app beside this router (see ``api``).
-capabilities = (exchange_pages, rules_pages, ledger_pages, cases_pages)

@@ -11,22 +11,20 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import select
 
-from smartgov.core import i18n
+from smartgov.core import capabilities, i18n
 from smartgov.core.models import Department, District, User
 from smartgov.core.roles import ROLE_LABELS, Permission, Role, allows
-from smartgov.exchange.labels import LABELS
 from smartgov.web.deps import csrf_token
 
-PACKAGE = Path(__file__).resolve().parent.parent
-# Each capability keeps its own templates; the web shell's come first.
-TEMPLATE_DIRS = [PACKAGE / "web" / "templates", PACKAGE / "exchange" / "templates",
-                 PACKAGE / "rules" / "templates", PACKAGE / "ledger" / "templates",
-                 PACKAGE / "cases" / "templates"]  # fmt: skip
+SHELL = Path(__file__).resolve().parent / "templates"
 
 
 def make_environment() -> Environment:
+    """Templates of the web shell first, then each enabled capability's; the codes the
+    capabilities label (``label()`` on every page) gathered once."""
+    folders = [SHELL, *capabilities.template_dirs()]
     env = Environment(
-        loader=FileSystemLoader([str(p) for p in TEMPLATE_DIRS]),
+        loader=FileSystemLoader([str(p) for p in folders]),
         autoescape=select_autoescape(["html"]),
         trim_blocks=True,
         lstrip_blocks=True,
@@ -36,6 +34,10 @@ def make_environment() -> Environment:
     # Figures that may be withheld (None): a dash, never "None" or a crash.
     env.filters["count"] = lambda value: "–" if value is None else f"{value:,}"
     env.filters["money"] = lambda value: "–" if value is None else f"{value:,.0f}"
+    labels: dict[str, str] = {}
+    for _capability, path in capabilities.each("labels"):
+        labels.update(capabilities.resolve(path))
+    env.globals["labels"] = labels
     return env
 
 
@@ -51,6 +53,7 @@ def render(
     env: Environment = request.app.state.templates
     districts, departments = organisation_names(request, lang)
     translate = i18n.translator(lang)
+    labels: dict[str, str] = env.globals["labels"]  # type: ignore[assignment]
     html = env.get_template(template).render(
         request=request,
         lang=lang,
@@ -60,7 +63,7 @@ def render(
         csrf_token=csrf_token(request),
         assets=request.app.state.assets,
         _=translate,
-        label=lambda code: translate(LABELS.get(str(code), str(code))),
+        label=lambda code: translate(labels.get(str(code), str(code))),
         role_label=lambda r: translate(ROLE_LABELS[Role(r)]),
         district_names=districts,
         department_names=departments,

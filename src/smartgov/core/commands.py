@@ -1,4 +1,4 @@
-"""Helpers the CLI shares: settings that stop with one clear line, failures, and
+"""What every command shares: settings that stop with one clear line, failures, and
 acting on a named account."""
 
 from __future__ import annotations
@@ -14,15 +14,12 @@ from smartgov.core.db import make_engine, make_sessionmaker, transaction
 from smartgov.core.errors import DomainError
 from smartgov.core.models import User
 from smartgov.core.settings import ConfigError, Settings, load_settings
-from smartgov.exchange import registries
 
 
 def settings_or_exit() -> Settings:
-    """The settings, with the city's registries they name; one clear line otherwise."""
+    """The settings, or one clear line per bad setting and exit code 2."""
     try:
-        settings = load_settings()
-        registries.load(settings.registries)
-        return settings
+        return load_settings()
     except ConfigError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None

@@ -32,7 +32,7 @@ from smartgov.core.users import create_user
 from smartgov.demo import city, publish
 from smartgov.ledger import kinds
 from smartgov.rules.service import sync_grants
-from smartgov.web.app import create_app
+from smartgov.server.app import create_app
 
 
 class ScratchEntry(kinds.Entry):

@@ -108,7 +108,7 @@ def test_a_route_that_blocks_the_event_loop_fails_its_tests(settings: Settings) 
     from sqlalchemy.orm import Session
 
     from smartgov.core.roles import Permission
-    from smartgov.web.app import create_app
+    from smartgov.server.app import create_app
     from smartgov.web.deps import require
 
     app = create_app(settings)

@@ -9,7 +9,7 @@ from smartgov.core import capabilities
 from smartgov.core.cli import check, db_app, users_app
 from smartgov.core.settings import ConfigError, load_settings
 from smartgov.exchange import registries
-from smartgov.web.cli import serve
+from smartgov.server.cli import serve
 
 app = typer.Typer(
     name="smartgov",

@@ -19,7 +19,7 @@ from smartgov.ledger import keys, service
 from smartgov.ledger.models import LedgerEntry
 from smartgov.ledger.schedule import Checkpointer
 from smartgov.ledger.verify import open_checkpoint
-from smartgov.web.app import create_app
+from smartgov.server.app import create_app
 
 
 def test_a_tick_signs_growth_and_refuses_an_edited_tail(

@@ -27,7 +27,7 @@ from smartgov.ledger import keys
 from smartgov.ledger import service as ledger
 from smartgov.rules import reforms, simulate
 from smartgov.rules import service as rules
-from smartgov.web.app import create_app
+from smartgov.server.app import create_app
 from tests.conftest import PASSWORD, open_case, serving
 
 

@@ -32,7 +32,7 @@ def test_it_trusts_a_checked_token_for_a_few_seconds_only_if_set(settings, engin
 
     from smartgov.core.db import make_sessionmaker, transaction
     from smartgov.core.models import ApiToken
-    from smartgov.web.app import create_app
+    from smartgov.server.app import create_app
 
     for seconds, afterwards in ((60, 200), (0, 401)):
         app = create_app(settings.model_copy(update={"token_cache_seconds": seconds}))
@@ -49,7 +49,7 @@ def test_it_freezes_its_startup_heap_while_it_serves(settings, engine, cast) -> 
     and stall requests (the API read's p99, docs/benchmarks.md)."""
     import gc
 
-    from smartgov.web.app import create_app
+    from smartgov.server.app import create_app
 
     with TestClient(create_app(settings)):
         assert gc.get_freeze_count() > 0

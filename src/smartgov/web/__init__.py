@@ -1,1 +1,2 @@
-"""web capability: the FastAPI app, its API routers and its pages."""
+"""The web kit: request dependencies, templating, errors, request limits and sign-in
+throttling, below every capability (it imports none); `server` assembles the app."""

@@ -27,7 +27,7 @@ def serve(
     """Serve the web pages and the JSON API."""
     import uvicorn
 
-    from smartgov.web.app import create_app
+    from smartgov.server.app import create_app
 
     settings = settings_or_exit()
     if not _loopback(host) and settings.secret_key.get_secret_value() == PLACEHOLDER_SECRET:
@@ -44,6 +44,6 @@ def serve(
         uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
     else:  # each process builds its own app from the same environment
         uvicorn.run(
-            "smartgov.web.app:app_from_environment", factory=True, host=host, port=port,
+            "smartgov.server.app:app_from_environment", factory=True, host=host, port=port,
             workers=workers, log_level="warning",
         )  # fmt: skip

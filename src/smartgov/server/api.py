@@ -25,8 +25,7 @@ from smartgov.core.users import (
     revoke_token,
     set_active,
 )
-from smartgov.web.deps import SessionDep, client_address, require
-from smartgov.web.schemas import (
+from smartgov.server.schemas import (
     DepartmentOut,
     DistrictOut,
     Health,
@@ -36,6 +35,7 @@ from smartgov.web.schemas import (
     TokenRequest,
     UserOut,
 )
+from smartgov.web.deps import SessionDep, client_address, require
 from smartgov.web.signin import SignInGuard
 
 log = logging.getLogger("smartgov.web")

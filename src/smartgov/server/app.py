@@ -27,13 +27,14 @@ from smartgov.exchange import service as exchange
 from smartgov.ledger import keys
 from smartgov.ledger import service as ledger
 from smartgov.ledger.schedule import Checkpointer
-from smartgov.web import api, errors, pages
+from smartgov.server import api, pages
+from smartgov.web import errors
 from smartgov.web.deps import require
 from smartgov.web.limits import RequestLimits
 from smartgov.web.signin import SignInGuard
 from smartgov.web.templating import make_environment
 
-STATIC = Path(__file__).resolve().parent / "static"
+STATIC = Path(__file__).resolve().parent.parent / "web" / "static"  # the web kit's
 CSP = (
     "default-src 'self'; img-src 'self' data:; script-src 'self'; style-src 'self'; "
     "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"

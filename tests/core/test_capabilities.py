@@ -1,6 +1,7 @@
 """A capability is one folder and one line: enabled, its routers, pages, tables,
-commands and deployment checks appear in the app, the CLI, the migrations' metadata
-and `smartgov check` without any other file changing."""
+commands, permissions, navigation links and deployment checks appear in the app, the
+CLI, the migrations' metadata, every page and `smartgov check` without any other file
+changing."""
 
 from __future__ import annotations
 
@@ -17,10 +18,11 @@ from typer.testing import CliRunner
 from smartgov.core import capabilities, migrate
 from smartgov.core.checks import run_checks
 from smartgov.core.settings import Settings
+from tests.conftest import bearer, login
 
 FILES = {
     "__init__.py": """
-        from smartgov.core.capabilities import Capability
+        from smartgov.core.capabilities import Capability, NavEntry
 
         CAPABILITY = Capability(
             name="parks",
@@ -29,6 +31,8 @@ FILES = {
             pages="sg_parks.pages:router",
             cli="sg_parks.cli:parks_app",
             checks=("sg_parks.cli:findings",),
+            permissions={"parks.book": ("citizen",)},
+            navigation=(NavEntry("/parks", "Parks", "parks.book"),),
         )
     """,
     "models.py": """
@@ -53,6 +57,11 @@ FILES = {
         @router.get("/parks")
         def parks() -> list[str]:
             return ["Donghu Park"]
+
+
+        @router.post("/parks/booking", dependencies=[require("parks.book")])
+        def book() -> str:
+            return "booked"
     """,
     "pages.py": """
         from fastapi import APIRouter
@@ -109,7 +118,7 @@ def parks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 def test_an_enabled_capability_appears_everywhere_without_other_edits(
-    parks: None, settings: Settings, engine: object
+    parks: None, settings: Settings, engine: object, cast: object
 ) -> None:
     from smartgov.server.app import create_app
 
@@ -117,6 +126,15 @@ def test_an_enabled_capability_appears_everywhere_without_other_edits(
         assert client.get("/api/v1/parks").json() == ["Donghu Park"]
         assert client.get("/parks").text == "<h1>Parks</h1>"
         assert "/api/v1/parks" in client.get("/api/v1/openapi.json").json()["paths"]
+        # Its own permission: held by the roles it names, by nobody else.
+        assert client.post("/api/v1/parks/booking").status_code == 401
+        booked = client.post("/api/v1/parks/booking", headers=bearer(client, "citizen"))
+        assert booked.json() == "booked"
+        refused = client.post("/api/v1/parks/booking", headers=bearer(client, "reviewer"))
+        assert refused.status_code == 403
+        # Its link, on every page, for those who hold the permission.
+        login(client, "citizen")
+        assert 'href="/parks"' in client.get("/").text
     assert "parks_park" in migrate.all_models_metadata().tables
     cli = importlib.reload(importlib.import_module("smartgov.cli"))
     ran = CliRunner().invoke(cli.app, ["parks", "count"])

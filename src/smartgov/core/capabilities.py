@@ -22,6 +22,18 @@ ENABLED = ("smartgov.ledger", "smartgov.exchange", "smartgov.rules", "smartgov.c
 
 
 @dataclass(frozen=True)
+class NavEntry:
+    """A link in every page's navigation, shown to those whose role holds
+    ``permission`` (and, if ``roles`` is given, only to those roles)."""
+
+    path: str
+    label: str  # an English msgid (marked with N_ where declared)
+    permission: str = "public"
+    roles: tuple[str, ...] = ()
+    order: int = 50  # where it stands among all capabilities' links, lowest first
+
+
+@dataclass(frozen=True)
 class Capability:
     name: str
     #: Modules that define its tables (for the migrations and the platform's tables).
@@ -36,6 +48,10 @@ class Capability:
     #: For a consumer kind ("service"), a function(settings) -> {id: {"zh", "en"}}: how
     #: a page names a consumer of this kind (who used my data).
     consumer_names: Mapping[str, str] = field(default_factory=dict)
+    #: Permissions of its own ("parks.read") and the roles that hold them; routes name
+    #: them in ``require`` like core's. A permission nobody declared is held by no one.
+    permissions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    navigation: tuple[NavEntry, ...] = ()
     package: str = ""  # set by ``enabled``
 
 
@@ -54,6 +70,15 @@ def enabled() -> tuple[Capability, ...]:
         declared: Capability = importlib.import_module(package).CAPABILITY
         found.append(Capability(**{**declared.__dict__, "package": package}))
     return tuple(found)
+
+
+def granted() -> dict[str, frozenset[str]]:
+    """Every capability-declared permission with the roles that hold it."""
+    found: dict[str, set[str]] = {}
+    for _capability, declared in each("permissions"):
+        for permission, roles in declared.items():
+            found.setdefault(permission, set()).update(roles)
+    return {p: frozenset(r) for p, r in found.items()}
 
 
 def template_dirs() -> list[Path]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from smartgov.core import capabilities
 from smartgov.core.i18n import N_
 
 
@@ -116,10 +117,14 @@ GRANTS: dict[Role, frozenset[Permission]] = {
 }
 
 
-def allows(role: Role, permission: Permission) -> bool:
+def allows(role: Role, permission: Permission | str) -> bool:
+    """Whether ``role`` holds ``permission``: one of core's, or one a capability
+    declared (``Capability.permissions``); anything else is held by no one."""
     if permission in (Permission.public, Permission.signed_in):
         return True
-    return permission in GRANTS[role]
+    if permission in GRANTS[role]:
+        return True
+    return role.value in capabilities.granted().get(str(permission), frozenset())
 
 
 ROLE_LABELS = {

@@ -1,7 +1,8 @@
 """exchange capability: the catalogue, providers, grants and every read of a city's
 registries."""
 
-from smartgov.core.capabilities import Capability
+from smartgov.core.capabilities import Capability, NavEntry
+from smartgov.core.i18n import N_
 from smartgov.exchange import entries as entries  # declares its ledger entry kinds
 
 CAPABILITY = Capability(
@@ -13,4 +14,16 @@ CAPABILITY = Capability(
     cli="smartgov.exchange.cli:exchange_app",
     checks=("smartgov.exchange.registries:deployment_findings",),
     labels="smartgov.exchange.labels:LABELS",
+    navigation=(
+        # Officers decide requests for their department's data; administrators do not.
+        NavEntry(
+            "/grant-requests",
+            N_("Data requests"),
+            "grants.manage",
+            roles=("department_officer",),
+            order=50,
+        ),  # fmt: skip
+        NavEntry("/me/accesses", N_("Who used my data"), "own_record.read", order=60),
+        NavEntry("/catalogue", N_("Data catalogue"), order=70),
+    ),
 )

@@ -1,6 +1,7 @@
 """rules capability: services as code and their evaluation (issue 3)."""
 
-from smartgov.core.capabilities import Capability
+from smartgov.core.capabilities import Capability, NavEntry
+from smartgov.core.i18n import N_
 
 CAPABILITY = Capability(
     name="rules",
@@ -11,4 +12,5 @@ CAPABILITY = Capability(
     commands={"simulate": "smartgov.rules.cli:simulate"},
     checks=("smartgov.rules.service:deployment_findings",),
     consumer_names={"service": "smartgov.rules.service:service_names"},
+    navigation=(NavEntry("/services", N_("Services"), order=10),),
 )

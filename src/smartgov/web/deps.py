@@ -118,7 +118,7 @@ async def language(request: Request, user: OptionalUser) -> str:
 Lang = Annotated[str, Depends(language)]
 
 
-def require(permission: Permission) -> Any:
+def require(permission: Permission | str) -> Any:
     """Declare the permission a route needs; returns the user (None for public routes)."""
 
     async def check(user: OptionalUser) -> User | None:
@@ -134,7 +134,7 @@ def require(permission: Permission) -> Any:
     return Depends(check)
 
 
-def route_permission(call: Callable[..., Any]) -> Permission | None:
+def route_permission(call: Callable[..., Any]) -> Permission | str | None:
     return getattr(call, "permission", None)
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from smartgov.core import capabilities, i18n
 from smartgov.core.models import Department, District, User
-from smartgov.core.roles import ROLE_LABELS, Permission, Role, allows
+from smartgov.core.roles import ROLE_LABELS, Role, allows
 from smartgov.web.deps import csrf_token
 
 SHELL = Path(__file__).resolve().parent / "templates"
@@ -38,6 +38,9 @@ def make_environment() -> Environment:
     for _capability, path in capabilities.each("labels"):
         labels.update(capabilities.resolve(path))
     env.globals["labels"] = labels
+    # Each capability's links in every page's navigation.
+    links = [e for _c, entries in capabilities.each("navigation") for e in entries]
+    env.globals["navigation"] = sorted(links, key=lambda e: e.order)
     return env
 
 
@@ -59,7 +62,7 @@ def render(
         lang=lang,
         user=user,
         role=Role(user.role) if user else None,
-        can=lambda p: user is not None and allows(Role(user.role), Permission(p)),
+        can=lambda p: user is not None and allows(Role(user.role), p),
         csrf_token=csrf_token(request),
         assets=request.app.state.assets,
         _=translate,

@@ -105,3 +105,27 @@ def test_the_platform_never_imports_the_demo_city() -> None:
         and any(name.startswith("smartgov.demo") for name in _imports(ast.parse(path.read_text())))
     ]  # fmt: skip
     assert offenders == []
+
+
+def test_a_kind_of_provider_is_found_by_its_registration(settings: Settings) -> None:
+    """Providers are looked up by kind where they registered, not by an if-chain: a new
+    kind works once registered, and an unknown one is refused by name."""
+    from smartgov.core.errors import NotFound
+    from smartgov.exchange import providers
+
+    class Fixed:
+        def read(self, session: object, key: int, names: object) -> dict[str, object]:
+            return {"birth_date": None}
+
+        def read_many(self, session: object, keys: object, names: object) -> dict[int, object]:
+            return {}
+
+    with pytest.raises(NotFound, match="No provider of this kind"):
+        providers.provider_for({"kind": "queue"}, settings)
+    providers.register("queue", providers.ProviderKind(
+        make=lambda _spec, _settings: Fixed(), columns=lambda *_: {"birth_date"}))  # fmt: skip
+    try:
+        assert isinstance(providers.provider_for({"kind": "queue"}, settings), Fixed)
+        assert providers.columns({"kind": "queue"}, settings, None) == {"birth_date"}  # type: ignore[arg-type]
+    finally:
+        del providers.KINDS["queue"]

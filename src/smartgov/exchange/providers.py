@@ -7,7 +7,8 @@ another smartgov node over HTTP (see ``remote``)."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -183,37 +184,76 @@ def registries_dir(data_dir: Path) -> Path:
     return data_dir / "registries"
 
 
+@dataclass(frozen=True)
+class ProviderKind:
+    """How a kind of provider is made from a catalogue entry's ``provider`` settings, and
+    which columns it offers (None when only a peer knows), so registration can check the
+    catalogue against them."""
+
+    make: Callable[[Mapping[str, Any], Settings], Provider]
+    columns: Callable[[Mapping[str, Any], Settings, Session], set[str] | None]
+
+
+#: The kinds of provider, by the name a catalogue entry gives (``{"kind": ...}``).
+KINDS: dict[str, ProviderKind] = {}
+
+
+def register(kind: str, provider: ProviderKind) -> None:
+    """Make a kind of provider available to datasets (a city's own: a message queue, a
+    department's REST service); the built-in ones register below."""
+    KINDS[kind] = provider
+
+
+def _kind(spec: Mapping[str, Any]) -> ProviderKind:
+    found = KINDS.get(str(spec.get("kind")))
+    if found is None:  # the schema admits registered kinds only: a stored one went away
+        raise NotFound(N_("No provider of this kind is installed."))
+    return found
+
+
 def provider_for(spec: Mapping[str, Any], settings: Settings) -> Provider:
     """The provider a catalogue entry names (its ``provider`` column)."""
-    kind = spec["kind"]
-    if kind == "sql":
-        return SqlProvider(table=spec["table"], key=spec["key"], url=spec.get("url"))
-    if kind == "file":
-        return FileProvider(path=registries_dir(settings.data_dir) / spec["path"], key=spec["key"])
-
-    return remote.HttpProvider(
-        settings, url=spec["url"], peer=spec["peer"], dataset=spec["dataset"]
-    )
+    return _kind(spec).make(spec, settings)
 
 
 def columns(spec: Mapping[str, Any], settings: Settings, session: Session) -> set[str] | None:
-    """The columns a provider offers, so registration can check the catalogue against
-    them; None when only the peer knows (HTTP). Raises NotFound if it cannot be read."""
-    kind = spec["kind"]
-    if kind == "sql":
-        if spec.get("url") is None:
-            found = sources.table_columns(session.connection(), spec["table"])
-        else:
-            provider = SqlProvider(table=spec["table"], key=spec["key"], url=spec["url"])
-            found = sources.table_columns(provider._engine(), spec["table"])
-        if not found:
-            raise NotFound(N_("The database has no table or view with this name."))
-        return set(found)
-    if kind == "file":
-        path = registries_dir(settings.data_dir) / spec["path"]
-        if not path.is_file():
-            raise NotFound(N_("The registry file of this dataset is missing."))
-        if path.suffix == ".parquet":
-            return set(pq.read_schema(path).names)
-        return set(pacsv.open_csv(path).schema.names)  # the header, not the whole file
-    return None
+    """The columns a provider offers; None when only the peer knows (HTTP). Raises
+    NotFound if its source cannot be read."""
+    return _kind(spec).columns(spec, settings, session)
+
+
+def _sql_columns(spec: Mapping[str, Any], _settings: Settings, session: Session) -> set[str]:
+    if spec.get("url") is None:
+        found = sources.table_columns(session.connection(), spec["table"])
+    else:
+        provider = SqlProvider(table=spec["table"], key=spec["key"], url=spec["url"])
+        found = sources.table_columns(provider._engine(), spec["table"])
+    if not found:
+        raise NotFound(N_("The database has no table or view with this name."))
+    return set(found)
+
+
+def _file_columns(spec: Mapping[str, Any], settings: Settings, _session: Session) -> set[str]:
+    path = registries_dir(settings.data_dir) / spec["path"]
+    if not path.is_file():
+        raise NotFound(N_("The registry file of this dataset is missing."))
+    if path.suffix == ".parquet":
+        return set(pq.read_schema(path).names)
+    return set(pacsv.open_csv(path).schema.names)  # the header, not the whole file
+
+
+register("sql", ProviderKind(
+    make=lambda spec, _settings: SqlProvider(table=spec["table"], key=spec["key"],
+                                             url=spec.get("url")),
+    columns=_sql_columns,
+))  # fmt: skip
+register("file", ProviderKind(
+    make=lambda spec, settings: FileProvider(
+        path=registries_dir(settings.data_dir) / spec["path"], key=spec["key"]),
+    columns=_file_columns,
+))  # fmt: skip
+register("http", ProviderKind(
+    make=lambda spec, settings: remote.HttpProvider(
+        settings, url=spec["url"], peer=spec["peer"], dataset=spec["dataset"]),
+    columns=lambda _spec, _settings, _session: None,  # only the peer knows
+))  # fmt: skip

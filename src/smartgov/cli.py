@@ -8,7 +8,6 @@ import typer
 from smartgov.core import capabilities
 from smartgov.core.cli import check, db_app, users_app
 from smartgov.core.settings import ConfigError, load_settings
-from smartgov.exchange import registries
 from smartgov.server.cli import serve
 
 app = typer.Typer(
@@ -25,6 +24,8 @@ app = typer.Typer(
 def _settings_plug_in() -> None:
     # Before any command: the settings, and the city's registries they name, or one
     # clear line per problem and exit code 2.
+    from smartgov.exchange import registries  # not for `--help`: it loads the city's
+
     try:
         registries.load(load_settings().registries)
     except ConfigError as exc:

@@ -3,23 +3,12 @@
 from __future__ import annotations
 
 import typer
-from sqlalchemy import select
 
-from smartgov.core import migrate
-from smartgov.core.checks import run_checks
 from smartgov.core.commands import fail, settings_or_exit, with_account
-from smartgov.core.db import make_engine, make_sessionmaker, transaction
-from smartgov.core.errors import DomainError
-from smartgov.core.models import User
 from smartgov.core.roles import Role
-from smartgov.core.users import (
-    change_password,
-    create_user,
-    end_sessions,
-    issue_token,
-    list_users,
-    set_active,
-)
+
+# The modules behind the commands (the database, Alembic, argon2) are imported by the
+# command that needs them, so `smartgov --help` answers without loading them.
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 users_app = typer.Typer(help="Accounts and API tokens.", no_args_is_help=True)
@@ -28,6 +17,9 @@ users_app = typer.Typer(help="Accounts and API tokens.", no_args_is_help=True)
 @db_app.command("upgrade")
 def db_upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> None:
     """Bring the database schema up to date (creates the SQLite file if needed)."""
+    from smartgov.core import migrate
+    from smartgov.core.db import make_engine
+
     engine = make_engine(settings_or_exit())
     migrate.upgrade(engine, revision)
     typer.echo(f"database at revision {migrate.current(engine)}")
@@ -36,6 +28,9 @@ def db_upgrade(revision: str = typer.Argument("head", help="Target revision.")) 
 @db_app.command("current")
 def db_current() -> None:
     """Print the schema revision the database is at."""
+    from smartgov.core import migrate
+    from smartgov.core.db import make_engine
+
     typer.echo(migrate.current(make_engine(settings_or_exit())) or "empty")
 
 
@@ -52,6 +47,10 @@ def users_create(
     ),
 ) -> None:
     """Create an account (the password is asked for, or read from SMARTGOV_NEW_PASSWORD)."""
+    from smartgov.core.db import make_engine, make_sessionmaker, transaction
+    from smartgov.core.errors import DomainError
+    from smartgov.core.users import create_user
+
     factory = make_sessionmaker(make_engine(settings_or_exit()))
     try:
         with transaction(factory) as session:
@@ -73,6 +72,9 @@ def users_create(
 @users_app.command("list")
 def users_list() -> None:
     """List accounts with their roles and departments."""
+    from smartgov.core.db import make_engine, make_sessionmaker, transaction
+    from smartgov.core.users import list_users
+
     factory = make_sessionmaker(make_engine(settings_or_exit()))
     with transaction(factory) as session:
         for user in list_users(session):
@@ -85,6 +87,12 @@ def users_token(
     days: int = typer.Option(30, min=1, max=365, help="Days until it expires."),
 ) -> None:
     """Issue a bearer token for the API (printed once, stored only as a hash)."""
+    from sqlalchemy import select
+
+    from smartgov.core.db import make_engine, make_sessionmaker, transaction
+    from smartgov.core.models import User
+    from smartgov.core.users import issue_token
+
     factory = make_sessionmaker(make_engine(settings_or_exit()))
     with transaction(factory) as session:
         user = session.scalar(select(User).where(User.username == username))
@@ -98,18 +106,24 @@ def users_token(
 def users_disable(username: str = typer.Argument(...)) -> None:
     """Disable an account: it cannot sign in, and its sessions and tokens end at once
     (a server process may serve a cached token for up to SMARTGOV_TOKEN_CACHE_SECONDS)."""
+    from smartgov.core.users import set_active
+
     with_account(username, lambda s, u: f"disabled {set_active(s, u, False).username}")
 
 
 @users_app.command("enable")
 def users_enable(username: str = typer.Argument(...)) -> None:
     """Let a disabled account sign in again."""
+    from smartgov.core.users import set_active
+
     with_account(username, lambda s, u: f"enabled {set_active(s, u, True).username}")
 
 
 @users_app.command("revoke")
 def users_revoke(username: str = typer.Argument(...)) -> None:
     """End every page session and revoke every API token of an account."""
+    from smartgov.core.users import end_sessions
+
     with_account(username, lambda s, u: f"ended {end_sessions(s, u)} sessions and tokens")
 
 
@@ -122,6 +136,8 @@ def users_password(
 ) -> None:
     """Set a new password (asked for, or read from SMARTGOV_NEW_PASSWORD); the account's
     sessions and tokens end."""
+    from smartgov.core.users import change_password
+
     with_account(
         username,
         lambda s, u: (
@@ -133,6 +149,9 @@ def users_password(
 
 def check() -> None:
     """Check the deployment and print coded warnings; exits 1 on any error."""
+    from smartgov.core.checks import run_checks
+    from smartgov.core.db import make_engine
+
     settings = settings_or_exit()
     findings = run_checks(settings, make_engine(settings))
     for finding in findings:

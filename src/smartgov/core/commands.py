@@ -3,7 +3,10 @@ acting on a named account."""
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from collections.abc import Callable
+from types import ModuleType
 from typing import NoReturn
 
 import typer
@@ -47,3 +50,19 @@ def with_account(username: str, act: Callable[[Session, User], str]) -> None:
             typer.echo(act(session, user))
     except DomainError as exc:
         fail(exc)
+
+
+def lazy(name: str) -> ModuleType:
+    """The module ``name``, executed on first use (the standard library's LazyLoader):
+    a command module names what its commands use, and `smartgov --help`, which runs
+    none of them, loads none of it."""
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.find_spec(name)
+    assert spec is not None and spec.loader is not None, name
+    loader = importlib.util.LazyLoader(spec.loader)
+    spec.loader = loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    loader.exec_module(module)
+    return module

@@ -124,7 +124,7 @@ def allows(role: Role, permission: Permission | str) -> bool:
         return True
     if permission in GRANTS[role]:
         return True
-    return role.value in capabilities.granted().get(str(permission), frozenset())
+    return str(role) in capabilities.granted().get(str(permission), frozenset())
 
 
 ROLE_LABELS = {

@@ -6,15 +6,19 @@ from __future__ import annotations
 import typer
 from sqlalchemy import select
 
-from smartgov.core.commands import fail, settings_or_exit
+from smartgov.core.commands import fail, lazy, settings_or_exit
 from smartgov.core.db import make_engine, make_sessionmaker, transaction
 from smartgov.core.errors import DomainError
 from smartgov.core.models import User
 from smartgov.core.roles import Role
 from smartgov.core.settings import Environment, Settings
-from smartgov.core.users import create_user
-from smartgov.demo import city, past, publish
-from smartgov.demo.registries import REGISTRIES
+
+# Loaded when a command runs: `smartgov --help` reads none of them.
+users = lazy("smartgov.core.users")
+city = lazy("smartgov.demo.city")
+past = lazy("smartgov.demo.past")
+publish = lazy("smartgov.demo.publish")
+registries = lazy("smartgov.demo.registries")
 
 demo_app = typer.Typer(
     help="The demo city: registers, datasets, grants, accounts and a past (not in production).",
@@ -59,7 +63,7 @@ def demo_city(
     engine = make_engine(settings)
     factory = make_sessionmaker(engine)
     with transaction(factory) as session:
-        counts = REGISTRIES.counts(session)
+        counts = registries.REGISTRIES.counts(session)
     if if_empty and counts["people"]:
         typer.echo(f"registries already hold {counts['people']:,} people; kept as they are")
     else:
@@ -105,7 +109,7 @@ def demo_accounts() -> None:
                 continue
             if role is Role.citizen and person_id is None:
                 fail("the registry is empty; run `smartgov demo city` first")
-            create_user(
+            users.create_user(
                 session,
                 username=username,
                 password=DEMO_PASSWORD,

@@ -6,21 +6,31 @@ import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import typer
-import yaml
 from pydantic import BaseModel, ValidationError
-from sqlalchemy.orm import Session
 
-from smartgov.core.commands import fail, settings_or_exit, with_account
+from smartgov.core.commands import fail, lazy, settings_or_exit, with_account
 from smartgov.core.db import make_engine, make_sessionmaker, transaction
 from smartgov.core.errors import DomainError, Invalid, field_errors
 from smartgov.core.i18n import N_
-from smartgov.core.models import User
-from smartgov.core.settings import Settings
-from smartgov.exchange import catalogue, grants, remote, requests, sources
-from smartgov.exchange.schemas import DatasetIn, GrantIn
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from smartgov.core.models import User
+    from smartgov.core.settings import Settings
+    from smartgov.exchange.schemas import DatasetIn, GrantIn
+
+# Loaded when a command runs: `smartgov --help` reads none of them.
+yaml = lazy("yaml")
+catalogue = lazy("smartgov.exchange.catalogue")
+grants = lazy("smartgov.exchange.grants")
+remote = lazy("smartgov.exchange.remote")
+requests = lazy("smartgov.exchange.requests")
+sources = lazy("smartgov.exchange.sources")
+schemas = lazy("smartgov.exchange.schemas")
 
 Spec = TypeVar("Spec", bound=BaseModel)
 exchange_app = typer.Typer(
@@ -70,7 +80,7 @@ def register(
         catalogue.register(session, settings, spec, actor=None)
         return f"registered {spec.code} ({len(spec.fields)} fields)"
 
-    _apply(file, DatasetIn, one)
+    _apply(file, schemas.DatasetIn, one)
 
 
 @exchange_app.command("catalogue")
@@ -113,7 +123,7 @@ def grant(
         made = grants.create(session, spec, actor=None)
         return f"grant {made.id}: {spec.consumer_kind}:{spec.consumer} {spec.dataset}"
 
-    _apply(file, GrantIn, one)
+    _apply(file, schemas.GrantIn, one)
 
 
 @exchange_app.command("revoke")

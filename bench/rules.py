@@ -32,9 +32,9 @@ import numpy as np
 import pyarrow as pa
 
 from smartgov.rules import population
-from smartgov.rules.catalogue import load_service
 from smartgov.rules.evaluate import decide
 from smartgov.rules.explain import explanation, trace
+from smartgov.rules.loader import load_service
 
 ROOT = Path(__file__).resolve().parent.parent
 ON = date(2026, 6, 1)

@@ -29,7 +29,7 @@ import numpy as np
 from sqlalchemy import select
 
 import cases as bench_cases  # bench/cases.py: the same city, past and application mix
-from smartgov.cases import checks
+from smartgov.cases import second_check
 from smartgov.cases import service as cases
 from smartgov.cases.models import Case
 from smartgov.core.clock import today
@@ -47,8 +47,8 @@ def old_rule(session, service):  # type: ignore[no-untyped-def]
             Case.outcome.in_(("eligible", "ineligible")), Case.facts.is_not(None),
         ).order_by(Case.id)
     ).all()  # fmt: skip
-    x = np.array([checks.features(service, f, today()) for f, _ in rows], dtype=float)
-    return x.reshape(len(rows), len(checks.feature_names(service))), np.array(
+    x = np.array([second_check.features(service, f, today()) for f, _ in rows], dtype=float)
+    return x.reshape(len(rows), len(second_check.feature_names(service))), np.array(
         [o == "eligible" for _, o in rows], dtype=int
     )
 
@@ -57,7 +57,7 @@ def disagreement(parameters, service, decisions) -> float:  # type: ignore[no-un
     """How often the model's outcome differs from the rules' on fresh cases."""
     model = type("M", (), {"parameters": parameters})()
     differ = [
-        checks.score(model, service, facts, on).outcome != outcome
+        second_check.score(model, service, facts, on).outcome != outcome
         for facts, on, outcome in decisions
     ]  # fmt: skip
     return float(np.mean(differ)) if differ else float("nan")
@@ -85,12 +85,12 @@ def main() -> None:
     with factory() as session:
         for service_id, service in sorted(catalogue.items()):
             for rule, (x, labels) in (
-                ("people", checks.training_set(session, service)),
+                ("people", second_check.training_set(session, service)),
                 ("all", old_rule(session, service)),
             ):
-                if len(labels) >= checks.MIN_CASES and labels.min() != labels.max():
-                    parameters, accuracy = checks.fit(x, labels)
-                    parameters["features"] = checks.feature_names(service)
+                if len(labels) >= second_check.MIN_CASES and labels.min() != labels.max():
+                    parameters, accuracy = second_check.fit(x, labels)
+                    parameters["features"] = second_check.feature_names(service)
                     fitted[service_id, rule] = (parameters, accuracy, len(labels))
     # Fresh applications, decided after both models were trained: how often each model
     # disagrees with the rules on them.
@@ -115,7 +115,9 @@ def main() -> None:
     print(f"{'service':32} {'rule':7} {'cases':>6} {'cv acc.':>8} {'disagrees':>10}")
     for (service_id, rule), (parameters, accuracy, n) in sorted(fitted.items()):
         service = catalogue[service_id]
-        mine = [(f, checks.decided_on(d, at), o) for s, f, d, at, o in decided if s == service_id]
+        mine = [
+            (f, second_check.decided_on(d, at), o) for s, f, d, at, o in decided if s == service_id
+        ]
         share = disagreement(parameters, service, mine)
         results.append({"service": service_id, "rule": rule, "cases": n, "accuracy": accuracy,
                         "fresh": len(mine), "disagreement": share})  # fmt: skip

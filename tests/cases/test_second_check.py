@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from smartgov.cases import checks
+from smartgov.cases import second_check
 from smartgov.cases import service as cases
 from smartgov.cases.models import Case, CheckModel
 from smartgov.core.clock import now
@@ -68,7 +68,7 @@ def test_it_learns_only_from_decisions_people_made(
     with factory() as session:
         model = cases.train_check(session, settings, SERVICE, actor="test")
         session.rollback()
-        x, labels = checks.training_set(session, service)
+        x, labels = second_check.training_set(session, service)
     assert model.trained_on == by_people == len(labels) == len(x)
 
 
@@ -76,7 +76,7 @@ def test_past_cases_are_seen_on_the_day_their_rules_ran(
     factory: sessionmaker[Session], settings: Settings, later: list[str]
 ) -> None:
     service = rules.get_service(settings, SERVICE)
-    column = checks.feature_names(service).index("birth_date")
+    column = second_check.feature_names(service).index("birth_date")
     with factory() as session:
         people = list(session.scalars(
             select(Case).where(Case.service_id == SERVICE, Case.state == "decided",
@@ -87,7 +87,7 @@ def test_past_cases_are_seen_on_the_day_their_rules_ran(
         for case in people:
             case.decision = {**(case.decision or {}), "on": ran_on.isoformat()}
         session.flush()
-        x, _labels = checks.training_set(session, service)
+        x, _labels = second_check.training_set(session, service)
         session.rollback()
     days = [None if b is None else date.fromisoformat(str(b)[:10]) for b in born]
 

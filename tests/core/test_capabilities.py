@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from smartgov.core import capabilities, migrate
-from smartgov.core.checks import run_checks
+from smartgov.core.deployment import run_checks
 from smartgov.core.settings import Settings
 from tests.conftest import bearer, login
 
@@ -80,7 +80,7 @@ FILES = {
     "cli.py": '''
         import typer
 
-        from smartgov.core.checks import Finding
+        from smartgov.core.deployment import Finding
 
         parks_app = typer.Typer(help="The city's parks.", no_args_is_help=True)
 

@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from smartgov.core.checks import run_checks
+from smartgov.core.deployment import run_checks
 from smartgov.core.models import User
 from smartgov.core.settings import ConfigError, Settings
 from smartgov.demo.registries import DemoRegistries

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from smartgov.rules.catalogue import Catalogue
-from smartgov.rules.model import Service
+from smartgov.rules.compiled import Service
+from smartgov.rules.loader import Catalogue
 
 SERVICES = Path(__file__).resolve().parents[2] / "services"
 SHIPPED = sorted(p.name for p in SERVICES.iterdir() if (p / "service.yaml").is_file())

@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from smartgov.rules.casetests import run_tests
-from smartgov.rules.model import Service
+from smartgov.rules.compiled import Service
 from tests.rules.conftest import SHIPPED
 
 

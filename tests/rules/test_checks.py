@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from smartgov.core.errors import Invalid
-from smartgov.rules.catalogue import Catalogue, load_service
 from smartgov.rules.evaluate import decide
+from smartgov.rules.loader import Catalogue, load_service
 from smartgov.rules.reforms import apply, load_reform
 from smartgov.rules.source import LoadError
 from tests.rules.conftest import SERVICES

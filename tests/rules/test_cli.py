@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from smartgov.rules.schema import service_schema
+from smartgov.rules.format_schema import service_schema
 from tests.conftest import ROOT
 from tests.test_cli import smartgov
 

@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 
 from smartgov.exchange.registries import ARROW_TYPES
 from smartgov.rules import population
+from smartgov.rules.compiled import Service
 from smartgov.rules.evaluate import run
-from smartgov.rules.model import Service
 from tests.rules.conftest import SHIPPED
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from smartgov.demo import fields
 from smartgov.rules import population, spark
-from smartgov.rules.model import Service
+from smartgov.rules.compiled import Service
 from tests.rules.conftest import SHIPPED
 from tests.rules.test_equivalence import same
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from smartgov.cases import checks
+from smartgov.cases import second_check
 from smartgov.cases.models import Case, CheckModel
 from smartgov.core.i18n import N_
 from smartgov.core.settings import Settings
@@ -45,7 +45,7 @@ class Verdict:
     input_hash: str
     payload: dict[str, Any]  # the rules' decision with its trace (English; pages re-render)
     reasons: list[str] = field(default_factory=list)
-    score: checks.Score | None = None
+    score: second_check.Score | None = None
     model_version: int | None = None
     subject: str = ""  # the pseudonym of the subject for this purpose
 
@@ -103,7 +103,7 @@ def check(
     if model is None:
         reasons.append("no_check_model")
     elif decision.outcome != "undetermined":
-        verdict.score = checks.score(model, service, facts, on)
+        verdict.score = second_check.score(model, service, facts, on)
         verdict.model_version = model.version
         if verdict.score.outcome != decision.outcome:
             reasons.append("disagreement")

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from smartgov.cases import checks, decide, notify
+from smartgov.cases import decide, notify, second_check
 from smartgov.cases.models import Case, ServiceAlert
 from smartgov.cases.workflow import State, log_many, shift
 from smartgov.core.clock import now, today
@@ -87,7 +87,7 @@ def decide_batch(factory: sessionmaker[Session], settings: Settings, *, limit: i
 
     Everything is read and worked out first, service by service (one read of each
     dataset for all the service's cases), and written at the end in one go: the cases'
-    results, their events, and one ledger append for the batch's reads and checks."""
+    results, their events, and one ledger append for the batch's reads and second_check."""
     with transaction(factory) as session:
         cases = claim(session, limit)
         if not cases:
@@ -105,7 +105,7 @@ def decide_batch(factory: sessionmaker[Session], settings: Settings, *, limit: i
             if service is None:  # withdrawn from publication since it was applied for
                 verdicts.update({c.id: None for c in group})
                 continue
-            model = checks.latest(session, service_id)
+            model = second_check.latest(session, service_id)
             reads = decide.read_inputs(session, settings, service, group, recorder)
             for case, read in zip(group, reads, strict=True):
                 try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from smartgov.cases import checks, documents, jobs, notify, review
+from smartgov.cases import documents, jobs, notify, review, second_check
 from smartgov.cases import sweep as sweeps
 from smartgov.cases.intake import Application, submit
 from smartgov.cases.models import (
@@ -128,7 +128,7 @@ def has_cases(session: Session) -> bool:
 
 def latest_check(session: Session, service_id: str) -> CheckModel | None:
     """The service's current second-check model, if one was trained."""
-    return checks.latest(session, service_id)
+    return second_check.latest(session, service_id)
 
 
 def my_cases(session: Session, user: User) -> list[Case]:
@@ -167,7 +167,7 @@ def events_of(session: Session, case: Case) -> list[CaseEvent]:
 
 
 def train_check(session: Session, settings: Settings, service_id: str, *, actor: str) -> CheckModel:
-    return checks.train(session, rules.get_service(settings, service_id), actor=actor)
+    return second_check.train(session, rules.get_service(settings, service_id), actor=actor)
 
 
 def open_alert(session: Session, settings: Settings, service_id: str, *, kind: str, note: str,

@@ -149,8 +149,8 @@ def users_password(
 
 def check() -> None:
     """Check the deployment and print coded warnings; exits 1 on any error."""
-    from smartgov.core.checks import run_checks
     from smartgov.core.db import make_engine
+    from smartgov.core.deployment import run_checks
 
     settings = settings_or_exit()
     findings = run_checks(settings, make_engine(settings))

@@ -19,7 +19,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 import pyarrow as pa
 from sqlalchemy.orm import Session
 
-from smartgov.core.checks import Finding
+from smartgov.core.deployment import Finding
 from smartgov.core.settings import ConfigError, Settings, load_settings
 
 Unit = Literal["person", "household", "enterprise"]

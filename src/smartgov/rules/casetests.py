@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from smartgov.core.errors import Invalid
+from smartgov.rules.compiled import Service
 from smartgov.rules.definition import CaseTest
 from smartgov.rules.evaluate import Decision, decide
-from smartgov.rules.model import Service
 
 #: What a test's `output` may name besides the service's own variables.
 DECISION_FIELDS = ("outcome", "amount", "duration", "missing")

@@ -173,7 +173,7 @@ def schema(
     output: Path = typer.Option(None, help="Write to this file instead of standard output."),
 ) -> None:
     """The JSON Schema of service definitions (for editors and reviews)."""
-    from smartgov.rules.schema import service_schema
+    from smartgov.rules.format_schema import service_schema
 
     text = json.dumps(service_schema(), ensure_ascii=False, indent=2) + "\n"
     if output is None:

@@ -13,8 +13,8 @@ from typing import Any, Literal, get_args
 
 from smartgov.core.errors import FieldError, Invalid
 from smartgov.core.i18n import N_
+from smartgov.rules.compiled import PYTHON_TYPES, Service, TableRule
 from smartgov.rules.definition import Scalar
-from smartgov.rules.model import PYTHON_TYPES, Service, TableRule
 from smartgov.rules.pycode import Emitter, helpers, is_literal
 
 Outcome = Literal["eligible", "ineligible", "undetermined"]

@@ -9,9 +9,9 @@ from typing import Any
 
 from smartgov.core.i18n import translator
 from smartgov.exchange.service import unit_fields
+from smartgov.rules.compiled import Service
 from smartgov.rules.definition import LegalBasis, Text
 from smartgov.rules.evaluate import Decision
-from smartgov.rules.model import Service
 
 
 def pick(text: Text | None, language: str) -> str:

@@ -13,8 +13,8 @@ import pyarrow as pa
 
 from smartgov.core.errors import FieldError, Invalid
 from smartgov.core.i18n import N_
+from smartgov.rules.compiled import Service
 from smartgov.rules.evaluate import OUTCOMES
-from smartgov.rules.model import Service
 from smartgov.rules.sqlcode import population_query, to_sql
 
 Data: TypeAlias = pa.Table | Path

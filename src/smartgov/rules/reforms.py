@@ -13,8 +13,8 @@ from typing import Any
 
 from smartgov.exchange import service as exchange
 from smartgov.rules import tables
+from smartgov.rules.compiled import Service, build
 from smartgov.rules.definition import Reform, Scalar
-from smartgov.rules.model import Service, build
 from smartgov.rules.source import LoadError, Located, Problem, read, validate
 
 

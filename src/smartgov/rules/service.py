@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from smartgov.core.checks import Finding
+from smartgov.core.deployment import Finding
 from smartgov.core.errors import FieldError, Invalid, NotFound
 from smartgov.core.i18n import N_
 from smartgov.core.models import User
@@ -20,12 +20,12 @@ from smartgov.exchange import service as exchange
 from smartgov.rules import evaluate, population, reforms, simulate, tables
 from smartgov.rules import explain as explain_module
 from smartgov.rules.casetests import CaseResult, run_tests
-from smartgov.rules.catalogue import Catalogue, catalogue, load_service, service_folders
+from smartgov.rules.compiled import Service
 from smartgov.rules.definition import Text
 from smartgov.rules.evaluate import NOT_IN_FORCE, Decision
 from smartgov.rules.evaluate import decide as _decide
 from smartgov.rules.explain import explanation, trace
-from smartgov.rules.model import Service
+from smartgov.rules.loader import Catalogue, catalogue, load_service, service_folders
 from smartgov.rules.source import LoadError, Problem
 
 __all__ = [

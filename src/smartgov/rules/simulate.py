@@ -18,9 +18,9 @@ import sqlglot.expressions as exp
 from smartgov.core.i18n import N_
 from smartgov.exchange import service as exchange
 from smartgov.rules import population
+from smartgov.rules.compiled import Service
 from smartgov.rules.definition import Text
 from smartgov.rules.expressions import Checked, check
-from smartgov.rules.model import Service
 from smartgov.rules.sqlcode import Translator, population_query, to_sql
 
 #: Groups to compare, per unit: a name and an expression of the rule language over

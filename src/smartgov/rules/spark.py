@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from smartgov.rules.model import Service
+from smartgov.rules.compiled import Service
 from smartgov.rules.sqlcode import population_query, to_sql
 
 

@@ -19,9 +19,9 @@ from typing import Any
 
 import sqlglot.expressions as exp
 
+from smartgov.rules.compiled import Service, TableRule
 from smartgov.rules.evaluate import OUTCOMES
 from smartgov.rules.expressions import DIALECT, between, date_function, literal_value
-from smartgov.rules.model import Service, TableRule
 
 SQL_TYPES = {
     "integer": "BIGINT",

@@ -20,8 +20,8 @@ from typing import Any
 
 import sqlglot.expressions as exp
 
+from smartgov.rules.compiled import Service, TableRule
 from smartgov.rules.expressions import literal_value
-from smartgov.rules.model import Service, TableRule
 from smartgov.rules.pycode import Emitter, helpers
 from smartgov.rules.source import Problem
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from smartgov.exchange import service as exchange
 from smartgov.rules import tables
+from smartgov.rules.compiled import Service, build
 from smartgov.rules.definition import CaseTest, ServiceDefinition
-from smartgov.rules.model import Service, build
 from smartgov.rules.source import LoadError, Located, Problem, read, validate
 
 SERVICE_FILE = "service.yaml"

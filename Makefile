@@ -60,9 +60,15 @@ $(VENV)/.bench: requirements/bench.txt $(VENV)/.dev
 	$(BIN)/pip install --quiet --require-hashes -r requirements/bench.txt
 	touch $@
 
+# Every benchmark, one after the other (about 15 minutes on 2 cores); each prints its
+# figures and a JSON line. docs/benchmarks.md holds the latest.
 bench: $(VENV)/.bench
 	$(BIN)/python bench/demo_city.py
 	$(BIN)/python bench/rules.py
+	$(BIN)/python bench/ledger.py
+	$(BIN)/python bench/exchange.py
+	$(BIN)/python bench/cases.py
+	cd bench && ../$(BIN)/python second_check.py
 
 docs: $(VENV)/.main
 	$(BIN)/python scripts/gen_cli_docs.py

@@ -154,7 +154,20 @@ def openfisca_one_case(system: Any, facts: dict[str, Any]) -> tuple[float, float
     return amount, old_age
 
 
-def openfisca_population(system: Any, people: pa.Table, households: pa.Table) -> dict[str, Any]:
+def openfisca_population(
+    system: Any, people: pa.Table, households: pa.Table, repeat: int
+) -> dict[str, Any]:
+    """The best of ``repeat`` runs, as for smartgov and DuckDB: a simulation caches what
+    it calculated, so each run builds its own and only the calculation is timed."""
+    best: dict[str, Any] = {"seconds": float("inf")}
+    for _ in range(repeat):
+        found = _openfisca_once(system, people, households)
+        if found["seconds"] < best["seconds"]:
+            best = found
+    return best
+
+
+def _openfisca_once(system: Any, people: pa.Table, households: pa.Table) -> dict[str, Any]:
     from openfisca_core.simulation_builder import SimulationBuilder
 
     builder = SimulationBuilder()
@@ -358,7 +371,7 @@ def main() -> None:
         people, households = make_population(n)
         ours = smartgov_population(people, households, args.threads, args.repeat)
         hand = hand_population(people, households, args.threads, args.repeat)
-        theirs = openfisca_population(system, people, households)
+        theirs = openfisca_population(system, people, households, args.repeat)
         for name in ("min_living", "old_age"):
             agree(f"{name} smartgov vs hand", ours[name], hand[name])
             agree(f"{name} smartgov vs OpenFisca", ours[name], theirs[name])

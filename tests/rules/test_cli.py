@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from smartgov.rules.format_schema import service_schema
 from tests.conftest import ROOT
-from tests.test_cli import smartgov
+from tests.test_cli import Ran, smartgov
 
 SERVICES = {"SMARTGOV_SERVICES_DIR": str(ROOT / "services")}
 
@@ -74,7 +73,7 @@ def test_it_fails_check_on_a_broken_service(tmp_path: Path, data: Path) -> None:
 REFORM = ROOT / "services" / "minimum-living-allowance" / "reforms" / "raise-line-1300.yaml"
 
 
-def simulate(data: Path, *options: str) -> subprocess.CompletedProcess[str]:
+def simulate(data: Path, *options: str) -> Ran:
     return smartgov("simulate", "minimum-living-allowance", "--reform", str(REFORM),
                     "--on", "2026-06-01", *options, env=SERVICES, data=data)  # fmt: skip
 

@@ -86,7 +86,7 @@ def demo_city(
 @demo_app.command("approve-requests")
 def approve_requests() -> None:
     """Approve the services' pending grant requests as the demo city's departments
-    would (recorded as decided by demo:<department>); run after `smartgov exchange
+    would (recorded as decided by demo:<department>); run after `smartgov rules
     sync-grants`."""
     settings = _settings("the demo's departments approve nothing in a real city")
     try:

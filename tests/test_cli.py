@@ -59,7 +59,8 @@ def test_it_lists_every_command_in_help(data: Path) -> None:
         assert command in out
 
 
-def test_it_builds_a_city_and_demo_accounts_end_to_end(data: Path) -> None:
+def test_it_builds_a_city_and_demo_accounts_end_to_end(tmp_path: Path) -> None:
+    data = tmp_path  # its own: it expects registries that are empty when it starts
     assert smartgov("db", "upgrade", data=data).returncode == 0
     made = smartgov("demo", "city", "--people", "300", "--enterprises", "20", data=data)
     assert made.returncode == 0, made.stderr

@@ -7,7 +7,7 @@ PORT ?= 8000
 PEOPLE ?= 20000
 ENTERPRISES ?= 2000
 
-.PHONY: demo serve test test-sqlite test-postgres lint bench assets clean docs
+.PHONY: demo serve test test-random test-sqlite test-postgres lint bench assets clean docs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,11 @@ serve: $(VENV)/.main assets
 # SQLite always; PostgreSQL when a server answers (required when CI=true).
 test: $(VENV)/.dev assets
 	$(BIN)/python scripts/run_tests.py
+
+# The suite on SQLite in an order of its own (the seed is printed, to replay it).
+test-random: $(VENV)/.dev assets
+	SMARTGOV_TEST_DATABASE_URL= $(BIN)/python -m pytest \
+		--randomly-seed=$$($(BIN)/python -c 'import random; print(random.getrandbits(32))')
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check src tests bench scripts

@@ -35,7 +35,14 @@ class Renumbered(DemoRegistries):
         return key if self.households_of(session, [key]) else None
 
 
+class CivilRegister(DemoRegistries):
+    """A city whose civil affairs bureau, not the police, keeps the population register."""
+
+    keepers = {**DemoRegistries.keepers, "people": "civil_affairs"}
+
+
 PLUGGED = Renumbered()
+CIVIL = CivilRegister()
 NOT_A_CITY = object()
 
 
@@ -65,6 +72,22 @@ def test_the_counter_finds_people_through_the_city_s_own_registries(
         "/api/v1/counter/lookup", json={"resident_id": "CITY-999999999"}, headers=counter
     )
     assert unknown.status_code == 404
+
+
+def test_who_keeps_a_register_is_the_city_s_to_say(
+    monkeypatch: pytest.MonkeyPatch, client: TestClient, cast: dict[str, User]
+) -> None:
+    police = bearer(client, "officer")  # a public security officer
+    assert client.get("/api/v1/registry/people/3", headers=police).status_code == 200
+    monkeypatch.setenv("SMARTGOV_REGISTRIES", f"{__name__}:CIVIL")
+    registries.current.cache_clear()
+    try:
+        refused = client.get("/api/v1/registry/people/3", headers=police)
+        assert refused.status_code == 403
+        assert refused.json()["error"]["message"] == "本部门不管理该登记库。"
+    finally:
+        monkeypatch.undo()
+        registries.current.cache_clear()
 
 
 @pytest.mark.parametrize(

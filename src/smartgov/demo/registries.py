@@ -1,10 +1,10 @@
 """The demo city's registries, as the platform sees them: the ``Registries`` that the
 setting ``SMARTGOV_REGISTRIES`` names by default. A city writes its own against its
-departments' registers (the same six methods and a field list)."""
+departments' registers (the same six methods, a field list and the keepers)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -30,6 +30,11 @@ _HOUSEHOLDS_OF = select(Person.id, Person.household_id).where(
 
 class DemoRegistries:
     fields = FIELDS
+    keepers: Mapping[str, str] = {
+        "people": "public_security",
+        "households": "public_security",
+        "enterprises": "market_regulation",
+    }
 
     def find(self, session: Session, unit: Unit, identifier: str) -> int | None:
         code = identifier.strip().upper()

@@ -66,6 +66,9 @@ class Registries(Protocol):
 
     #: Per unit, the fields services may read (their types, keepers and code lists).
     fields: Mapping[Unit, Mapping[str, Field]]
+    #: Which department keeps each register ("people", "households", "enterprises"):
+    #: its staff open those records, no one else's.
+    keepers: Mapping[str, str]
 
     def find(self, session: Session, unit: Unit, identifier: str) -> int | None:
         """The registry number of the person (resident ID) or enterprise (credit code)."""
@@ -104,7 +107,7 @@ def load(path: str) -> Registries:
     except (ImportError, AttributeError, ValueError) as exc:
         raise ConfigError(f"{problem} names nothing importable ({exc})") from None
     if not isinstance(found, Registries):
-        raise ConfigError(f"{problem} is not a smartgov Registries (fields and six methods)")
+        raise ConfigError(f"{problem} is not a smartgov Registries (see its members)")
     return found
 
 

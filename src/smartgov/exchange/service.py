@@ -33,13 +33,6 @@ from smartgov.exchange import (
 from smartgov.exchange.models import Access, Dataset, Grant, PopulationRead
 from smartgov.exchange.schemas import DatasetIn, GrantIn, ProvideIn
 
-#: Which department keeps which registry; staff read only their own department's.
-REGISTRY_OWNER = {
-    "people": "public_security",
-    "households": "public_security",
-    "enterprises": "market_regulation",
-}
-
 
 def registry_counts(session: Session) -> dict[str, int]:
     """How many people, households and enterprises the city's registers hold."""
@@ -166,7 +159,10 @@ def population_by_district(
 
 
 def registries_of(department_code: str | None) -> list[str]:
-    return [name for name, owner in REGISTRY_OWNER.items() if owner == department_code]
+    """The registers (people, households, enterprises) a department keeps: its staff
+    open their records, and no one else's; the city's registries say which."""
+    keepers = registries.current().keepers
+    return [name for name, keeper in keepers.items() if keeper == department_code]
 
 
 def _check_access(user: User, *, registry: str, own: bool, subject_role: Role) -> None:

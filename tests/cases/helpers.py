@@ -30,6 +30,15 @@ def apply_at_counter(factory: sessionmaker[Session], settings: Settings, counter
     return refs
 
 
+def decided(factory: sessionmaker[Session], settings: Settings, counter: User,
+            residents: list[str], service: str) -> list[str]:  # fmt: skip
+    """Applications at the counter for ``residents``, each checked by the worker."""
+    refs = apply_at_counter(factory, settings, counter, residents, service)
+    while cases.decide_batch(factory, settings):
+        pass
+    return refs
+
+
 def trained(factory: sessionmaker[Session], settings: Settings, cast: dict[str, User],
             service: str) -> CheckModel:  # fmt: skip
     """The service's check model, trained (once) on reviewed decisions for the oldest
@@ -43,9 +52,7 @@ def trained(factory: sessionmaker[Session], settings: Settings, cast: dict[str, 
             select(Person.resident_id).order_by(Person.birth_date.desc()).limit(30)
         )
         residents = list(oldest) + list(youngest)
-    refs = apply_at_counter(factory, settings, cast["counter"], residents, service)
-    while cases.decide_batch(factory, settings):
-        pass
+    refs = decided(factory, settings, cast["counter"], residents, service)
     with transaction(factory) as session:
         for ref in refs:
             case = cases.find_case(session, ref, cast["reviewer"])

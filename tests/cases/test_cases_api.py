@@ -102,7 +102,8 @@ def test_it_takes_a_case_through_review_and_appeal(
                         json={"action": "approve", "version": case["version"] - 1,
                               "justification": "Checked."})  # fmt: skip
     assert stale.status_code == 409 and stale.json()["error"]["fields"][0]["field"] == "version"
-    offered = case["amount_proposal"]
+    assert case["amount_proposal"] is None  # the applicant is offered nothing
+    offered = client.get(f"/api/v1/cases/{ref}", headers=reviewer).json()["amount_proposal"]
     amount = offered["amount"] or 100.0
     decided = client.post(f"/api/v1/cases/{ref}/review", headers=reviewer,
                           json={"action": "approve", "version": case["version"],

@@ -20,7 +20,7 @@ from smartgov.core.settings import Settings
 from smartgov.demo.models import Person
 from smartgov.ledger import service as ledger
 from smartgov.rules import service as rules
-from tests.cases.helpers import apply_at_counter
+from tests.cases.helpers import decided
 from tests.conftest import bearer, csrf_of, login
 
 SERVICE = "minimum-living-allowance"  # high impact: every case goes to a person
@@ -34,9 +34,7 @@ def waiting(factory: sessionmaker[Session], settings: Settings, cast: dict[str, 
             select(Person.resident_id).order_by(Person.id).offset(300).limit(30)
         )
         chosen = list(people)
-    refs = apply_at_counter(factory, settings, cast["counter"], chosen, SERVICE)
-    while cases.decide_batch(factory, settings):
-        pass
+    refs = decided(factory, settings, cast["counter"], chosen, SERVICE)
     return refs
 
 
@@ -130,6 +128,13 @@ def test_the_api_offers_the_amount_and_refuses_a_missing_one_by_field(
     assert [f["field"] for f in missing.json()["error"]["fields"]] == ["amount"]
     too_much = client.post(url, json={**body, "amount": MAXIMUM + 1}, headers=reviewer)
     assert too_much.status_code == 422
+    # The offer is the reviewer's starting point, not a promise: the applicant and the
+    # officer who submitted it do not see it.
+    for someone in ("citizen", "counter"):
+        seen = client.get(f"/api/v1/cases/{refused.ref}", headers=bearer(client, someone))
+        assert seen.status_code in (200, 404)
+        if seen.status_code == 200:
+            assert seen.json()["amount_proposal"] is None
 
 
 def test_the_review_page_fills_in_the_amount_and_says_what_is_wrong(

@@ -22,7 +22,7 @@ from smartgov.core.models import User
 from smartgov.core.settings import Settings
 from smartgov.demo.models import Person
 from smartgov.rules import service as rules
-from tests.cases.helpers import apply_at_counter, trained
+from tests.cases.helpers import decided, trained
 from tests.conftest import bearer
 
 SERVICE = "old-age-allowance"  # standard risk: with a model, cases are decided alone
@@ -43,9 +43,7 @@ def later(
             select(Person.resident_id).order_by(Person.birth_date).offset(150).limit(40)
         )
         chosen = list(middle)
-    refs = apply_at_counter(factory, settings, cast["counter"], chosen, SERVICE)
-    while cases.decide_batch(factory, settings):
-        pass
+    refs = decided(factory, settings, cast["counter"], chosen, SERVICE)
     yield refs
     with transaction(factory) as session:
         kept = CheckModel.id.not_in(before)

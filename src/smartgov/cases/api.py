@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query, Request, Response, UploadFile
+from fastapi import APIRouter, BackgroundTasks, Form, Query, Request, Response, UploadFile
 from fastapi.concurrency import run_in_threadpool
 
 from smartgov.cases import metrics, present
@@ -42,9 +42,10 @@ from smartgov.web.deps import Lang, SessionDep, SettingsDep, require
 router = APIRouter(tags=["cases"])
 
 
-def _out(request: Request, session: SessionDep, case: Case, lang: str) -> CaseOut:
+def _out(request: Request, session: SessionDep, case: Case, lang: str, user: User) -> CaseOut:
     settings = request.app.state.settings
-    return present.case_out(session, settings, case, lang, cases.events_of(session, case))
+    events = cases.events_of(session, case)
+    return present.case_out(session, settings, case, lang, events, viewer=user)
 
 
 @router.post("/cases", status_code=201)
@@ -52,6 +53,7 @@ def apply(
     body: ApplicationIn,
     request: Request,
     response: Response,
+    background: BackgroundTasks,
     session: SessionDep,
     settings: SettingsDep,
     lang: Lang,
@@ -71,12 +73,11 @@ def apply(
             documents={k: (d.filename, d.content) for k, d in body.documents.items()},
         ),
     )  # fmt: skip
-    if created:
-        session.commit()  # durable before the worker is woken and the answer sent
-        cases.wake_worker(request.app.state)
+    if created:  # woken after the request's transaction has committed, so it finds it
+        background.add_task(cases.wake_worker, request.app.state)
     else:
         response.status_code = 200
-    return Submitted(case=_out(request, session, case, lang), created=created)
+    return Submitted(case=_out(request, session, case, lang, user), created=created)
 
 
 @router.get("/cases/{ref}")
@@ -88,7 +89,7 @@ def get_case(
     user: Annotated[User, require(Permission.cases_read)],
 ) -> CaseOut:
     """A case with its decision, the facts used and where each came from, and its events."""
-    return _out(request, session, cases.find_case(session, ref, user), lang)
+    return _out(request, session, cases.find_case(session, ref, user), lang, user)
 
 
 @router.get("/me/cases")
@@ -125,7 +126,7 @@ def review(
     case = cases.find_case(session, ref, user)
     cases.review_case(session, case, reviewer=user, action=body.action, version=body.version,
                       justification=body.justification, amount=body.amount)  # fmt: skip
-    return _out(request, session, case, lang)
+    return _out(request, session, case, lang, user)
 
 
 @router.post("/cases/{ref}/appeal")
@@ -139,7 +140,7 @@ def appeal(
 ) -> CaseOut:
     case = cases.find_case(session, ref, user)
     cases.appeal(session, case, user=user, version=body.version, reason=body.reason)
-    return _out(request, session, case, lang)
+    return _out(request, session, case, lang, user)
 
 
 @router.post("/cases/{ref}/respond")
@@ -147,6 +148,7 @@ def respond(
     ref: str,
     body: RespondIn,
     request: Request,
+    background: BackgroundTasks,
     session: SessionDep,
     lang: Lang,
     user: Annotated[User, require(Permission.cases_read)],
@@ -154,9 +156,8 @@ def respond(
     """Send the information a reviewer asked for; the case is checked again."""
     case = cases.find_case(session, ref, user)
     cases.respond(session, case, user=user, version=body.version, answer=body.answer)
-    session.commit()
-    cases.wake_worker(request.app.state)
-    return _out(request, session, case, lang)
+    background.add_task(cases.wake_worker, request.app.state)  # after the commit
+    return _out(request, session, case, lang, user)
 
 
 @router.post("/cases/{ref}/withdraw")
@@ -170,7 +171,7 @@ def withdraw(
 ) -> CaseOut:
     case = cases.find_case(session, ref, user)
     cases.withdraw(session, case, user=user, version=body.version)
-    return _out(request, session, case, lang)
+    return _out(request, session, case, lang, user)
 
 
 @router.get("/cases-metrics")
@@ -274,6 +275,7 @@ def accept_invitation(
     ref: str,
     body: AcceptIn,
     request: Request,
+    background: BackgroundTasks,
     session: SessionDep,
     settings: SettingsDep,
     lang: Lang,
@@ -282,9 +284,8 @@ def accept_invitation(
     """Apply with one click; the consent covers the reads the service lists."""
     case = cases.accept_invitation(session, settings, user=user, ref=ref, consent=body.consent,
                                    key=f"invitation-{ref}")  # fmt: skip
-    session.commit()
-    cases.wake_worker(request.app.state)
-    return _out(request, session, case, lang)
+    background.add_task(cases.wake_worker, request.app.state)  # after the commit
+    return _out(request, session, case, lang, user)
 
 
 @router.get("/me/notifications")

@@ -151,13 +151,9 @@ def _case_page(
     errors: list[FieldError] | None = None,
     status: int = 200,
 ) -> HTMLResponse:
-    shown = present.case_out(session, settings, case, lang, cases.events_of(session, case))
-    reviewing = (
-        user.role == Role.reviewer
-        and user.department_code == case.department_code
-        and case.state in (State.awaiting_review, State.appealed)
-        and user.id not in (case.applicant_id, case.submitted_by)
-    )
+    events = cases.events_of(session, case)
+    shown = present.case_out(session, settings, case, lang, events, viewer=user)
+    reviewing = cases.may_review(case, user)
     return render(
         request,
         "case.html",

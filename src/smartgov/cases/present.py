@@ -24,6 +24,7 @@ from smartgov.cases.workflow import STATE_LABELS, State
 from smartgov.core import i18n
 from smartgov.core.clock import aware, now
 from smartgov.core.i18n import N_
+from smartgov.core.models import User
 from smartgov.core.settings import Settings
 from smartgov.rules import service as rules
 
@@ -58,7 +59,7 @@ def summary(case: Case) -> CaseSummary:
 
 
 def case_out(session: Session, settings: Settings, case: Case, language: str,
-             events: list[Any]) -> CaseOut:  # fmt: skip
+             events: list[Any], viewer: User) -> CaseOut:  # fmt: skip
     _ = i18n.translator(language)
     service = rules.services(settings).get(case.service_id)
     decision = case.decision or {}
@@ -94,8 +95,10 @@ def case_out(session: Session, settings: Settings, case: Case, language: str,
                                             .where(CaseDocument.case_id == case.id)
                                             .order_by(CaseDocument.id))],
         facts=facts, trace=decision.get("trace") or {}, ledger_index=case.decision_seq,
+        # The reviewer's starting point, for the reviewer only: to an applicant the
+        # formula's figure on a refused case would read as a promise.
         amount_proposal=AmountProposal.model_validate(review.amount_proposal(case))
-        if state in (State.awaiting_review, State.appealed) else None,
+        if review.may_review(case, viewer) else None,
         justification=case.justification,
         appeal_reason=case.appeal_reason, appeal_result=case.appeal_result, next_step=step,
         events=[EventOut.model_validate(e, from_attributes=True) for e in events],

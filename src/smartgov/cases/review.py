@@ -28,6 +28,17 @@ def _reviewer(case: Case, user: User) -> None:
         raise Forbidden(N_("You cannot review an application you made."))
 
 
+def may_review(case: Case, user: User) -> bool:
+    """Whether ``user`` may decide ``case`` now: a reviewer of its department, not its
+    applicant or the officer who submitted it, while it waits for a person."""
+    waiting = case.state in (State.awaiting_review, State.appealed)
+    try:
+        _reviewer(case, user)
+    except Forbidden:
+        return False
+    return waiting
+
+
 def _applicant(case: Case, user: User) -> None:
     if case.applicant_id != user.id:
         raise Forbidden(N_("Only the applicant can do this."))

@@ -63,6 +63,7 @@ ConsoleChannel = notify.ConsoleChannel
 decide_batch = jobs.decide_batch
 review_case = review.review
 amount_proposal = review.amount_proposal
+may_review = review.may_review
 withdraw = review.withdraw
 respond = review.respond
 appeal = review.appeal

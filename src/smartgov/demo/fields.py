@@ -33,6 +33,18 @@ _OWN = (
     "receives_disability_subsidy",
 )  # fmt: skip
 
+#: What the household register holds of a household, read by household services as it
+#: is and by person services as ``household_<name>``.
+_HOUSEHOLD: dict[str, Field] = {
+    "size": Field("integer", "public_security", N_("Household size")),
+    "income": Field("number", "taxation", N_("Household monthly income"), sensitivity="sensitive"),
+    "savings": Field("number", "civil_affairs", N_("Household savings"), sensitivity="sensitive"),
+    "housing": Field("text", "housing", N_("Household housing"), _HOUSING),
+    "receives_min_living": Field(
+        "boolean", "civil_affairs", N_("Household receives the minimum living allowance")
+    ),
+}
+
 FIELDS: dict[Unit, dict[str, Field]] = {
     "person": {
         "birth_date": Field("date", "public_security", N_("Date of birth")),
@@ -54,31 +66,12 @@ FIELDS: dict[Unit, dict[str, Field]] = {
         "receives_disability_subsidy": Field(
             "boolean", "civil_affairs", N_("Receives the disability subsidy")
         ),
-        "household_size": Field("integer", "public_security", N_("Household size")),
-        "household_income": Field(
-            "number", "taxation", N_("Household monthly income"), sensitivity="sensitive"
-        ),
-        "household_savings": Field(
-            "number", "civil_affairs", N_("Household savings"), sensitivity="sensitive"
-        ),
-        "household_housing": Field("text", "housing", N_("Household housing"), _HOUSING),
-        "household_receives_min_living": Field(
-            "boolean", "civil_affairs", N_("Household receives the minimum living allowance")
-        ),
+        # A person's household, as the household register has it (see _HOUSEHOLD).
+        **{f"household_{name}": field for name, field in _HOUSEHOLD.items()},
     },
     "household": {
         "district_code": Field("text", "public_security", N_("District")),
-        "size": Field("integer", "public_security", N_("Household size")),
-        "income": Field(
-            "number", "taxation", N_("Household monthly income"), sensitivity="sensitive"
-        ),
-        "savings": Field(
-            "number", "civil_affairs", N_("Household savings"), sensitivity="sensitive"
-        ),
-        "housing": Field("text", "housing", N_("Household housing"), _HOUSING),
-        "receives_min_living": Field(
-            "boolean", "civil_affairs", N_("Household receives the minimum living allowance")
-        ),
+        **_HOUSEHOLD,
         "head_birth_date": Field("date", "public_security", N_("Head's date of birth")),
         "head_gender": Field("text", "public_security", N_("Head's gender"), _GENDER),
         "disabled_members": Field(

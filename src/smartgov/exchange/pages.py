@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from smartgov.core import capabilities, i18n
 from smartgov.core.clock import today
-from smartgov.core.db import Natural
+from smartgov.core.db import Natural, attempt
 from smartgov.core.errors import Conflict, DomainError, Invalid
 from smartgov.core.i18n import N_
 from smartgov.core.models import User
@@ -150,7 +150,13 @@ def grant_requests_page(
 DECISION_FAILED = N_("The decision could not be made: check the dates and the reason.")
 
 
-def _back(failed: bool = False) -> RedirectResponse:
+def _back(done: object) -> RedirectResponse:
+    """Back to the list: with a notice when the request could not be decided as asked
+    (its savepoint undone); anything else refused, such as another department's
+    request, goes on to the error page."""
+    if isinstance(done, DomainError) and not isinstance(done, Invalid | Conflict):
+        raise done
+    failed = isinstance(done, DomainError)
     return RedirectResponse("/grant-requests?error=1" if failed else "/grant-requests",
                             status_code=303)  # fmt: skip
 
@@ -163,13 +169,9 @@ def approve_page(
 ) -> RedirectResponse:  # fmt: skip
     check_csrf(request, csrf_token)
     until = datetime.combine(expires_on, time(23, 59), tzinfo=UTC)
-    try:
-        service.approve_request(session, request_id, actor=user, expires_at=until,
-                                review_on=review_on)  # fmt: skip
-    except (Invalid, Conflict):
-        session.rollback()
-        return _back(failed=True)
-    return _back()
+    done = attempt(session, lambda: service.approve_request(
+        session, request_id, actor=user, expires_at=until, review_on=review_on))  # fmt: skip
+    return _back(done)
 
 
 @router.post("/grant-requests/{request_id}/refuse")
@@ -178,9 +180,6 @@ def refuse_page(
     reason: Annotated[str, Form(max_length=2000)] = "", csrf_token: Annotated[str, Form()] = "",
 ) -> RedirectResponse:  # fmt: skip
     check_csrf(request, csrf_token)
-    try:
-        service.refuse_request(session, request_id, actor=user, reason=reason)
-    except (Invalid, Conflict):
-        session.rollback()
-        return _back(failed=True)
-    return _back()
+    done = attempt(session, lambda: service.refuse_request(
+        session, request_id, actor=user, reason=reason))  # fmt: skip
+    return _back(done)

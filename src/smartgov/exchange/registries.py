@@ -72,29 +72,23 @@ class Registries(Protocol):
 
     def find(self, session: Session, unit: Unit, identifier: str) -> int | None:
         """The registry number of the person (resident ID) or enterprise (credit code)."""
-        ...
 
     def valid_identifier(self, unit: Unit, identifier: str) -> bool:
         """Whether ``identifier`` is well formed (its check digit included)."""
-        ...
 
     def households_of(self, session: Session, people: Sequence[int]) -> dict[int, int]:
         """The household each of these people is registered in (absent: none)."""
-        ...
 
     def own_record(self, session: Session, unit: Unit, key: int) -> dict[str, Any] | None:
         """What the subject sees of their own entry: for a person ``person``,
         ``household`` and ``members`` (each member's id, name, gender, birth date and
         relation, as on the household booklet); for an enterprise its entry."""
-        ...
 
     def members(self, session: Session, person: int) -> list[int]:
         """The other members of a person's household, in registry order."""
-        ...
 
     def counts(self, session: Session) -> dict[str, int]:
         """How many people, households and enterprises the registers hold."""
-        ...
 
 
 @cache

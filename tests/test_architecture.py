@@ -58,6 +58,18 @@ def test_it_declares_exactly_one_permission_on_every_route(app) -> None:  # type
     assert doubled == []
 
 
+def test_every_permission_a_route_names_is_declared_and_held(app) -> None:  # type: ignore[no-untyped-def]
+    """A misspelt permission would be held by nobody: a route closed to everyone."""
+    from smartgov.core import capabilities
+    from smartgov.core.roles import GRANTS, Permission
+
+    declared = set(capabilities.granted()) | {str(p) for ps in GRANTS.values() for p in ps}
+    declared |= {Permission.public, Permission.signed_in}
+    named = {p for _path, dependant in _routes(app) for p in _permissions(dependant)}
+    assert named - declared == set()
+    assert {"cases.apply", "exchange.fetch", "rules.simulate", "users.manage"} <= named
+
+
 def test_it_documents_every_setting() -> None:
     doc = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
     for name in Settings.model_fields:

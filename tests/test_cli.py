@@ -99,6 +99,18 @@ def test_it_stops_on_registries_that_do_not_plug_in(data: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
+def test_an_unregistered_notification_channel_is_named_not_ignored(data: Path) -> None:
+    bad = {"SMARTGOV_NOTIFICATION_CHANNEL": "pigeon"}
+    assert smartgov("db", "upgrade", data=data).returncode == 0
+    checked = smartgov("check", env=bad, data=data)
+    assert checked.returncode != 0 and "SG010" in checked.stdout
+    assert "'pigeon' (registered: console)" in checked.stdout
+    worker = smartgov("worker", env=bad, data=data)
+    assert worker.returncode == 1 and "SMARTGOV_NOTIFICATION_CHANNEL" in worker.stderr
+    served = smartgov("serve", "--port", "1", env=bad, data=data)
+    assert served.returncode == 1 and "no notification channel" in served.stderr
+
+
 #: What production needs to start at all: a real secret and a ledger key.
 PRODUCTION = {
     "SMARTGOV_ENVIRONMENT": "production",

@@ -1,6 +1,7 @@
-"""A capability is one folder and one line: enabled, its routers, pages, tables,
-commands, permissions, navigation links and deployment checks appear in the app, the
-CLI, the migrations' metadata, every page and `smartgov check` without any other file
+"""A capability is one folder and one line: enabled, its routers, pages, tables and
+their migrations, commands, permissions, navigation links, deployment checks, server
+jobs and demo steps appear in the app, the CLI, the migrations, every page, `smartgov
+check`, the server's lifespan and `smartgov demo city` without any other file
 changing."""
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from smartgov.core import capabilities, migrate
 from smartgov.core.deployment import run_checks
 from smartgov.core.settings import Settings
 from tests.conftest import bearer, login
+from tests.test_cli import smartgov
 
 FILES = {
     "__init__.py": """
@@ -33,7 +35,46 @@ FILES = {
             checks=("sg_parks.cli:findings",),
             permissions={"parks.book": ("citizen",)},
             navigation=(NavEntry("/parks", "Parks", "parks.book"),),
+            migrations=True,
+            jobs={"park_keeper": "sg_parks.jobs:keeper"},
+            demo=("sg_parks.jobs:plant",),
         )
+    """,
+    "migrations/p001_parks.py": """
+        import sqlalchemy as sa
+        from alembic import op
+
+        revision = "p001"
+        down_revision = None  # a branch of its own ...
+        branch_labels = ("parks",)
+        depends_on = "0012"  # ... after the platform's tables it needs
+
+
+        def upgrade() -> None:
+            op.create_table("parks_park", sa.Column("id", sa.Integer(), primary_key=True))
+
+
+        def downgrade() -> None:
+            op.drop_table("parks_park")
+    """,
+    "jobs.py": """
+        EVENTS = []
+
+
+        class Keeper:
+            def start(self) -> None:
+                EVENTS.append("started")
+
+            def stop(self) -> None:
+                EVENTS.append("stopped")
+
+
+        def keeper(state):
+            return Keeper()
+
+
+        def plant(session, settings) -> str:
+            return "3 trees planted"
     """,
     "models.py": """
         from sqlalchemy.orm import Mapped, mapped_column
@@ -102,13 +143,14 @@ def parks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     package = tmp_path / "sg_parks"
     package.mkdir()
     for name, text in FILES.items():
+        (package / name).parent.mkdir(exist_ok=True)
         (package / name).write_text(textwrap.dedent(text), encoding="utf-8")
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setattr(capabilities, "ENABLED", (*capabilities.ENABLED, "sg_parks"))  # the line
-    capabilities.enabled.cache_clear()
+    capabilities.forget()
     yield
     monkeypatch.undo()  # the line taken out again, before anything reads the registry
-    capabilities.enabled.cache_clear()
+    capabilities.forget()
     from smartgov.core.db import Base
 
     Base.metadata.remove(Base.metadata.tables["parks_park"])
@@ -142,6 +184,32 @@ def test_an_enabled_capability_appears_everywhere_without_other_edits(
     assert "parks" in CliRunner().invoke(cli.app, ["--help"]).output
     codes = [f.code for f in run_checks(settings, engine)]  # type: ignore[arg-type]
     assert "PK001" in codes
+    # Its job ran while the server was up, started and stopped by the lifespan.
+    assert importlib.import_module("sg_parks.jobs").EVENTS == ["started", "stopped"]
+
+
+def test_its_migrations_are_a_branch_of_their_own(parks: None, tmp_path: Path) -> None:
+    from sqlalchemy import inspect
+
+    from smartgov.core.db import make_engine
+
+    fresh = make_engine(Settings(environment="test", data_dir=tmp_path / "var",
+                                 secret_key="test-secret-key-that-is-long-enough-000"))  # fmt: skip
+    migrate.upgrade(fresh)
+    assert "p001" in migrate.heads() and migrate.current(fresh) == migrate.heads()
+    assert "parks_park" in inspect(fresh).get_table_names()
+    migrate.downgrade(fresh, "parks@base")  # its branch goes, the platform's stays
+    assert "parks_park" not in inspect(fresh).get_table_names()
+    assert migrate.current(fresh) and "p001" not in migrate.current(fresh)
+    fresh.dispose()
+
+
+def test_demo_city_runs_its_demo_step(parks: None, tmp_path: Path) -> None:
+    importlib.reload(importlib.import_module("smartgov.cli"))
+    assert smartgov("db", "upgrade", data=tmp_path).returncode == 0
+    ran = smartgov("demo", "city", "--people", "50", "--enterprises", "5", data=tmp_path)
+    assert ran.returncode == 0, ran.stderr
+    assert "parks: 3 trees planted" in ran.stdout
 
 
 def test_without_the_line_it_is_nowhere(settings: Settings) -> None:

@@ -24,4 +24,4 @@ def test_it_leaves_no_model_change_without_a_migration(engine: Engine) -> None:
 
 
 def test_it_upgrades_to_head(engine: Engine) -> None:
-    assert migrate.current(engine) == migrate.heads()[0]
+    assert migrate.current(engine) == migrate.heads()

@@ -16,6 +16,7 @@ from smartgov.core.users import (
     issue_token,
     user_for_token,
 )
+from smartgov.exchange.permissions import OWN_RECORD_READ, REGISTRY_READ
 from tests.conftest import PASSWORD
 
 
@@ -111,8 +112,8 @@ def test_its_token_cache_keeps_nothing_for_wrong_tokens_or_when_off(session: Ses
 
 
 def test_it_grants_each_role_only_its_permissions() -> None:
-    assert allows(Role.citizen, Permission.own_record_read)
-    assert not allows(Role.citizen, Permission.registry_read)
-    assert not allows(Role.analyst, Permission.registry_read)
+    assert allows(Role.citizen, OWN_RECORD_READ)
+    assert not allows(Role.citizen, REGISTRY_READ)
+    assert not allows(Role.analyst, REGISTRY_READ)
     assert allows(Role.administrator, Permission.users_manage)
     assert not allows(Role.auditor, Permission.users_manage)

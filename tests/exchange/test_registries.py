@@ -151,4 +151,4 @@ def test_a_kind_of_provider_is_found_by_its_registration(settings: Settings) -> 
         assert isinstance(providers.provider_for({"kind": "queue"}, settings), Fixed)
         assert providers.columns({"kind": "queue"}, settings, None) == {"birth_date"}  # type: ignore[arg-type]
     finally:
-        del providers.KINDS["queue"]
+        providers.KINDS.unregister("queue")

@@ -13,6 +13,13 @@ from fastapi.concurrency import run_in_threadpool
 from smartgov.cases import metrics, present
 from smartgov.cases import service as cases
 from smartgov.cases.models import Case, ServiceAlert
+from smartgov.cases.permissions import (
+    CASES_APPLY,
+    CASES_MANAGE,
+    CASES_METRICS,
+    CASES_READ,
+    CASES_REVIEW,
+)
 from smartgov.cases.schemas import (
     AcceptIn,
     AlertIn,
@@ -36,7 +43,6 @@ from smartgov.cases.schemas import (
 )
 from smartgov.core.db import Natural
 from smartgov.core.models import User
-from smartgov.core.roles import Permission
 from smartgov.web.deps import Lang, SessionDep, SettingsDep, require
 
 router = APIRouter(tags=["cases"])
@@ -57,7 +63,7 @@ def apply(
     session: SessionDep,
     settings: SettingsDep,
     lang: Lang,
-    user: Annotated[User, require(Permission.cases_apply)],
+    user: Annotated[User, require(CASES_APPLY)],
 ) -> Submitted:
     """Apply for a service (a counter officer names the resident or enterprise), with
     the documents it requires, as the web form does: the same checks in one service
@@ -86,23 +92,21 @@ def get_case(
     request: Request,
     session: SessionDep,
     lang: Lang,
-    user: Annotated[User, require(Permission.cases_read)],
+    user: Annotated[User, require(CASES_READ)],
 ) -> CaseOut:
     """A case with its decision, the facts used and where each came from, and its events."""
     return _out(request, session, cases.find_case(session, ref, user), lang, user)
 
 
 @router.get("/me/cases")
-def my_cases(
-    session: SessionDep, user: Annotated[User, require(Permission.cases_read)]
-) -> list[CaseSummary]:
+def my_cases(session: SessionDep, user: Annotated[User, require(CASES_READ)]) -> list[CaseSummary]:
     return [present.summary(c) for c in cases.my_cases(session, user)]
 
 
 @router.get("/review/queue")
 def review_queue(
     session: SessionDep,
-    user: Annotated[User, require(Permission.cases_review)],
+    user: Annotated[User, require(CASES_REVIEW)],
     state: Annotated[str | None, Query(pattern="^(awaiting_review|appealed)$")] = None,
     service: str | None = None,
     overdue: bool = False,
@@ -119,7 +123,7 @@ def review(
     request: Request,
     session: SessionDep,
     lang: Lang,
-    user: Annotated[User, require(Permission.cases_review)],
+    user: Annotated[User, require(CASES_REVIEW)],
 ) -> CaseOut:
     """Approve, reject, or ask the applicant for information. Going against the
     automated outcome needs a justification; a stale ``version`` is refused (409)."""
@@ -136,7 +140,7 @@ def appeal(
     request: Request,
     session: SessionDep,
     lang: Lang,
-    user: Annotated[User, require(Permission.cases_read)],
+    user: Annotated[User, require(CASES_READ)],
 ) -> CaseOut:
     case = cases.find_case(session, ref, user)
     cases.appeal(session, case, user=user, version=body.version, reason=body.reason)
@@ -151,7 +155,7 @@ def respond(
     background: BackgroundTasks,
     session: SessionDep,
     lang: Lang,
-    user: Annotated[User, require(Permission.cases_read)],
+    user: Annotated[User, require(CASES_READ)],
 ) -> CaseOut:
     """Send the information a reviewer asked for; the case is checked again."""
     case = cases.find_case(session, ref, user)
@@ -167,7 +171,7 @@ def withdraw(
     request: Request,
     session: SessionDep,
     lang: Lang,
-    user: Annotated[User, require(Permission.cases_read)],
+    user: Annotated[User, require(CASES_READ)],
 ) -> CaseOut:
     case = cases.find_case(session, ref, user)
     cases.withdraw(session, case, user=user, version=body.version)
@@ -177,7 +181,7 @@ def withdraw(
 @router.get("/cases-metrics")
 def case_metrics(
     session: SessionDep,
-    _user: Annotated[User, require(Permission.cases_metrics)],
+    _user: Annotated[User, require(CASES_METRICS)],
     since: datetime | None = None,
     service: str | None = None,
 ) -> MetricsOut:
@@ -199,7 +203,7 @@ def train_check(
     service_id: str,
     session: SessionDep,
     settings: SettingsDep,
-    user: Annotated[User, require(Permission.cases_manage)],
+    user: Annotated[User, require(CASES_MANAGE)],
 ) -> CheckModelOut:
     """Train a new version of the service's second-check model on its past decisions."""
     cases.require_owner(settings, user, service_id)
@@ -214,7 +218,7 @@ def sweep(
     service_id: str,
     session: SessionDep,
     settings: SettingsDep,
-    user: Annotated[User, require(Permission.cases_manage)],
+    user: Annotated[User, require(CASES_MANAGE)],
 ) -> SweepOut:
     """Invite everyone the rules find eligible for the service who has not applied."""
     cases.require_owner(settings, user, service_id)
@@ -230,7 +234,7 @@ def open_alert(
     body: AlertIn,
     session: SessionDep,
     settings: SettingsDep,
-    user: Annotated[User, require(Permission.cases_manage)],
+    user: Annotated[User, require(CASES_MANAGE)],
 ) -> AlertOut:
     """While an alert is open, every new case of the service goes to a person."""
     cases.require_owner(settings, user, service_id)
@@ -245,7 +249,7 @@ def close_alert(
     alert_id: Natural,
     session: SessionDep,
     settings: SettingsDep,
-    user: Annotated[User, require(Permission.cases_manage)],
+    user: Annotated[User, require(CASES_MANAGE)],
 ) -> AlertOut:
     cases.require_owner(settings, user, service_id)
     return _alert_out(cases.close_alert(session, service_id, alert_id, by=f"user:{user.id}"))
@@ -262,7 +266,7 @@ def my_invitations(
     session: SessionDep,
     settings: SettingsDep,
     lang: Lang,
-    user: Annotated[User, require(Permission.cases_apply)],
+    user: Annotated[User, require(CASES_APPLY)],
 ) -> list[InvitationOut]:
     """Services a sweep found you eligible for, without your applying."""
     return [
@@ -279,7 +283,7 @@ def accept_invitation(
     session: SessionDep,
     settings: SettingsDep,
     lang: Lang,
-    user: Annotated[User, require(Permission.cases_apply)],
+    user: Annotated[User, require(CASES_APPLY)],
 ) -> CaseOut:
     """Apply with one click; the consent covers the reads the service lists."""
     case = cases.accept_invitation(session, settings, user=user, ref=ref, consent=body.consent,
@@ -290,7 +294,7 @@ def accept_invitation(
 
 @router.get("/me/notifications")
 def my_notifications(
-    session: SessionDep, lang: Lang, user: Annotated[User, require(Permission.cases_read)]
+    session: SessionDep, lang: Lang, user: Annotated[User, require(CASES_READ)]
 ) -> list[NotificationOut]:
     """What happened to your applications, newest first."""
     return [present.notification(n, lang) for n in cases.notifications(session, user)]
@@ -302,7 +306,7 @@ async def add_document(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    user: Annotated[User, require(Permission.cases_read)],
+    user: Annotated[User, require(CASES_READ)],
     kind: Annotated[str, Form(max_length=64)],
     file: UploadFile,
 ) -> DocumentOut:

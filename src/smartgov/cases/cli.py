@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from smartgov.core.commands import fail, settings_or_exit
 from smartgov.core.db import make_engine, make_sessionmaker, transaction
 from smartgov.core.errors import DomainError
-from smartgov.core.settings import Settings
+from smartgov.core.settings import ConfigError, Settings
 
 T = TypeVar("T")
 
@@ -55,7 +55,11 @@ def worker(
         typer.echo(f"{total} cases decided or sent to review in {ended - started:.3f} s "
                    f"(from {started:.3f} to {ended:.3f})")  # fmt: skip
         return
-    loop = cases.Worker(factory, settings, poll=poll, limit=batch, channel=cases.ConsoleChannel())
+    try:
+        channel = cases.notification_channel(settings)
+    except ConfigError as exc:
+        fail(str(exc))
+    loop = cases.Worker(factory, settings, poll=poll, limit=batch, channel=channel)
     signal.signal(signal.SIGTERM, lambda *_: loop.stop())
     signing = None
     if settings.checkpoint_seconds:  # the worker appends most entries: it signs them too

@@ -27,7 +27,7 @@ from smartgov.cases import decide, notify, second_check
 from smartgov.cases.models import Case, ServiceAlert
 from smartgov.cases.workflow import State, log_many, shift
 from smartgov.core.clock import now, today
-from smartgov.core.db import transaction
+from smartgov.core.db import make_engine, make_sessionmaker, transaction
 from smartgov.core.settings import Settings
 from smartgov.ledger import service as ledger
 from smartgov.rules import service as rules
@@ -275,3 +275,14 @@ class Worker:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(10)
+
+
+def in_server(state: Any) -> Worker | None:  # noqa: ANN401 - the app's state
+    """The in-server decision worker (a capability job): on the embedded default, or
+    when the settings ask for one. It has an engine of its own, disposed with the app's."""
+    settings: Settings = state.settings
+    if not settings.runs_case_worker:
+        return None
+    engine = make_engine(settings)
+    state.engines.append(engine)
+    return Worker(make_sessionmaker(engine), settings, channel=notify.channel(settings))

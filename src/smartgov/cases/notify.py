@@ -5,6 +5,7 @@ it by ``deliver``, so a notice is never sent for a change that did not happen.""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 from sqlalchemy import select
@@ -12,7 +13,10 @@ from sqlalchemy.orm import Session
 
 from smartgov.cases.models import Case, Notification
 from smartgov.core.clock import now
+from smartgov.core.deployment import Finding
 from smartgov.core.i18n import N_
+from smartgov.core.plugins import Plugins, Unknown
+from smartgov.core.settings import ConfigError, Settings
 
 MESSAGES = {
     "submitted": N_("We received your application {ref}."),
@@ -35,6 +39,30 @@ class ConsoleChannel:
 
     def send(self, user_id: int, text: str) -> None:
         print(f"[notification] to account {user_id}: {text}", flush=True)  # noqa: T201
+
+
+#: The outside channels, by the name SMARTGOV_NOTIFICATION_CHANNEL gives: functions
+#: (settings) -> Channel. A city registers its email or SMS gateway here.
+CHANNELS: Plugins[Callable[[Settings], Channel]] = Plugins("notification channel")
+CHANNELS.register("console", lambda _settings: ConsoleChannel())
+
+
+def channel(settings: Settings) -> Channel:
+    """The channel the settings name; a name nobody registered stops with one line."""
+    try:
+        make = CHANNELS.get(settings.notification_channel)
+    except Unknown as exc:
+        raise ConfigError(f"invalid setting SMARTGOV_NOTIFICATION_CHANNEL: {exc}") from None
+    return make(settings)
+
+
+def deployment_findings(settings: Settings) -> list[Finding]:
+    """`smartgov check`: the notification channel is registered (SG010 otherwise)."""
+    try:
+        channel(settings)
+    except ConfigError as exc:
+        return [Finding("SG010", "error", str(exc))]
+    return []
 
 
 def case_changed(session: Session, case: Case, kind: str) -> None:

@@ -18,21 +18,22 @@ from starlette.datastructures import UploadFile
 from smartgov.cases import decide, metrics, present
 from smartgov.cases import service as cases
 from smartgov.cases.intake import OFFICER_CHANNELS
+from smartgov.cases.permissions import CASES_APPLY, CASES_METRICS, CASES_READ, CASES_REVIEW
 from smartgov.cases.workflow import STATE_LABELS, State
 from smartgov.core.db import attempt
 from smartgov.core.errors import DomainError, FieldError, Invalid, NotFound
 from smartgov.core.i18n import N_
 from smartgov.core.models import User
-from smartgov.core.roles import Permission, Role
+from smartgov.core.roles import Role
 from smartgov.core.settings import Settings
 from smartgov.rules import service as rules
 from smartgov.web.deps import Lang, SessionDep, SettingsDep, check_csrf, require
 from smartgov.web.templating import render
 
 router = APIRouter(include_in_schema=False)
-Applicant = Annotated[User, require(Permission.cases_apply)]
-Reader = Annotated[User, require(Permission.cases_read)]
-Reviewer = Annotated[User, require(Permission.cases_review)]
+Applicant = Annotated[User, require(CASES_APPLY)]
+Reader = Annotated[User, require(CASES_READ)]
+Reviewer = Annotated[User, require(CASES_REVIEW)]
 
 
 def _apply_form(
@@ -329,7 +330,7 @@ def metrics_page(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    user: Annotated[User, require(Permission.cases_metrics)],
+    user: Annotated[User, require(CASES_METRICS)],
     lang: Lang,
 ) -> HTMLResponse:
     found = metrics.figures(session)

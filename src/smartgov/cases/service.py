@@ -34,7 +34,7 @@ __all__ = [
     "add_document",
     "notifications",
     "documents_of",
-    "ConsoleChannel",
+    "notification_channel",
     "Case",
     "accept_invitation",
     "invitations",
@@ -59,7 +59,7 @@ __all__ = [
 ]
 
 Worker = jobs.Worker
-ConsoleChannel = notify.ConsoleChannel
+notification_channel = notify.channel
 decide_batch = jobs.decide_batch
 review_case = review.review
 amount_proposal = review.amount_proposal
@@ -249,6 +249,6 @@ def add_document(session: Session, settings: Settings, case: Case, *, user: User
 
 def wake_worker(state: object) -> None:
     """Start the in-server worker's next batch now (the embedded default runs one)."""
-    worker = getattr(state, "case_worker", None)
+    worker = getattr(state, "jobs", {}).get("case_worker")
     if worker is not None:
         worker.wake()

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 #: The capabilities this platform runs, lowest first (a capability may use the ones
 #: before it, through their ``service`` modules).
@@ -52,7 +52,24 @@ class Capability:
     #: them in ``require`` like core's. A permission nobody declared is held by no one.
     permissions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     navigation: tuple[NavEntry, ...] = ()
+    #: A migrations/ folder beside its __init__.py: an Alembic branch of its own, whose
+    #: first revision has no down_revision and names what it needs in ``depends_on``.
+    migrations: bool = False
+    #: Work the server runs while it is up, by name: functions(app state) -> a ``Job``,
+    #: or None when the settings turn it off. Started in order, stopped in reverse.
+    jobs: Mapping[str, str] = field(default_factory=dict)
+    #: Functions(session, settings) -> a line to print: its part of the demo city, run
+    #: by `smartgov demo city` after the registers and the exchange are set up.
+    demo: tuple[str, ...] = ()
     package: str = ""  # set by ``enabled``
+
+
+class Job(Protocol):
+    """A capability's background work in the server (a worker, a schedule)."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
 
 
 def resolve(path: str) -> Any:  # noqa: ANN401 - whatever the path names
@@ -72,8 +89,16 @@ def enabled() -> tuple[Capability, ...]:
     return tuple(found)
 
 
+def forget() -> None:
+    """Read ``ENABLED`` afresh (a test that enables a capability of its own)."""
+    enabled.cache_clear()
+    granted.cache_clear()
+
+
+@cache
 def granted() -> dict[str, frozenset[str]]:
-    """Every capability-declared permission with the roles that hold it."""
+    """Every capability-declared permission with the roles that hold it (read once:
+    every request asks)."""
     found: dict[str, set[str]] = {}
     for _capability, declared in each("permissions"):
         for permission, roles in declared.items():
@@ -81,12 +106,13 @@ def granted() -> dict[str, frozenset[str]]:
     return {p: frozenset(r) for p, r in found.items()}
 
 
-def template_dirs() -> list[Path]:
-    """Every enabled capability's templates folder."""
+def folders(kind: str) -> list[Path]:
+    """Every enabled capability's folder ``kind`` ("templates", "migrations") beside
+    its __init__.py, for those that declare one."""
     return [
-        Path(importlib.import_module(c.package).__file__ or "").parent / "templates"
+        Path(importlib.import_module(c.package).__file__ or "").parent / kind
         for c in enabled()
-        if c.templates
+        if getattr(c, kind)
     ]
 
 

@@ -15,14 +15,16 @@ users_app = typer.Typer(help="Accounts and API tokens.", no_args_is_help=True)
 
 
 @db_app.command("upgrade")
-def db_upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> None:
+def db_upgrade(
+    revision: str = typer.Argument("heads", help="Target revision (every branch's newest)."),
+) -> None:
     """Bring the database schema up to date (creates the SQLite file if needed)."""
     from smartgov.core import migrate
     from smartgov.core.db import make_engine
 
     engine = make_engine(settings_or_exit())
     migrate.upgrade(engine, revision)
-    typer.echo(f"database at revision {migrate.current(engine)}")
+    typer.echo(f"database at revision {migrate.describe(migrate.current(engine))}")
 
 
 @db_app.command("current")
@@ -31,7 +33,7 @@ def db_current() -> None:
     from smartgov.core import migrate
     from smartgov.core.db import make_engine
 
-    typer.echo(migrate.current(make_engine(settings_or_exit())) or "empty")
+    typer.echo(", ".join(migrate.current(make_engine(settings_or_exit()))) or "empty")
 
 
 @users_app.command("create")

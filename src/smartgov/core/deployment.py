@@ -47,12 +47,12 @@ def run_checks(settings: Settings, engine: Engine) -> list[Finding]:
             Finding("SG003", "error", f"cannot reach the database: {exc.__class__.__name__}")
         )
         return found
-    if current not in migrate.heads():
+    if current != migrate.heads():
         found.append(
             Finding(
                 "SG004",
                 "error",
-                f"database schema is at {current or 'nothing'}; run `smartgov db upgrade`.",
+                f"database schema is at {migrate.describe(current)}; run `smartgov db upgrade`.",
             )
         )
     design = settings.node_modules / "@uswds" / "uswds" / "dist" / "css" / "uswds.min.css"

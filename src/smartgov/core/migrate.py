@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -26,9 +27,20 @@ def all_models_metadata() -> MetaData:
     return Base.metadata
 
 
+def version_locations() -> list[Path]:
+    """The platform's history, then each enabled capability's own branch."""
+    from smartgov.core import capabilities
+
+    return [MIGRATIONS / "versions", *capabilities.folders("migrations")]
+
+
 def alembic_config(engine: Engine | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("path_separator", "os")
+    config.set_main_option(
+        "version_locations", os.pathsep.join(str(p) for p in version_locations())
+    )
     # Zero-padded numeric revision files: 0001_foundation.py, 0002_...
     config.set_main_option("file_template", "%%(rev)s_%%(slug)s")
     if engine is not None:
@@ -36,7 +48,7 @@ def alembic_config(engine: Engine | None = None) -> Config:
     return config
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def upgrade(engine: Engine, revision: str = "heads") -> None:
     _run(engine, command.upgrade, revision)
 
 
@@ -52,11 +64,20 @@ def _run(engine: Engine, step: Callable[[Config, str], None], revision: str) -> 
 
 
 def heads() -> list[str]:
-    return list(ScriptDirectory.from_config(alembic_config()).get_heads())
+    """The revisions a database holds when it is up to date: the newest of each
+    branch, less those another branch's newest depends on (Alembic keeps only the
+    dependent one in alembic_version)."""
+    script = ScriptDirectory.from_config(alembic_config())
+    return sorted(script.get_heads(consider_depends_on=True))
 
 
-def current(engine: Engine) -> str | None:
+def current(engine: Engine) -> list[str]:
+    """The revisions the database is at (one per branch); empty before the first."""
     from alembic.runtime.migration import MigrationContext
 
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        return sorted(MigrationContext.configure(conn).get_current_heads())
+
+
+def describe(revisions: list[str]) -> str:
+    return ", ".join(revisions) or "nothing"

@@ -95,6 +95,11 @@ class Settings(BaseSettings):
         description="Run the decision worker inside `smartgov serve`: auto means on the "
         "embedded SQLite default (outside tests); with PostgreSQL run `smartgov worker`.",
     )
+    notification_channel: str = Field(
+        "console",
+        description="Where notices to applicants go besides the app: a channel registered "
+        "in smartgov.cases.notify.CHANNELS (console, the default, writes a line to the log).",
+    )
     checkpoint_seconds: float = Field(
         5,
         ge=0,

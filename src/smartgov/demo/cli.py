@@ -6,6 +6,7 @@ from __future__ import annotations
 import typer
 from sqlalchemy import select
 
+from smartgov.core import capabilities
 from smartgov.core.commands import fail, lazy, settings_or_exit
 from smartgov.core.db import make_engine, make_sessionmaker, transaction
 from smartgov.core.errors import DomainError
@@ -81,6 +82,12 @@ def demo_city(
     with transaction(factory) as session:
         datasets, made = publish.set_up(session, settings)
     typer.echo(f"exchange: {datasets} datasets registered or updated, {made} role grants made")
+    # Each capability's own part of the demo (its steps, in the order enabled).
+    for capability, steps in capabilities.each("demo"):
+        for path in steps:
+            with transaction(factory) as session:
+                said = capabilities.resolve(path)(session, settings)
+            typer.echo(f"{capability.name}: {said}")
 
 
 @demo_app.command("approve-requests")

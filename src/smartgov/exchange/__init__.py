@@ -4,9 +4,11 @@ registries."""
 from smartgov.core.capabilities import Capability, NavEntry
 from smartgov.core.i18n import N_
 from smartgov.exchange import entries as entries  # declares its ledger entry kinds
+from smartgov.exchange import permissions
 
 CAPABILITY = Capability(
     name="exchange",
+    permissions=permissions.HELD,
     models=("smartgov.exchange.models",),
     api="smartgov.exchange.api:router",
     pages="smartgov.exchange.pages:router",
@@ -19,11 +21,11 @@ CAPABILITY = Capability(
         NavEntry(
             "/grant-requests",
             N_("Data requests"),
-            "grants.manage",
+            permissions.GRANTS_MANAGE,
             roles=("department_officer",),
             order=50,
         ),  # fmt: skip
-        NavEntry("/me/accesses", N_("Who used my data"), "own_record.read", order=60),
+        NavEntry("/me/accesses", N_("Who used my data"), permissions.OWN_RECORD_READ, order=60),
         NavEntry("/catalogue", N_("Data catalogue"), order=70),
     ),
 )

@@ -16,6 +16,17 @@ from smartgov.core.models import User
 from smartgov.core.roles import Permission
 from smartgov.exchange import catalogue, grants, remote, service, sources
 from smartgov.exchange.models import Access, Dataset, PopulationRead, Source
+from smartgov.exchange.permissions import (
+    CATALOGUE_MANAGE,
+    COUNTER_LOOKUP,
+    EXCHANGE_FETCH,
+    GRANTS_MANAGE,
+    GRANTS_READ,
+    OWN_RECORD_READ,
+    REGISTRY_READ,
+    SOURCES_MANAGE,
+    STATISTICS_READ,
+)
 from smartgov.exchange.schemas import (
     AccessOut,
     AllowanceIn,
@@ -52,7 +63,7 @@ def _person_out(record: dict[str, object]) -> PersonRecordOut:
 def my_record(
     session: SessionDep,
     settings: SettingsDep,
-    user: Annotated[User, require(Permission.own_record_read)],
+    user: Annotated[User, require(OWN_RECORD_READ)],
 ) -> PersonRecordOut | EnterpriseOut:
     """The registry entry the signed-in citizen or enterprise stands for."""
     if user.person_id is not None:
@@ -74,7 +85,7 @@ def person(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    user: Annotated[User, require(Permission.registry_read)],
+    user: Annotated[User, require(REGISTRY_READ)],
 ) -> PersonRecordOut:
     return _person_out(
         service.read_person_as(
@@ -93,7 +104,7 @@ def enterprise(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    user: Annotated[User, require(Permission.registry_read)],
+    user: Annotated[User, require(REGISTRY_READ)],
 ) -> EnterpriseOut:
     return EnterpriseOut.model_validate(
         service.read_enterprise_as(
@@ -109,7 +120,7 @@ def enterprise(
 @router.get("/statistics/districts")
 def districts(
     request: Request, session: SessionDep, settings: SettingsDep,
-    user: Annotated[User, require(Permission.statistics_read)],
+    user: Annotated[User, require(STATISTICS_READ)],
 ) -> list[DistrictFigures]:  # fmt: skip
     """Population figures per district, read through the exchange under your grants for
     official statistics (the read is listed at ``/statistics/population-reads``);
@@ -149,7 +160,7 @@ def register(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    user: Annotated[User, require(Permission.catalogue_manage)],
+    user: Annotated[User, require(CATALOGUE_MANAGE)],
 ) -> dict[str, Any]:
     """Register or replace one of your department's datasets; the change is logged."""
     dataset = service.register_dataset(session, settings, body, actor=user)
@@ -157,7 +168,7 @@ def register(
     return catalogue.dcat_dataset(dataset, listed, _base(request))
 
 
-@router.get("/exchange/sources", dependencies=[require(Permission.grants_read)], tags=["exchange"])
+@router.get("/exchange/sources", dependencies=[require(GRANTS_READ)], tags=["exchange"])
 def list_sources(session: SessionDep) -> list[SourceOut]:
     """Where the departments' registries are kept: the only places datasets may read."""
     return [source_out(s) for s in sources.listing(session)]
@@ -165,7 +176,7 @@ def list_sources(session: SessionDep) -> list[SourceOut]:
 
 @router.post("/exchange/sources", status_code=201, tags=["exchange"])
 def declare_source(
-    body: SourceIn, session: SessionDep, user: Annotated[User, require(Permission.sources_manage)]
+    body: SourceIn, session: SessionDep, user: Annotated[User, require(SOURCES_MANAGE)]
 ) -> SourceOut:
     """Declare a table, view or file as a department's registry (administrators)."""
     made = sources.declare(
@@ -179,7 +190,7 @@ def declare_source(
 def withdraw_source(
     source_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
     session: SessionDep,
-    user: Annotated[User, require(Permission.sources_manage)],
+    user: Annotated[User, require(SOURCES_MANAGE)],
 ) -> SourceOut:
     return source_out(sources.withdraw(session, source_id, actor=user))
 
@@ -195,7 +206,7 @@ def source_out(source: Source) -> SourceOut:
 # --- Grants -----------------------------------------------------------------------------
 
 
-@router.get("/grants", dependencies=[require(Permission.grants_read)], tags=["exchange"])
+@router.get("/grants", dependencies=[require(GRANTS_READ)], tags=["exchange"])
 def list_grants(session: SessionDep, ended: bool = False) -> list[GrantOut]:
     """Grants in force (with ``ended=true``, revoked and expired ones as well)."""
     return [GrantOut.model_validate(g) for g in grants.listing(session, include_ended=ended)]
@@ -203,14 +214,14 @@ def list_grants(session: SessionDep, ended: bool = False) -> list[GrantOut]:
 
 @router.post("/grants", status_code=201, tags=["exchange"])
 def create_grant(
-    body: GrantIn, session: SessionDep, user: Annotated[User, require(Permission.grants_manage)]
+    body: GrantIn, session: SessionDep, user: Annotated[User, require(GRANTS_MANAGE)]
 ) -> GrantOut:
     return GrantOut.model_validate(grants.create(session, body, actor=user))
 
 
 @router.delete("/grants/{grant_id}", tags=["exchange"])
 def revoke_grant(
-    grant_id: Natural, session: SessionDep, user: Annotated[User, require(Permission.grants_manage)]
+    grant_id: Natural, session: SessionDep, user: Annotated[User, require(GRANTS_MANAGE)]
 ) -> GrantOut:
     return GrantOut.model_validate(grants.revoke(session, grant_id, actor=user))
 
@@ -218,7 +229,7 @@ def revoke_grant(
 @router.get("/grant-requests", tags=["exchange"])
 def list_grant_requests(
     session: SessionDep,
-    user: Annotated[User, require(Permission.grants_read)],
+    user: Annotated[User, require(GRANTS_READ)],
     status: Annotated[str | None, Query(pattern="^(pending|approved|refused|withdrawn)$")] = None,
     department: Annotated[str | None, Query(max_length=32)] = None,
 ) -> list[GrantRequestOut]:
@@ -230,7 +241,7 @@ def list_grant_requests(
 @router.post("/grant-requests/{request_id}/approve", tags=["exchange"])
 def approve_grant_request(
     request_id: Natural, body: ApproveIn, session: SessionDep,
-    user: Annotated[User, require(Permission.grants_manage)],
+    user: Annotated[User, require(GRANTS_MANAGE)],
 ) -> GrantOut:  # fmt: skip
     """Approve a request of data your department keeps: the grant holds until
     `expires_at`, and is looked at again on `review_on`."""
@@ -243,7 +254,7 @@ def approve_grant_request(
 @router.post("/grant-requests/{request_id}/refuse", tags=["exchange"])
 def refuse_grant_request(
     request_id: Natural, body: RefuseIn, session: SessionDep,
-    user: Annotated[User, require(Permission.grants_manage)],
+    user: Annotated[User, require(GRANTS_MANAGE)],
 ) -> GrantRequestOut:  # fmt: skip
     """Refuse a request of data your department keeps, saying why."""
     return GrantRequestOut.model_validate(
@@ -259,7 +270,7 @@ def fetch(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    user: Annotated[User, require(Permission.exchange_fetch)],
+    user: Annotated[User, require(EXCHANGE_FETCH)],
 ) -> FetchOut:
     """Read one subject's fields for a purpose your grants allow. Secret fields are
     withheld and sensitive ones masked unless your grant reveals them. A case-bound
@@ -284,7 +295,7 @@ def counter_lookup(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    user: Annotated[User, require(Permission.counter_lookup)],
+    user: Annotated[User, require(COUNTER_LOOKUP)],
 ) -> CounterOut:
     """Who a person at the counter is: name, gender, birth year and district, found by
     their full resident ID number (the check digit must be right), never by a number
@@ -326,7 +337,7 @@ def provide(
 def my_accesses(
     session: SessionDep,
     settings: SettingsDep,
-    user: Annotated[User, require(Permission.own_record_read)],
+    user: Annotated[User, require(OWN_RECORD_READ)],
     before: Natural | None = None,
 ) -> list[AccessOut]:
     """Who read the signed-in citizen's or enterprise's data, when, why and what, newest
@@ -371,7 +382,7 @@ def read_out(read: PopulationRead) -> PopulationReadOut:
 
 @router.get("/statistics/allowances", tags=["exchange"])
 def list_allowances(
-    session: SessionDep, user: Annotated[User, require(Permission.statistics_read)]
+    session: SessionDep, user: Annotated[User, require(STATISTICS_READ)]
 ) -> list[AllowanceOut]:
     """Who was given which part of each dataset's privacy budget, and how much is spent."""
     return [AllowanceOut.model_validate(a) for a in service.allowances(session)]
@@ -381,7 +392,7 @@ def list_allowances(
 def give_allowance(
     body: AllowanceIn,
     session: SessionDep,
-    user: Annotated[User, require(Permission.statistics_read)],
+    user: Annotated[User, require(STATISTICS_READ)],
 ) -> AllowanceOut:
     """Give a role (`role:analyst`) or an account (`user:12`) part of a dataset's
     privacy budget, reserved from it at once. Only an officer of the department that
@@ -396,7 +407,7 @@ def private_statistic(
     body: PrivateStatisticIn,
     session: SessionDep,
     settings: SettingsDep,
-    user: Annotated[User, require(Permission.statistics_read)],
+    user: Annotated[User, require(STATISTICS_READ)],
 ) -> PrivateStatisticOut:
     """A count or mean over a whole dataset with differential privacy (OpenDP). An
     officer of the keeping department spends the dataset's budget; anyone else spends

@@ -20,12 +20,13 @@ from smartgov.core.settings import Settings
 from smartgov.exchange import catalogue, service
 from smartgov.exchange.labels import FREQUENCY_LABELS, LEVEL_HELP, LEVEL_LABELS
 from smartgov.exchange.models import Access
+from smartgov.exchange.permissions import COUNTER_LOOKUP, GRANTS_MANAGE, OWN_RECORD_READ
 from smartgov.exchange.registries import SENSITIVITIES
 from smartgov.web.deps import Lang, SessionDep, SettingsDep, check_csrf, require
 from smartgov.web.templating import render
 
 router = APIRouter(include_in_schema=False)
-Counter = Annotated[User, require(Permission.counter_lookup)]
+Counter = Annotated[User, require(COUNTER_LOOKUP)]
 Public = Annotated[User | None, require(Permission.public)]
 
 
@@ -81,7 +82,7 @@ def accesses_page(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    user: Annotated[User, require(Permission.own_record_read)],
+    user: Annotated[User, require(OWN_RECORD_READ)],
     lang: Lang,
     before: Natural | None = None,
 ) -> HTMLResponse:
@@ -123,7 +124,7 @@ def population_reads_page(
 
 # --- The keeping department's data requests ------------------------------------------
 
-Keeper = Annotated[User, require(Permission.grants_manage)]
+Keeper = Annotated[User, require(GRANTS_MANAGE)]
 STATUS_LABELS = {"pending": N_("Waiting"), "approved": N_("Approved"),
                  "refused": N_("Refused"), "withdrawn": N_("Withdrawn")}  # fmt: skip
 

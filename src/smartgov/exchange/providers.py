@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from smartgov.core.errors import NotFound
 from smartgov.core.i18n import N_
+from smartgov.core.plugins import Plugins, Unknown
 from smartgov.core.settings import Settings
 from smartgov.exchange import remote, sources
 
@@ -194,21 +195,18 @@ class ProviderKind:
     columns: Callable[[Mapping[str, Any], Settings, Session], set[str] | None]
 
 
-#: The kinds of provider, by the name a catalogue entry gives (``{"kind": ...}``).
-KINDS: dict[str, ProviderKind] = {}
-
-
-def register(kind: str, provider: ProviderKind) -> None:
-    """Make a kind of provider available to datasets (a city's own: a message queue, a
-    department's REST service); the built-in ones register below."""
-    KINDS[kind] = provider
+#: The kinds of provider, by the name a catalogue entry gives (``{"kind": ...}``): a
+#: city registers its own (a message queue, a department's REST service) with
+#: ``register``, as the built-in ones do below.
+KINDS: Plugins[ProviderKind] = Plugins("provider kind")
+register = KINDS.register
 
 
 def _kind(spec: Mapping[str, Any]) -> ProviderKind:
-    found = KINDS.get(str(spec.get("kind")))
-    if found is None:  # the schema admits registered kinds only: a stored one went away
-        raise NotFound(N_("No provider of this kind is installed."))
-    return found
+    try:
+        return KINDS.get(str(spec.get("kind")))
+    except Unknown:  # the schema admits registered kinds only: a stored one went away
+        raise NotFound(N_("No provider of this kind is installed.")) from None
 
 
 def provider_for(spec: Mapping[str, Any], settings: Settings) -> Provider:

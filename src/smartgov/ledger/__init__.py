@@ -9,4 +9,5 @@ CAPABILITY = Capability(
     pages="smartgov.ledger.pages:router",
     templates=True,
     cli="smartgov.ledger.cli:ledger_app",
+    jobs={"checkpoints": "smartgov.ledger.schedule:in_server"},
 )

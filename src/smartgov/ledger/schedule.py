@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -58,3 +59,11 @@ class Checkpointer:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(10)
+
+
+def in_server(state: Any) -> Checkpointer | None:  # noqa: ANN401 - the app's state
+    """The server's checkpoint schedule (a capability job), unless turned off."""
+    settings = state.settings
+    if not settings.checkpoint_seconds:
+        return None
+    return Checkpointer(state.sessionmaker, state.signer, settings.checkpoint_seconds)

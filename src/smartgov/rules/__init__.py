@@ -2,9 +2,11 @@
 
 from smartgov.core.capabilities import Capability, NavEntry
 from smartgov.core.i18n import N_
+from smartgov.rules import permissions
 
 CAPABILITY = Capability(
     name="rules",
+    permissions=permissions.HELD,
     api="smartgov.rules.api:router",
     pages="smartgov.rules.pages:router",
     templates=True,

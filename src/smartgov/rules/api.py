@@ -13,6 +13,7 @@ from smartgov.core.models import User
 from smartgov.core.roles import Permission
 from smartgov.rules import service
 from smartgov.rules.explain import pick
+from smartgov.rules.permissions import RULES_DECIDE, RULES_SIMULATE
 from smartgov.rules.schemas import (
     ComparisonOut,
     DecideRequest,
@@ -48,7 +49,7 @@ def show_service(service_id: str, settings: SettingsDep) -> dict[str, Any]:
 @router.post("/services/{service_id}/decide")
 def decide(
     service_id: str, body: DecideRequest, settings: SettingsDep, lang: Lang,
-    user: Annotated[User, require(Permission.rules_decide)],
+    user: Annotated[User, require(RULES_DECIDE)],
 ) -> DecisionOut:  # fmt: skip
     """Decide one case from the given facts; the answer carries the full trace."""
     svc = service.get_service(settings, service_id)
@@ -59,7 +60,7 @@ def decide(
 @router.post("/services/{service_id}/simulate")
 def simulate(
     service_id: str, body: SimulateRequest, request: Request, session: SessionDep,
-    settings: SettingsDep, user: Annotated[User, require(Permission.rules_simulate)],
+    settings: SettingsDep, user: Annotated[User, require(RULES_SIMULATE)],
 ) -> ComparisonOut:  # fmt: skip
     """Compare a reform with today's rules over the registries' population, read under
     your grants for policy simulation and released with differential privacy: each

@@ -13,6 +13,7 @@ import typer
 from smartgov.core.commands import fail, settings_or_exit
 from smartgov.core.errors import DomainError
 from smartgov.core.i18n import supported
+from smartgov.rules.permissions import RULES_SIMULATE
 
 rules_app = typer.Typer(help="Services as rules: check, test, decide.", no_args_is_help=True)
 
@@ -212,7 +213,7 @@ def simulate(
 
     from smartgov.core.db import make_engine, make_sessionmaker, transaction
     from smartgov.core.models import User
-    from smartgov.core.roles import Permission, allows
+    from smartgov.core.roles import allows
     from smartgov.rules import report
     from smartgov.rules import simulate as sim
     from smartgov.rules.service import LoadError, simulate_reform, simulate_registry
@@ -232,7 +233,7 @@ def simulate(
             settings = settings_or_exit()
             with transaction(make_sessionmaker(make_engine(settings))) as session:
                 user = session.scalar(select(User).where(User.username == analyst))
-                if user is None or not allows(user.role, Permission.rules_simulate):
+                if user is None or not allows(user.role, RULES_SIMULATE):
                     fail(f"--analyst: no analyst account named {analyst!r}; see "
                          "`smartgov users list`")  # fmt: skip
                 comparison, setup = simulate_registry(

@@ -20,12 +20,13 @@ from smartgov.core.roles import Permission
 from smartgov.core.settings import Settings
 from smartgov.rules import report, service, simulate
 from smartgov.rules.explain import pick
+from smartgov.rules.permissions import RULES_SIMULATE
 from smartgov.rules.simulate import DIMENSION_LABELS, MIN_CELL
 from smartgov.web.deps import Lang, OptionalUser, SessionDep, SettingsDep, check_csrf, require
 from smartgov.web.templating import organisation_names, render
 
 router = APIRouter(include_in_schema=False)
-Analyst = Annotated[User, require(Permission.rules_simulate)]
+Analyst = Annotated[User, require(RULES_SIMULATE)]
 
 
 @router.get("/services", dependencies=[require(Permission.public)])

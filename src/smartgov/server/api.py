@@ -48,7 +48,7 @@ def health(request: Request) -> Health:
     return Health(
         status="ok",
         version=smartgov.__version__,
-        schema_revision=migrate.current(request.app.state.engine),
+        schema_revision=", ".join(migrate.current(request.app.state.engine)) or None,
     )
 
 

@@ -26,7 +26,6 @@ from smartgov.exchange import registries, remote
 from smartgov.exchange import service as exchange
 from smartgov.ledger import keys
 from smartgov.ledger import service as ledger
-from smartgov.ledger.schedule import Checkpointer
 from smartgov.server import api, pages
 from smartgov.web import errors
 from smartgov.web.deps import require
@@ -101,23 +100,15 @@ class PageSessions:
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Start the in-server decision worker (the embedded default) and the checkpoint
-    schedule, and stop them cleanly."""
-    settings: Settings = app.state.settings
-    signing = None
-    if settings.checkpoint_seconds:
-        signing = Checkpointer(app.state.sessionmaker, app.state.signer,
-                               settings.checkpoint_seconds)  # fmt: skip
-        signing.start()
-    app.state.checkpointer = signing
-    worker = None
-    if settings.runs_case_worker:
-        worker_engine = make_engine(settings)
-        app.state.engines.append(worker_engine)
-        worker = cases.Worker(make_sessionmaker(worker_engine), settings,
-                              channel=cases.ConsoleChannel())  # fmt: skip
-        worker.start()
-    app.state.case_worker = worker
+    """Start every enabled capability's jobs (the decision worker, the checkpoint
+    schedule), and stop them cleanly, in reverse."""
+    app.state.jobs = {}
+    for _capability, declared in capabilities.each("jobs"):
+        for name, path in declared.items():
+            job = capabilities.resolve(path)(app.state)
+            if job is not None:
+                job.start()
+                app.state.jobs[name] = job
     # Everything built so far (modules, routes, compiled statements) lives as long as
     # the server: frozen, the collector no longer walks it, and its full passes no
     # longer stall every request (API read p99 from 140-175 ms to 44-48 ms, measured).
@@ -125,10 +116,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     gc.freeze()
     yield
     gc.unfreeze()
-    if worker is not None:
-        worker.stop()
-    if signing is not None:
-        signing.stop()
+    for job in reversed(app.state.jobs.values()):
+        job.stop()
     # Close the pools' connections now: frozen above, an engine is never collected,
     # and an app started and stopped many times (tests, reloads) would keep them all.
     for engine in app.state.engines:
@@ -155,6 +144,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.signin = SignInGuard(settings)  # counts sign-in attempts (web/signin.py)
     app.state.signer = keys.from_settings(settings)  # a bad key stops the start, not a request
     registries.load(settings.registries)  # so does a city's registries that do not plug in
+    cases.notification_channel(settings)  # and a notification channel nobody registered
     app.state.nonces = remote.Nonces()  # requests from peer nodes already seen
     # Reads through the API record their access by group commit (see ledger/batch.py).
     # The writer has its own engine: requests waiting for it hold pooled connections.

@@ -7,7 +7,7 @@ import ipaddress
 import typer
 
 from smartgov.core.commands import fail, settings_or_exit
-from smartgov.core.settings import PLACEHOLDER_SECRET
+from smartgov.core.settings import PLACEHOLDER_SECRET, ConfigError
 
 
 def _loopback(host: str) -> bool:
@@ -39,9 +39,13 @@ def serve(
             '`python -c "import secrets; print(secrets.token_urlsafe(48))"`, or serve '
             "on 127.0.0.1"
         )
+    try:  # a setting that names nothing plugged in stops here with one line
+        app = create_app(settings)
+    except ConfigError as exc:
+        fail(str(exc))
     typer.echo(f"smartgov on http://{host}:{port}  (API docs at /docs)")
     if workers == 1:
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+        uvicorn.run(app, host=host, port=port, log_level="warning")
     else:  # each process builds its own app from the same environment
         uvicorn.run(
             "smartgov.server.app:app_from_environment", factory=True, host=host, port=port,

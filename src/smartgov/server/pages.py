@@ -14,6 +14,7 @@ from smartgov.core.roles import Permission, Role, allows
 from smartgov.core.settings import Settings
 from smartgov.core.users import authenticate, close_session, list_users, open_session
 from smartgov.exchange import service as registries
+from smartgov.exchange.permissions import REGISTRY_READ, STATISTICS_READ
 from smartgov.web.deps import Lang, SessionDep, SettingsDep, check_csrf, client_address, require
 from smartgov.web.signin import SignInGuard, Throttled
 from smartgov.web.templating import render
@@ -62,12 +63,12 @@ def home_context(
         context["enterprise"] = registries.read_enterprise_as(
             session, settings, user=user, enterprise_id=user.enterprise_id
         )
-    if allows(role, Permission.registry_read):
+    if allows(role, REGISTRY_READ):
         counts = registries.registry_counts(session)
         context["registries"] = {
             name: counts[name] for name in registries.registries_of(user.department_code)
         }
-    if allows(role, Permission.statistics_read):
+    if allows(role, STATISTICS_READ):
         context["districts"] = registries.population_by_district(
             session, settings, user, cache=registries.population_cache(state), if_granted=True
         )

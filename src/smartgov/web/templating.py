@@ -22,7 +22,7 @@ SHELL = Path(__file__).resolve().parent / "templates"
 def make_environment() -> Environment:
     """Templates of the web shell first, then each enabled capability's; the codes the
     capabilities label (``label()`` on every page) gathered once."""
-    folders = [SHELL, *capabilities.template_dirs()]
+    folders = [SHELL, *capabilities.folders("templates")]
     env = Environment(
         loader=FileSystemLoader([str(p) for p in folders]),
         autoescape=select_autoescape(["html"]),

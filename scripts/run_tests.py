@@ -1,4 +1,6 @@
-"""`make test`: the suite on SQLite, then on a fresh PostgreSQL database.
+"""`make test`: the suite on SQLite, then on a fresh PostgreSQL database, each in two
+processes (pytest-xdist, an idle one taking tests from the other; each has a database of
+its own: a SQLite file in its temporary folder, or ``<name>_gw<n>`` on PostgreSQL).
 
 PostgreSQL is taken from SMARTGOV_TEST_POSTGRES_URL (default: the local server,
 user postgres). Without a server the PostgreSQL half is skipped with a message,
@@ -15,6 +17,9 @@ import sys
 import psycopg
 from sqlalchemy.engine import make_url
 
+#: One worker per core (this machine has two); SMARTGOV_TEST_WORKERS=0 runs in one process.
+WORKERS = os.environ.get("SMARTGOV_TEST_WORKERS", str(min(os.cpu_count() or 1, 2)))
+PARALLEL = ["-n", WORKERS, "--dist", "worksteal"] if WORKERS != "0" else []
 ADMIN_URL = os.environ.get(
     "SMARTGOV_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
@@ -23,7 +28,7 @@ ADMIN_URL = os.environ.get(
 def pytest(label: str, extra_env: dict[str, str]) -> int:
     print(f"\n=== tests on {label} ===", flush=True)
     env = {**os.environ, **extra_env}
-    args = [sys.executable, "-m", "pytest", *sys.argv[1:]]
+    args = [sys.executable, "-m", "pytest", *PARALLEL, *sys.argv[1:]]
     return subprocess.run(args, env=env, check=False).returncode  # noqa: S603 - our own pytest
 
 
@@ -54,7 +59,11 @@ def main() -> int:
         url = make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
         status = pytest(f"PostgreSQL ({name})", {"SMARTGOV_TEST_DATABASE_URL": url}) or status
     finally:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        workers = conn.execute(
+            "SELECT datname FROM pg_database WHERE datname LIKE %s", (f"{name}_gw%",)
+        ).fetchall()
+        for (database,) in [(name,), *workers]:
+            conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
         conn.close()
     return status
 

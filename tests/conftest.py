@@ -18,12 +18,13 @@ from typing import Any, Literal
 
 import pytest
 import uvicorn
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from pydantic import ConfigDict
 from sqlalchemy import Engine, delete
 from sqlalchemy.orm import Session, sessionmaker
 
-from smartgov.core import migrate
+from smartgov.core import migrate, users
 from smartgov.core.db import make_engine, make_sessionmaker, transaction
 from smartgov.core.models import ApiToken, User
 from smartgov.core.roles import Role
@@ -43,6 +44,12 @@ class ScratchEntry(kinds.Entry):
 
 
 kinds.register("test", ScratchEntry)
+
+# The suite signs in some hundreds of times, each a password check: its accounts hash
+# with argon2id at the lowest cost the library allows (the same code; about 1 ms a
+# check instead of 150). Production keeps argon2-cffi's defaults (core/users.py).
+users._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+users._DUMMY_HASH = users._hasher.hash("not-a-real-password")
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct-horse-battery"
 CAST = {
@@ -58,12 +65,32 @@ CAST = {
 }
 
 
+def worker_database(url: str) -> str:
+    """The database this test process uses. SQLite (empty URL): a file in the process's
+    own temporary folder. PostgreSQL under pytest-xdist: a database of each worker's own
+    beside the one given (``<name>_gw0``, made afresh), so workers never share rows."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    given = make_url(url)
+    name = f"{given.database}_{worker}"
+    with psycopg.connect(host=given.host, port=given.port or 5432, user=given.username,
+                         password=given.password, dbname=given.database,
+                         autocommit=True) as conn:  # fmt: skip
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return given.set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     data = tmp_path_factory.mktemp("var")
     return Settings(
         environment="test",
-        database_url=os.environ.get("SMARTGOV_TEST_DATABASE_URL", ""),
+        database_url=worker_database(os.environ.get("SMARTGOV_TEST_DATABASE_URL", "")),
         data_dir=data,
         secret_key="test-secret-key-that-is-long-enough-000",
         assets_dir=ROOT / "node_modules",

@@ -126,8 +126,9 @@ def worker_env(settings: Settings) -> dict[str, str]:
             "SMARTGOV_SERVICES_DIR": str(settings.services_dir)}  # fmt: skip
 
 
-def run_workers(settings: Settings, factory: Any, items: list[dict[str, Any]],
-                processes: int) -> float:  # fmt: skip
+def run_workers(
+    settings: Settings, factory: Any, items: list[dict[str, Any]], processes: int
+) -> float:
     refs = submit_in_process(factory, settings, items)
     command = [sys.executable, "-m", "smartgov", "worker", "--once", "--batch", "50"]
     running = [subprocess.Popen(command, env=worker_env(settings), stdout=subprocess.PIPE,
@@ -167,8 +168,9 @@ end
 """
 
 
-def over_http(base: str, token: str, items: list[dict[str, Any]], seconds: float,
-              clients: int) -> dict[str, float]:  # fmt: skip
+def over_http(
+    base: str, token: str, items: list[dict[str, Any]], seconds: float, clients: int
+) -> dict[str, float]:
     wrk = shutil.which("wrk")
     if wrk is None:
         raise SystemExit("the HTTP figure needs wrk: apt-get install wrk")
@@ -193,8 +195,9 @@ def over_http(base: str, token: str, items: list[dict[str, Any]], seconds: float
     }
 
 
-def paced(base: str, token: str, items: list[dict[str, Any]], rate: float,
-          seconds: float) -> list[str]:  # fmt: skip
+def paced(
+    base: str, token: str, items: list[dict[str, Any]], rate: float, seconds: float
+) -> list[str]:
     """Applications at a steady rate (one client), as a city's day would send them."""
     refs = []
     with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}) as client:
@@ -251,10 +254,11 @@ def shares(factory: Any, since: Any) -> dict[str, float]:
     high = [r for r in decided if r.service_id == "minimum-living-allowance"]
     return {
         "automated_share": automated / len(decided) if decided else float("nan"),
-        "high_impact_reviewed_share": (sum(1 for r in high if not r.automated) / len(high)
-                                       if high else float("nan")),
+        "high_impact_reviewed_share": (
+            sum(1 for r in high if not r.automated) / len(high) if high else float("nan")
+        ),
         "cases_counted": float(len(decided)),
-    }  # fmt: skip
+    }
 
 
 def run(settings: Settings, args: argparse.Namespace) -> dict[str, float]:

@@ -84,8 +84,9 @@ def timed(run: Callable[[int], Any], keys_: list[int]) -> list[float]:
     return took
 
 
-def in_process(settings: Settings, factory: Any, names: list[str], samples: int,
-               households: int) -> dict[str, float]:  # fmt: skip
+def in_process(
+    settings: Settings, factory: Any, names: list[str], samples: int, households: int
+) -> dict[str, float]:
     purpose = f"decision:{SERVICE}"
     consumer = exchange.Consumer.service(SERVICE)
     subjects = [random.randint(1, households) for _ in range(samples)]

@@ -59,7 +59,7 @@ def disagreement(parameters, service, decisions) -> float:  # type: ignore[no-un
     differ = [
         second_check.score(model, service, facts, on).outcome != outcome
         for facts, on, outcome in decisions
-    ]  # fmt: skip
+    ]
     return float(np.mean(differ)) if differ else float("nan")
 
 

@@ -28,8 +28,7 @@ from pathlib import Path
 BIN = Path(sys.executable).parent
 PASSWORD = "smartgov-demo"  # noqa: S105 - the demo accounts' published password
 #: The administrator last: its run may change grants and allowances the others use.
-ROLES = ["citizen", "enterprise", "counter", "officer", "reviewer", "auditor", "analyst",
-         "admin"]  # fmt: skip
+ROLES = ["citizen", "enterprise", "counter", "officer", "reviewer", "auditor", "analyst", "admin"]
 LEFT_OUT = r"^/api/v1/(auth/token|me/password|users/.*/(disable|sessions))$"
 
 
@@ -46,10 +45,11 @@ def free_port() -> int:
 
 def token(base: str, username: str) -> str:
     request = urllib.request.Request(  # noqa: S310 - our own local server
-        f"{base}/api/v1/auth/token", method="POST",
+        f"{base}/api/v1/auth/token",
+        method="POST",
         data=json.dumps({"username": username, "password": PASSWORD}).encode(),
         headers={"content-type": "application/json"},
-    )  # fmt: skip
+    )
     with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310 - our local server
         return str(json.loads(answer.read())["token"])
 

@@ -150,11 +150,13 @@ def test_an_operator_disables_revokes_and_resets_an_account(data: Path) -> None:
     assert revoked.returncode == 0 and "ended 1 sessions and tokens" in revoked.stdout
     assert smartgov("users", "disable", "leaver", data=data).stdout.strip() == "disabled leaver"
     assert smartgov("users", "enable", "leaver", data=data).stdout.strip() == "enabled leaver"
-    short = smartgov("users", "password", "leaver", env={"SMARTGOV_NEW_PASSWORD": "short"},
-                     data=data)  # fmt: skip
+    short = smartgov(
+        "users", "password", "leaver", env={"SMARTGOV_NEW_PASSWORD": "short"}, data=data
+    )
     assert short.returncode == 1 and "new:" in short.stderr
-    reset = smartgov("users", "password", "leaver",
-                     env={"SMARTGOV_NEW_PASSWORD": "another-long-one"}, data=data)  # fmt: skip
+    reset = smartgov(
+        "users", "password", "leaver", env={"SMARTGOV_NEW_PASSWORD": "another-long-one"}, data=data
+    )
     assert reset.returncode == 0 and "sessions and tokens ended" in reset.stdout
     missing = smartgov("users", "disable", "nobody", data=data)
     assert missing.returncode == 1 and "no account named" in missing.stderr
@@ -192,8 +194,7 @@ def test_help_loads_none_of_the_heavy_libraries() -> None:
     scikit-learn, matplotlib and OpenDP behind them, load when a command runs."""
     # The commands' own modules are named up front but lazy (core.commands.lazy):
     # were one run, the libraries below would be loaded with it.
-    heavy = ["alembic", "argon2", "pyarrow", "numpy", "duckdb", "sklearn", "matplotlib",
-             "opendp"]  # fmt: skip
+    heavy = ["alembic", "argon2", "pyarrow", "numpy", "duckdb", "sklearn", "matplotlib", "opendp"]
     probe = (
         "import sys\n"
         "from typer.testing import CliRunner\n"
@@ -201,7 +202,8 @@ def test_help_loads_none_of_the_heavy_libraries() -> None:
         "assert CliRunner().invoke(app, ['--help']).exit_code == 0\n"
         f"print([m for m in {heavy!r} if m in sys.modules])\n"
     )
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                            check=False, timeout=60)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=False, timeout=60
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"

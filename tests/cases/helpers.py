@@ -39,8 +39,9 @@ def decided(factory: sessionmaker[Session], settings: Settings, counter: User,
     return refs
 
 
-def trained(factory: sessionmaker[Session], settings: Settings, cast: dict[str, User],
-            service: str) -> CheckModel:  # fmt: skip
+def trained(
+    factory: sessionmaker[Session], settings: Settings, cast: dict[str, User], service: str
+) -> CheckModel:
     """The service's check model, trained (once) on reviewed decisions for the oldest
     and the youngest residents, so both outcomes are well represented."""
     with factory() as session:
@@ -59,7 +60,8 @@ def trained(factory: sessionmaker[Session], settings: Settings, cast: dict[str, 
             if case.state != "awaiting_review":
                 continue
             action = "approve" if case.automated_outcome == "eligible" else "reject"
-            cases.review_case(session, case, reviewer=cast["reviewer"], action=action,
-                              version=case.version)  # fmt: skip
+            cases.review_case(
+                session, case, reviewer=cast["reviewer"], action=action, version=case.version
+            )
     with transaction(factory) as session:
         return cases.train_check(session, settings, service, actor="test")

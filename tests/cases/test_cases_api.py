@@ -38,7 +38,8 @@ def test_an_application_through_the_api_needs_the_documents_the_form_needs(
     bare = client.post("/api/v1/cases", json=application(documents={}), headers=citizen)
     assert bare.status_code == 422
     assert [f["field"] for f in bare.json()["error"]["fields"]] == [
-        "documents.disability_certificate"]  # fmt: skip
+        "documents.disability_certificate"
+    ]
     not_a_pdf = base64.b64encode(b"MZ not a pdf").decode()
     fake = {"disability_certificate": {"filename": "c.pdf", "content": not_a_pdf}}
     refused = client.post("/api/v1/cases", json=application(documents=fake), headers=citizen)
@@ -66,8 +67,9 @@ def test_it_applies_once_per_key_and_says_which_field_is_wrong(client: TestClien
     unknown = client.post("/api/v1/cases", json=application(service="no-such"), headers=citizen)
     assert unknown.status_code == 422
     assert unknown.json()["error"]["fields"][0]["field"] == "service"
-    wrong = client.post("/api/v1/cases", json=application(service="startup-subsidy"),
-                        headers=citizen)  # fmt: skip
+    wrong = client.post(
+        "/api/v1/cases", json=application(service="startup-subsidy"), headers=citizen
+    )
     assert wrong.status_code == 403
     short = client.post("/api/v1/cases", json=application(idempotency_key="x"), headers=citizen)
     assert (
@@ -132,8 +134,9 @@ def test_it_takes_a_case_through_review_and_appeal(
         json={"version": upheld.json()["version"], "reason": "Still too low."},
     )
     assert again.status_code == 409  # one appeal: the case is decided and was appealed
-    figures = client.get(f"/api/v1/cases-metrics?service={SERVICE}",
-                         headers=bearer(client, "analyst")).json()  # fmt: skip
+    figures = client.get(
+        f"/api/v1/cases-metrics?service={SERVICE}", headers=bearer(client, "analyst")
+    ).json()
     row = next(f for f in figures["services"] if f["channel"] == "all")
     assert row["decided"] >= 1 and row["appeals_upheld"] >= 1
 
@@ -144,8 +147,9 @@ def test_it_lets_a_counter_officer_apply_for_a_resident(
     with factory() as session:
         resident = session.scalars(select(Person.resident_id).order_by(Person.id.desc())).first()
     counter = bearer(client, "counter")
-    made = client.post("/api/v1/cases", headers=counter,
-                       json=application(channel="counter", resident_id=resident))  # fmt: skip
+    made = client.post(
+        "/api/v1/cases", headers=counter, json=application(channel="counter", resident_id=resident)
+    )
     assert made.status_code == 201, made.text
     assert made.json()["case"]["channel"] == "counter"
     online = client.post("/api/v1/cases", headers=counter, json=application(resident_id=resident))
@@ -164,8 +168,9 @@ def test_it_sends_every_case_to_a_person_while_an_alert_is_open(
     try:
         ref = client.post("/api/v1/cases", json=application(), headers=bearer(client, "citizen"))
         cases.decide_batch(factory, settings)
-        case = client.get(f"/api/v1/cases/{ref.json()['case']['ref']}",
-                          headers=bearer(client, "citizen")).json()  # fmt: skip
+        case = client.get(
+            f"/api/v1/cases/{ref.json()['case']['ref']}", headers=bearer(client, "citizen")
+        ).json()
         assert "fairness_alert" in case["review_reasons"]
     finally:
         with factory() as session:

@@ -63,8 +63,9 @@ def test_approving_a_refused_case_needs_an_amount_within_the_maximum(
     def approve(**given: object) -> Invalid:
         with transaction(factory) as session, pytest.raises(Invalid) as bad:
             case = cases.find_case(session, refused.ref, reviewer)
-            cases.review_case(session, case, reviewer=reviewer, action="approve",
-                              version=case.version, **given)  # type: ignore[arg-type]  # fmt: skip
+            cases.review_case(
+                session, case, reviewer=reviewer, action="approve", version=case.version, **given
+            )  # type: ignore[arg-type]
         return bad.value
 
     missing = approve(justification="Savings are a pension fund.")

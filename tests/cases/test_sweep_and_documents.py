@@ -34,8 +34,9 @@ def test_it_invites_the_eligible_who_have_not_applied_and_they_accept_in_one_cli
 ) -> None:
     citizen = cast["citizen"]
     with factory() as session:  # another test may have swept the service already
-        earlier = set(session.scalars(select(Invitation.subject_key).where(
-            Invitation.service_id == SERVICE)))  # fmt: skip
+        earlier = set(
+            session.scalars(select(Invitation.subject_key).where(Invitation.service_id == SERVICE))
+        )
     with transaction(factory) as session:
         report = cases.sweep(session, settings, SERVICE, by="test")
         again = cases.sweep(session, settings, SERVICE, by="test")
@@ -44,8 +45,9 @@ def test_it_invites_the_eligible_who_have_not_applied_and_they_accept_in_one_cli
     assert again.invited == 0  # nobody is invited twice
     assert entry.kind == "sweep" and '"invited"' in entry.body
     with transaction(factory) as session:
-        invited = set(session.scalars(select(Invitation.subject_key).where(
-            Invitation.service_id == SERVICE)))  # fmt: skip
+        invited = set(
+            session.scalars(select(Invitation.subject_key).where(Invitation.service_id == SERVICE))
+        )
         # The test citizen is not eligible in this small city; an invitation as a sweep
         # would make it lets the one-click path be tried.
         if citizen.person_id not in invited:
@@ -153,13 +155,15 @@ def test_a_sweep_reads_through_the_exchange_and_each_person_sees_the_read(
     mine = [a for a in listed if a["seq"] >= before and a["purpose"] == f"decision:{SERVICE}"]
     assert mine and mine[0]["consumer"] == f"service:{SERVICE}"
     with transaction(factory) as session:
-        reads = [e for e in ledger.entries(session, before, report.ledger_index)
-                 if e.kind == "access"]  # fmt: skip
+        reads = [
+            e for e in ledger.entries(session, before, report.ledger_index) if e.kind == "access"
+        ]
     assert len(reads) == report.population  # one record per subject read
     # Without the service's grant the sweep is refused, and the refusal is recorded.
     with transaction(factory) as session:
-        for grant in session.scalars(select(Grant).where(
-                Grant.consumer == SERVICE, Grant.revoked_at.is_(None))):  # fmt: skip
+        for grant in session.scalars(
+            select(Grant).where(Grant.consumer == SERVICE, Grant.revoked_at.is_(None))
+        ):
             grants.revoke(session, grant.id, actor=None)
     try:
         with transaction(factory) as session, pytest.raises(exchange.Refused) as refused:

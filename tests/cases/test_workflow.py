@@ -107,8 +107,9 @@ def test_it_reviews_until_a_check_model_exists_then_decides_alone(
         for ref in refs:
             case = cases.find_case(session, ref, cast["reviewer"])
             action = "approve" if case.automated_outcome == "eligible" else "reject"
-            cases.review_case(session, case, reviewer=cast["reviewer"], action=action,
-                              version=case.version)  # fmt: skip
+            cases.review_case(
+                session, case, reviewer=cast["reviewer"], action=action, version=case.version
+            )
     with transaction(factory) as session:
         model = cases.train_check(session, settings, SERVICE, actor="test")
     assert model.version >= 1 and model.ledger_seq is not None
@@ -139,8 +140,9 @@ def test_it_sends_high_impact_cases_to_a_person_and_needs_a_justification_to_ove
     with transaction(factory) as session:
         case = cases.find_case(session, ref, cast["reviewer"])
         with pytest.raises(Invalid) as missing:
-            cases.review_case(session, case, reviewer=cast["reviewer"], action=against,
-                              version=case.version)  # fmt: skip
+            cases.review_case(
+                session, case, reviewer=cast["reviewer"], action=against, version=case.version
+            )
         # Approving what the rules refused needs an amount as well as the reasons.
         needed = ["justification", "amount"] if against == "approve" else ["justification"]
         assert [f.field for f in missing.value.fields] == needed
@@ -165,15 +167,17 @@ def test_it_keeps_reviewers_to_their_department_and_off_their_own_cases(
     with factory() as session:
         case = session.scalars(select(Case).where(Case.ref == ref)).one()
         with pytest.raises(Forbidden):
-            cases.review_case(session, case, reviewer=cast["reviewer"], action="approve",
-                              version=case.version)  # fmt: skip
+            cases.review_case(
+                session, case, reviewer=cast["reviewer"], action="approve", version=case.version
+            )
 
 
 def test_it_lets_only_one_of_two_reviewers_acting_at_once_succeed(
     factory: sessionmaker[Session], settings: Settings, cast: dict[str, User]
 ) -> None:
-    ref = apply_at_counter(factory, settings, cast["counter"], residents(factory, 1, 95)[0],
-                           "minimum-living-allowance")  # fmt: skip
+    ref = apply_at_counter(
+        factory, settings, cast["counter"], residents(factory, 1, 95)[0], "minimum-living-allowance"
+    )
     cases.decide_batch(factory, settings)
     first, second = factory(), factory()
     try:

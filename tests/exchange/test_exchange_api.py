@@ -117,13 +117,15 @@ def test_it_fetches_masked_and_records_refusals(
     asked = {
         "subject": {"unit": "person", "id": person},
         "fields": ["monthly_income", "disability_grade"],
-        "purpose": "case-review", "case": open_case(factory, settings, cast["citizen"]),
-    }  # fmt: skip
+        "purpose": "case-review",
+        "case": open_case(factory, settings, cast["citizen"]),
+    }
     got = client.post("/api/v1/exchange/fetch", json=asked, headers=reviewer)
     assert got.status_code == 200, got.text
     assert got.json()["masked"] == []  # the review grant reveals what it covers
-    no_purpose = client.post("/api/v1/exchange/fetch", json={**asked, "purpose": ""},
-                             headers=reviewer)  # fmt: skip
+    no_purpose = client.post(
+        "/api/v1/exchange/fetch", json={**asked, "purpose": ""}, headers=reviewer
+    )
     assert no_purpose.status_code == 422
     assert no_purpose.json()["error"]["fields"][0]["field"] == "purpose"
     outside = client.post(
@@ -170,7 +172,8 @@ def test_reads_for_a_case_need_an_open_case_of_the_readers_department_about_the_
         cases.review_case(session, case, reviewer=cast["reviewer"], action="reject",
                           version=case.version, justification="test")  # fmt: skip
     assert refused({**asked, "case": mine})[1] == (
-        "The case is not open for review; reads for it have ended.")  # fmt: skip
+        "The case is not open for review; reads for it have ended."
+    )
     refusals = client.get("/api/v1/me/accesses", headers=bearer(client, "citizen")).json()
     assert [a["outcome"] for a in refusals[:2]] == ["refused", "granted"]  # recorded
 
@@ -189,8 +192,9 @@ def test_the_counter_reads_only_through_its_own_door(
         record = session.get(Person, person)
         assert record is not None
         resident_id = record.resident_id
-    found = client.post("/api/v1/counter/lookup", json={"resident_id": resident_id},
-                        headers=counter)  # fmt: skip
+    found = client.post(
+        "/api/v1/counter/lookup", json={"resident_id": resident_id}, headers=counter
+    )
     assert found.status_code == 200, found.text
     assert found.json()["name"] == record.name
     wrong_digit = resident_id[:17] + ("0" if resident_id[17] != "0" else "1")
@@ -327,8 +331,9 @@ def test_the_keeping_department_decides_requests_on_a_page_and_through_the_api(
     assert client.post(api, json={"reason": "no"}, headers=market).status_code == 403
     refused = client.post(api, json={"reason": "not needed"}, headers=bearer(client, "officer"))
     assert refused.status_code == 200 and refused.json()["status"] == "refused"
-    listed = client.get("/api/v1/grant-requests", params={"status": "approved"},
-                        headers=bearer(client, "auditor")).json()  # fmt: skip
+    listed = client.get(
+        "/api/v1/grant-requests", params={"status": "approved"}, headers=bearer(client, "auditor")
+    ).json()
     assert any(r["id"] == first and r["grant_id"] for r in listed)
 
 

@@ -212,8 +212,9 @@ def test_a_services_needs_are_granted_only_by_the_keeping_departments(
     """Finding 5: services were granted what their YAML reads, by the system, forever.
     Now their needs are requests that an officer of the keeping department decides."""
     needs = {"service": "svc", "unit": "person", "purpose": "decision:svc", "legal_basis": "law"}
-    asked = exchange.request_service_grants(session, fields=["birth_date", "monthly_income"],
-                                            **needs)  # fmt: skip
+    asked = exchange.request_service_grants(
+        session, fields=["birth_date", "monthly_income"], **needs
+    )
     assert {(r.dataset_code, tuple(r.fields), r.status) for r in asked} == {
         ("public_security.people", ("birth_date",), "pending"),
         ("taxation.people", ("monthly_income",), "pending"),
@@ -224,27 +225,31 @@ def test_a_services_needs_are_granted_only_by_the_keeping_departments(
     police = next(r for r in asked if r.dataset_code == "public_security.people")
     year, review = now() + timedelta(days=365), today() + timedelta(days=90)
     with pytest.raises(Forbidden):  # public security does not keep taxation's data
-        exchange.approve_request(session, tax.id, actor=cast["officer"], expires_at=year,
-                                 review_on=review)  # fmt: skip
+        exchange.approve_request(
+            session, tax.id, actor=cast["officer"], expires_at=year, review_on=review
+        )
     with pytest.raises(Invalid) as bad:
         exchange.approve_request(session, police.id, actor=cast["officer"], expires_at=year,
                                  review_on=today() + timedelta(days=400))  # fmt: skip
     assert bad.value.fields[0].field == "review_on"
-    granted = exchange.approve_request(session, police.id, actor=cast["officer"],
-                                       expires_at=year, review_on=review)  # fmt: skip
+    granted = exchange.approve_request(
+        session, police.id, actor=cast["officer"], expires_at=year, review_on=review
+    )
     assert granted.created_by == f"user:{cast['officer'].id}" and granted.review_on == review
     assert read(session, settings, "svc", exchange.Subject("person", 3), ["birth_date"]).values
     with pytest.raises(Conflict):
-        exchange.approve_request(session, police.id, actor=cast["officer"], expires_at=year,
-                                 review_on=review)  # fmt: skip
+        exchange.approve_request(
+            session, police.id, actor=cast["officer"], expires_at=year, review_on=review
+        )
     # Narrowing needs nobody's approval; widening waits for it, the old grant in force.
     assert exchange.request_service_grants(session, fields=["birth_date"], **needs) == []
     assert tax.status == "withdrawn"
     wider = exchange.request_service_grants(session, fields=["birth_date", "gender"], **needs)
     assert [tuple(r.fields) for r in wider] == [("birth_date", "gender")]
     assert read(session, settings, "svc", exchange.Subject("person", 3), ["birth_date"]).values
-    refused = exchange.refuse_request(session, wider[0].id, actor=cast["officer"],
-                                      reason="gender is not needed to check an age")  # fmt: skip
+    refused = exchange.refuse_request(
+        session, wider[0].id, actor=cast["officer"], reason="gender is not needed to check an age"
+    )
     assert refused.status == "refused"
     entry = ledger.entry(session, ledger.size(session) - 1)
     assert entry is not None and entry.kind == "grant_request"

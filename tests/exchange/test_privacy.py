@@ -19,8 +19,9 @@ from smartgov.ledger import service as ledger
 from tests.conftest import bearer
 
 #: An officer of taxation, which keeps taxation.people and so spends its budget.
-KEEPER = User(id=990, username="tax-officer", role=Role.department_officer,
-              department_code="taxation")  # fmt: skip
+KEEPER = User(
+    id=990, username="tax-officer", role=Role.department_officer, department_code="taxation"
+)
 
 
 def release(session: Session, settings: Settings, **args: object) -> exchange.privacy.Release:
@@ -89,8 +90,9 @@ def test_analysts_spend_only_the_allowance_the_keeping_department_gave(
     made = client.post("/api/v1/statistics/private", json=asked, headers=analyst)
     assert made.status_code == 200, made.text
     assert made.json()["budget_left"] == pytest.approx(allowance - 0.1)
-    too_much = client.post("/api/v1/statistics/private", json={**asked, "epsilon": 5},
-                           headers=analyst)  # fmt: skip
+    too_much = client.post(
+        "/api/v1/statistics/private", json={**asked, "epsilon": 5}, headers=analyst
+    )
     assert too_much.status_code == 409
     assert "of your allowance is left" in too_much.json()["error"]["fields"][0]["message"]
     denied = client.post(
@@ -113,8 +115,9 @@ def test_no_department_spends_anothers_privacy_budget(client: TestClient, sessio
     assert left_of(session) == pytest.approx(before)
     # Nor can it hand taxation's budget to itself or anyone else.
     gift = {"dataset": "taxation.people", "consumer": "role:department_officer", "epsilon": 0.1}
-    assert client.post("/api/v1/statistics/allowances", json=gift,
-                       headers=officer).status_code == 403  # fmt: skip
+    assert (
+        client.post("/api/v1/statistics/allowances", json=gift, headers=officer).status_code == 403
+    )
     assert left_of(session) == pytest.approx(before)
 
 
@@ -125,8 +128,9 @@ def test_the_keeping_department_gives_an_allowance_from_what_is_left(
     officer = cast["officer"]  # public security, not the keeper
 
     def give(epsilon: float, actor: User, consumer: str = f"user:{officer.id}") -> object:
-        return exchange.give_allowance(session, dataset_code="taxation.people",
-                                       consumer=consumer, epsilon=epsilon, actor=actor)  # fmt: skip
+        return exchange.give_allowance(
+            session, dataset_code="taxation.people", consumer=consumer, epsilon=epsilon, actor=actor
+        )
 
     with pytest.raises(Forbidden):
         give(0.1, officer)

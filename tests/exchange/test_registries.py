@@ -124,9 +124,10 @@ def test_the_platform_never_imports_the_demo_city() -> None:
     offenders = [
         str(path.relative_to(SRC))
         for path in SRC.rglob("*.py")
-        if SRC / "demo" not in path.parents and path not in allowed
+        if SRC / "demo" not in path.parents
+        and path not in allowed
         and any(name.startswith("smartgov.demo") for name in _imports(ast.parse(path.read_text())))
-    ]  # fmt: skip
+    ]
     assert offenders == []
 
 

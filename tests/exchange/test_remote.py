@@ -125,8 +125,9 @@ def test_it_refuses_a_replayed_or_stale_request(
     consumer: tuple[Settings, sessionmaker[Session]], server: str
 ) -> None:
     node, _local = consumer
-    body = json.dumps({"dataset": "taxation.people", "key": 3, "fields": ["monthly_income"],
-                       "purpose": PURPOSE}).encode()  # fmt: skip
+    body = json.dumps(
+        {"dataset": "taxation.people", "key": 3, "fields": ["monthly_income"], "purpose": PURPOSE}
+    ).encode()
 
     def signed(stamp: float, nonce: str) -> dict[str, str]:
         text = f"{stamp:.3f}"
@@ -140,8 +141,9 @@ def test_it_refuses_a_replayed_or_stale_request(
     assert first.status_code == 200
     again = httpx.post(server + remote.PATH, content=body, headers=headers)
     assert again.status_code == 401 and "already" in again.json()["error"]["message"]
-    stale = httpx.post(server + remote.PATH, content=body,
-                       headers=signed(time.time() - 600, "s" * 24))  # fmt: skip
+    stale = httpx.post(
+        server + remote.PATH, content=body, headers=signed(time.time() - 600, "s" * 24)
+    )
     assert stale.status_code == 401 and "time" in stale.json()["error"]["message"]
     tampered = httpx.post(server + remote.PATH, content=body.replace(b"3", b"4", 1),
                           headers=signed(time.time(), "t" * 24))  # fmt: skip

@@ -71,9 +71,9 @@ def test_a_simulation_reads_under_grants_and_is_listed_publicly(
     session: Session, settings: Settings
 ) -> None:
     user = analyst(session)
-    comparison, _setup = rules.simulate_registry(session, settings, user,
-                                                 rules.get_service(settings, SERVICE), RAISE,
-                                                 on=ON, epsilon=0.05)  # fmt: skip
+    comparison, _setup = rules.simulate_registry(
+        session, settings, user, rules.get_service(settings, SERVICE), RAISE, on=ON, epsilon=0.05
+    )
     read = session.scalars(select(PopulationRead).order_by(PopulationRead.seq.desc())).first()
     assert read is not None and read.outcome == "granted"
     assert read.consumer == f"user:{user.id}" and read.purpose == rules.SIMULATION_PURPOSE
@@ -90,8 +90,9 @@ def test_a_simulation_without_a_grant_is_refused_and_recorded(
         .values(revoked_at=Grant.valid_from)
     )
     with pytest.raises(exchange.Refused) as refused:
-        rules.simulate_registry(session, settings, analyst(session),
-                                rules.get_service(settings, SERVICE), RAISE, on=ON)  # fmt: skip
+        rules.simulate_registry(
+            session, settings, analyst(session), rules.get_service(settings, SERVICE), RAISE, on=ON
+        )
     assert refused.value.status == 403
     assert {f.field for f in refused.value.fields} == {"income"}
     read = session.scalars(select(PopulationRead).order_by(PopulationRead.seq.desc())).first()
@@ -124,8 +125,9 @@ def test_bad_privacy_settings_are_refused_by_field(session: Session, settings: S
                         ({"cost_bound": -1.0}, "cost_bound"),
                         ({"cost_bound": float("inf")}, "cost_bound")):  # fmt: skip
         with pytest.raises(Invalid) as invalid:
-            rules.simulate_registry(session, settings, analyst(session), service, RAISE, on=ON,
-                                    **asked)  # type: ignore[arg-type]  # fmt: skip
+            rules.simulate_registry(
+                session, settings, analyst(session), service, RAISE, on=ON, **asked
+            )  # type: ignore[arg-type]
         assert [f.field for f in invalid.value.fields] == [name]
 
 

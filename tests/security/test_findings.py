@@ -80,16 +80,18 @@ def test_not_even_an_administrator_can_declare_a_platform_table(http: httpx.Clie
     admin = as_user(http, "admin")
     for table in ("user_account", "api_token", "ledger_entry", "case_file", "USER_ACCOUNT"):
         refused = http.post(
-            "/exchange/sources", headers=admin,
+            "/exchange/sources",
+            headers=admin,
             json={"kind": "sql", "name": table, "department": "public_security"},
-        )  # fmt: skip
+        )
         assert refused.status_code == 422, (table, refused.text)
         assert "platform's own tables" in refused.text
     officer = as_user(http, "officer")
     declared = http.post(
-        "/exchange/sources", headers=officer,
+        "/exchange/sources",
+        headers=officer,
         json={"kind": "sql", "name": "registry_taxation_people", "department": "public_security"},
-    )  # fmt: skip
+    )
     assert declared.status_code == 403  # officers do not declare registries
 
 
@@ -291,8 +293,9 @@ def test_bad_input_is_a_client_error_with_a_message(
         answer = http.get(path, params=payload, headers=headers)
     else:  # NaN and 1e400 are not JSON: send them as Python's encoder writes them
         content = json.dumps(payload, allow_nan=True).replace("Infinity", "1e400")
-        answer = http.post(path, content=content,
-                           headers={**headers, "content-type": "application/json"})  # fmt: skip
+        answer = http.post(
+            path, content=content, headers={**headers, "content-type": "application/json"}
+        )
     assert 400 <= answer.status_code < 500, (answer.status_code, answer.text)
     assert answer.json()["error"]["message"]
 
@@ -319,8 +322,9 @@ def test_an_oversized_body_is_refused_before_it_is_read(
         for _ in range(too_big // len(chunk) + 2):
             yield chunk
 
-    streamed = http.post("/auth/token", content=stream(),
-                         headers={"content-type": "application/json"})  # fmt: skip
+    streamed = http.post(
+        "/auth/token", content=stream(), headers={"content-type": "application/json"}
+    )
     assert streamed.status_code == 413
 
 
@@ -385,8 +389,9 @@ def strict(settings: Settings, engine: object, cast: dict[str, User]) -> Iterato
     """A server with the shipped sign-in limits (the suite's own are lifted), fresh for
     each test: its counts start at zero."""
     shipped = Settings.model_fields
-    limits = {name: shipped[name].default for name in ("signin_limit_address",
-                                                       "signin_limit_account")}  # fmt: skip
+    limits = {
+        name: shipped[name].default for name in ("signin_limit_address", "signin_limit_account")
+    }
     with serving(create_app(settings.model_copy(update=limits))) as base:
         yield base
 
@@ -478,8 +483,9 @@ def test_signing_out_and_changing_a_password_end_tokens(
         wrong = http.post("/me/password", headers=second,
                           json={"current": "not it at all", "new": "another-long-one"})  # fmt: skip
         assert wrong.status_code == 422 and fields_of(wrong) == {"current"}
-        changed = http.post("/me/password", headers=second,
-                            json={"current": PASSWORD, "new": "another-long-one"})  # fmt: skip
+        changed = http.post(
+            "/me/password", headers=second, json={"current": PASSWORD, "new": "another-long-one"}
+        )
         assert changed.status_code == 204
         assert http.get("/me", headers=second).status_code == 401
         signed = http.post(
@@ -540,13 +546,15 @@ def test_a_reform_cannot_read_out_one_households_income(
     with factory() as session:
         keys = simulate.public_keys("household", exchange.district_codes(session))
     private = simulate.Privacy(simulate.EPSILON, simulate.COST_BOUND, keys, exchange.laplace)
-    noisy = simulate.compare(service, reformed, households, on=date(2026, 6, 1), min_cell=1,
-                             private=private)  # fmt: skip
+    noisy = simulate.compare(
+        service, reformed, households, on=date(2026, 6, 1), min_cell=1, private=private
+    )
     assert noisy.total.reform_cost is not None
     assert abs(noisy.total.reform_cost - 12 * incomes[target]) > 1
     # Through the API, as an analyst would run it, the figure is withheld.
-    answer = http.post(SIMULATE, json={"reform": picked, "on": "2026-06-01"},
-                       headers=as_user(http, "analyst"))  # fmt: skip
+    answer = http.post(
+        SIMULATE, json={"reform": picked, "on": "2026-06-01"}, headers=as_user(http, "analyst")
+    )
     assert answer.status_code == 200, answer.text
     total = answer.json()["total"]  # withheld (a noisy count of 1 to 9) or noise
     assert total["reform_cost"] is None or abs(total["reform_cost"] - 12 * incomes[target]) > 1
@@ -570,6 +578,7 @@ def test_a_stolen_token_cannot_guess_the_password_through_a_password_change(
             for i in range(12)
         ]  # fmt: skip
         assert answers[:10] == [422] * 10 and answers[10:] == [429, 429]
-        right = api.post("/me/password", headers=headers,
-                         json={"current": PASSWORD, "new": "another-long-one"})  # fmt: skip
+        right = api.post(
+            "/me/password", headers=headers, json={"current": PASSWORD, "new": "another-long-one"}
+        )
         assert right.status_code == 429

@@ -238,8 +238,9 @@ def open_alert(
 ) -> AlertOut:
     """While an alert is open, every new case of the service goes to a person."""
     cases.require_owner(settings, user, service_id)
-    alert = cases.open_alert(session, settings, service_id, kind=body.kind, note=body.note,
-                             by=f"user:{user.id}")  # fmt: skip
+    alert = cases.open_alert(
+        session, settings, service_id, kind=body.kind, note=body.note, by=f"user:{user.id}"
+    )
     return _alert_out(alert)
 
 
@@ -286,8 +287,9 @@ def accept_invitation(
     user: Annotated[User, require(CASES_APPLY)],
 ) -> CaseOut:
     """Apply with one click; the consent covers the reads the service lists."""
-    case = cases.accept_invitation(session, settings, user=user, ref=ref, consent=body.consent,
-                                   key=f"invitation-{ref}")  # fmt: skip
+    case = cases.accept_invitation(
+        session, settings, user=user, ref=ref, consent=body.consent, key=f"invitation-{ref}"
+    )
     background.add_task(cases.wake_worker, request.app.state)  # after the commit
     return _out(request, session, case, lang, user)
 

@@ -102,8 +102,9 @@ def _answers(service: rules.Service, given: dict[str, Any]) -> dict[str, Any]:
     if problems:
         raise Invalid(N_("Some answers are not valid."), problems)
     facts = rules.coerce_facts(service, given)
-    return {n: (v.isoformat() if hasattr(v, "isoformat") else v) for n, v in facts.items()
-            if n in asked}  # fmt: skip
+    return {
+        n: (v.isoformat() if hasattr(v, "isoformat") else v) for n, v in facts.items() if n in asked
+    }
 
 
 def submit(
@@ -182,9 +183,10 @@ def submit(
     ).scalar()
     if made is None:
         case = session.scalars(
-            select(Case).where(Case.submitted_by == actor.id,
-                               Case.idempotency_key == app.idempotency_key)
-        ).one()  # fmt: skip
+            select(Case).where(
+                Case.submitted_by == actor.id, Case.idempotency_key == app.idempotency_key
+            )
+        ).one()
         same = (case.service_id, case.subject_key, case.answers, case.channel) == (
             service.id, subject, answers, app.channel)  # fmt: skip
         if not same:

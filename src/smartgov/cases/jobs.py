@@ -247,8 +247,9 @@ class Worker:
                 taken = decide_batch(self._factory, self._settings, limit=self._limit)
             except Exception as exc:  # noqa: BLE001 - the batch rolled back; try again later
                 # The kind only: a traceback's messages can quote a case's facts.
-                log.error("decision batch failed (%s); its cases stay submitted",
-                          type(exc).__name__)  # fmt: skip
+                log.error(
+                    "decision batch failed (%s); its cases stay submitted", type(exc).__name__
+                )
                 taken = 0
             done += taken
             if self._channel is not None:

@@ -136,9 +136,10 @@ def _to_case(request: Request, ref: str) -> Response:
     """To the case's page; the worker is woken once the request's transaction has
     committed (a background task runs after it), so it finds the case."""
     return RedirectResponse(
-        f"/cases/{ref}", status_code=303,
+        f"/cases/{ref}",
+        status_code=303,
         background=BackgroundTask(cases.wake_worker, request.app.state),
-    )  # fmt: skip
+    )
 
 
 def _case_page(

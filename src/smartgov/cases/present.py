@@ -58,8 +58,9 @@ def summary(case: Case) -> CaseSummary:
     )  # fmt: skip
 
 
-def case_out(session: Session, settings: Settings, case: Case, language: str,
-             events: list[Any], viewer: User) -> CaseOut:  # fmt: skip
+def case_out(
+    session: Session, settings: Settings, case: Case, language: str, events: list[Any], viewer: User
+) -> CaseOut:
     _ = i18n.translator(language)
     service = rules.services(settings).get(case.service_id)
     decision = case.decision or {}
@@ -71,8 +72,9 @@ def case_out(session: Session, settings: Settings, case: Case, language: str,
         label = _pick(spec.label, language) if spec and spec.label else name
         if service and not (spec and spec.label) and name in service.symbols:
             label = _pick(service.symbols[name].label, language) or name
-        facts.append(FactOut(name=name, label=label, value=value,
-                             source=(case.sources or {}).get(name, "")))  # fmt: skip
+        facts.append(
+            FactOut(name=name, label=label, value=value, source=(case.sources or {}).get(name, ""))
+        )
     state = State(case.state)
     step = _(NEXT_STEPS[state]).format(due=aware(case.due_at).date().isoformat())
     return CaseOut(

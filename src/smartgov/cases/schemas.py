@@ -20,10 +20,11 @@ class DocumentIn(BaseModel):
 class ApplicationIn(BaseModel):
     service: str = Field(description="The service's id, as in /api/v1/services.")
     idempotency_key: str = Field(
-        min_length=8, max_length=64,
+        min_length=8,
+        max_length=64,
         description="Your unique key for this application: sending it again returns the "
         "same case instead of making a second one.",
-    )  # fmt: skip
+    )
     channel: Literal["online", "mobile", "counter", "phone"] = "online"
     consent: bool = Field(False, description="Consent to the registry reads the service lists.")
     human_decision: bool = Field(False, description="Ask for a decision by a person.")
@@ -31,10 +32,11 @@ class ApplicationIn(BaseModel):
     resident_id: str | None = Field(None, description="At a counter: whom you apply for.")
     credit_code: str | None = Field(None, description="At a counter: the enterprise.")
     documents: dict[str, DocumentIn] = Field(
-        default_factory=dict, max_length=20,
+        default_factory=dict,
+        max_length=20,
         description="The service's documents by kind, as /api/v1/services lists them; "
         "the required ones must be sent (a counter officer sees the papers instead).",
-    )  # fmt: skip
+    )
 
 
 class EventOut(BaseModel):

@@ -199,8 +199,9 @@ def fit(x: Array, labels: Array) -> tuple[dict[str, Any], float | None]:
     folds = int(min(5, np.bincount(labels).min()))
     c, accuracy = 1.0, None
     if folds >= 2:
-        search = GridSearchCV(pipeline(), {"logisticregression__C": C_GRID},
-                              scoring="neg_log_loss", cv=folds).fit(x, labels)  # fmt: skip
+        search = GridSearchCV(
+            pipeline(), {"logisticregression__C": C_GRID}, scoring="neg_log_loss", cv=folds
+        ).fit(x, labels)
         c = float(search.best_params_["logisticregression__C"])
         scores = cross_val_score(pipeline(c), x, labels, cv=folds, scoring="accuracy")
         accuracy = float(scores.mean())

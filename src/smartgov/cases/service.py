@@ -149,8 +149,7 @@ def queue(
     if user.role not in (Role.reviewer, Role.department_officer) or not user.department_code:
         raise Forbidden(N_("Only a department's reviewers have a queue."))
     states = [state] if state else [State.awaiting_review.value, State.appealed.value]
-    query = select(Case).where(Case.department_code == user.department_code,
-                               Case.state.in_(states))  # fmt: skip
+    query = select(Case).where(Case.department_code == user.department_code, Case.state.in_(states))
     if service_id:
         query = query.where(Case.service_id == service_id)
     if overdue:
@@ -171,8 +170,9 @@ def train_check(session: Session, settings: Settings, service_id: str, *, actor:
     return second_check.train(session, rules.get_service(settings, service_id), actor=actor)
 
 
-def open_alert(session: Session, settings: Settings, service_id: str, *, kind: str, note: str,
-               by: str) -> ServiceAlert:  # fmt: skip
+def open_alert(
+    session: Session, settings: Settings, service_id: str, *, kind: str, note: str, by: str
+) -> ServiceAlert:
     """Open an alert: until it is closed, every new case of the service goes to a person."""
     rules.get_service(settings, service_id)  # refuses an unknown service
     alert = ServiceAlert(service_id=service_id, kind=kind, note=note, opened_by=by)

@@ -72,8 +72,9 @@ def sweep(session: Session, settings: Settings, service_id: str, *, on: date | N
         {"service": service_id, "rule_version": service.definition.version,
          "population": data.num_rows, "eligible": len(keys), "invited": len(rows), "by": by},
     )  # fmt: skip
-    return SweepReport(service_id, data.num_rows, len(keys), len(rows),
-                       time.perf_counter() - started, seq)  # fmt: skip
+    return SweepReport(
+        service_id, data.num_rows, len(keys), len(rows), time.perf_counter() - started, seq
+    )
 
 
 def _notify_accounts(session: Session, service: rules.Service, unit: str, keys: list[int]) -> None:
@@ -87,7 +88,7 @@ def _notify_accounts(session: Session, service: rules.Service, unit: str, keys: 
             user_id=user_id,
             kind="invited",
             params={"service": name["en"], "service_zh": name["zh"], "service_id": service.id},
-        )  # fmt: skip
+        )
         for user_id in accounts
     )
 

@@ -91,8 +91,9 @@ def _changed(version: int | None) -> Conflict:
                                          {"version": version})])  # fmt: skip
 
 
-def shift(case: Case, to: State, *, action: str, actor: str,
-          reason: str | None = None) -> dict[str, object]:  # fmt: skip
+def shift(
+    case: Case, to: State, *, action: str, actor: str, reason: str | None = None
+) -> dict[str, object]:
     """The move itself, with nothing written yet: the event row comes back, for
     ``move`` or a worker's batch to insert (``log_many``). The case's version is
     checked when the session flushes."""

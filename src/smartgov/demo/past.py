@@ -38,8 +38,9 @@ def _staff(session: Session, role: Role, department: str | None = None) -> User 
     return session.scalars(query.order_by(User.id)).first()
 
 
-def history(factory: sessionmaker[Session], settings: Settings, *, per_service: int = 800,
-            seed: int = 1) -> list[History]:  # fmt: skip
+def history(
+    factory: sessionmaker[Session], settings: Settings, *, per_service: int = 800, seed: int = 1
+) -> list[History]:
     rng = np.random.default_rng(seed)
     made: list[History] = []
     with factory() as session:
@@ -72,8 +73,9 @@ def history(factory: sessionmaker[Session], settings: Settings, *, per_service: 
             pass
         with transaction(factory) as session:
             made_now = set(refs)
-            waiting = cases.queue(session, reviewer, state="awaiting_review",
-                                  service_id=service_id, limit=100_000)  # fmt: skip
+            waiting = cases.queue(
+                session, reviewer, state="awaiting_review", service_id=service_id, limit=100_000
+            )
             for case in (c for c in waiting if c.ref in made_now):
                 # The demo reviewer agrees with the rules where they decided; where they
                 # could not (missing data), the case is refused, as a person would.

@@ -223,10 +223,9 @@ def _people_chunk(
             u < 0.86,
             u < 0.92,
         ],
-        ["preschool", "student", "student", "retired", "employed", "self_employed",
-         "unemployed"],
+        ["preschool", "student", "student", "retired", "employed", "self_employed", "unemployed"],
         default="not_working",
-    )  # fmt: skip
+    )
     employment = np.where((grade == 1) & (employment == "employed"), "not_working", employment)
     income = (
         np.select(

@@ -24,7 +24,7 @@ CAPABILITY = Capability(
             permissions.GRANTS_MANAGE,
             roles=("department_officer",),
             order=50,
-        ),  # fmt: skip
+        ),
         NavEntry("/me/accesses", N_("Who used my data"), permissions.OWN_RECORD_READ, order=60),
         NavEntry("/catalogue", N_("Data catalogue"), order=70),
     ),

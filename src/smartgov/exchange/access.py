@@ -274,10 +274,11 @@ def fetch_many(
     unknown = [n for n in fields if n not in located]
     if unknown:
         problems = [
-            FieldError("fields", N_("No dataset holds {name} for a {unit}."),
-                       {"name": n, "unit": unit})
+            FieldError(
+                "fields", N_("No dataset holds {name} for a {unit}."), {"name": n, "unit": unit}
+            )
             for n in unknown
-        ]  # fmt: skip
+        ]
         return [
             r.refuse(N_("Some fields are in no dataset of the catalogue."), problems, 422)
             for r in reads

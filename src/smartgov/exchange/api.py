@@ -258,7 +258,8 @@ def refuse_grant_request(
 ) -> GrantRequestOut:  # fmt: skip
     """Refuse a request of data your department keeps, saying why."""
     return GrantRequestOut.model_validate(
-        service.refuse_request(session, request_id, actor=user, reason=body.reason))  # fmt: skip
+        service.refuse_request(session, request_id, actor=user, reason=body.reason)
+    )
 
 
 # --- Reads --------------------------------------------------------------------------------
@@ -362,8 +363,9 @@ def access_out(access: Access, about: str) -> AccessOut:
     )  # fmt: skip
 
 
-@router.get("/statistics/population-reads", dependencies=[require(Permission.public)],
-            tags=["exchange"])  # fmt: skip
+@router.get(
+    "/statistics/population-reads", dependencies=[require(Permission.public)], tags=["exchange"]
+)
 def population_reads(session: SessionDep, before: Natural | None = None) -> list[PopulationReadOut]:
     """Every whole population read for a statistical use (a reform's simulation), newest
     first, 100 at a time (``before``: the oldest index already seen): who, why, which
@@ -397,8 +399,9 @@ def give_allowance(
     """Give a role (`role:analyst`) or an account (`user:12`) part of a dataset's
     privacy budget, reserved from it at once. Only an officer of the department that
     keeps the dataset may (403); more than is left is refused (409)."""
-    made = service.give_allowance(session, dataset_code=body.dataset, consumer=body.consumer,
-                                  epsilon=body.epsilon, actor=user)  # fmt: skip
+    made = service.give_allowance(
+        session, dataset_code=body.dataset, consumer=body.consumer, epsilon=body.epsilon, actor=user
+    )
     return AllowanceOut.model_validate(made)
 
 

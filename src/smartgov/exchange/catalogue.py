@@ -59,10 +59,11 @@ def _check(session: Session, settings: Settings, spec: DatasetIn, actor: User | 
     if not spec.code.startswith(f"{spec.department}."):
         problems.append(
             FieldError(
-                "code", N_("A dataset's code starts with its department: {prefix}…"),
+                "code",
+                N_("A dataset's code starts with its department: {prefix}…"),
                 {"prefix": f"{spec.department}."},
             )
-        )  # fmt: skip
+        )
     stored = session.get(Dataset, spec.code)
     if stored is not None and stored.department_code != spec.department:
         raise Forbidden(N_("Only the department that keeps a dataset can register it."))
@@ -230,7 +231,7 @@ def as_spec(session: Session, dataset: Dataset) -> DatasetIn:
                     "label": {"zh": f.label_zh, "en": f.label_en},
                 }
                 for f in fields_of(session, [dataset.code])[dataset.code]
-            ],  # fmt: skip
+            ],
             "provider": dataset.provider,
             "privacy_budget": dataset.privacy_budget,
         }

@@ -88,7 +88,7 @@ _APPLICABLE = select(
             "expires_at",
         )
     )
-).where(  # fmt: skip
+).where(
     _GRANTS.c.consumer.in_(bindparam("consumers", expanding=True)),
     _GRANTS.c.purpose == bindparam("purpose"),
     _GRANTS.c.dataset_code.in_(bindparam("datasets", expanding=True)),

@@ -158,8 +158,9 @@ def _back(done: object) -> RedirectResponse:
     if isinstance(done, DomainError) and not isinstance(done, Invalid | Conflict):
         raise done
     failed = isinstance(done, DomainError)
-    return RedirectResponse("/grant-requests?error=1" if failed else "/grant-requests",
-                            status_code=303)  # fmt: skip
+    return RedirectResponse(
+        "/grant-requests?error=1" if failed else "/grant-requests", status_code=303
+    )
 
 
 @router.post("/grant-requests/{request_id}/approve")
@@ -181,6 +182,7 @@ def refuse_page(
     reason: Annotated[str, Form(max_length=2000)] = "", csrf_token: Annotated[str, Form()] = "",
 ) -> RedirectResponse:  # fmt: skip
     check_csrf(request, csrf_token)
-    done = attempt(session, lambda: service.refuse_request(
-        session, request_id, actor=user, reason=reason))  # fmt: skip
+    done = attempt(
+        session, lambda: service.refuse_request(session, request_id, actor=user, reason=reason)
+    )
     return _back(done)

@@ -133,7 +133,8 @@ def allow(
                            "of its privacy budget."))  # fmt: skip
     kind, _, who = consumer.partition(":")
     valid = (kind == "role" and who in {r.value for r in Role}) or (
-        kind == "user" and who.isdigit())  # fmt: skip
+        kind == "user" and who.isdigit()
+    )
     if not valid:
         raise Invalid(
             N_("The allowance cannot be given."),
@@ -199,8 +200,9 @@ def release(
         problems.append(
             FieldError("lower", N_("A mean needs bounds: a lower below an upper value."))
         )
-    elif bounds is not None and not (math.isfinite(bounds[1] - bounds[0]) and
-                                     bounds[1] - bounds[0] <= MAX_SPAN):  # fmt: skip
+    elif bounds is not None and not (
+        math.isfinite(bounds[1] - bounds[0]) and bounds[1] - bounds[0] <= MAX_SPAN
+    ):
         # The noise grows with the span: beyond it OpenDP cannot calibrate, and nothing
         # useful would be released anyway.
         problems.append(FieldError("upper", N_("Give bounds at most {span} apart."),
@@ -226,7 +228,7 @@ def release(
             N_("This release would exceed the privacy budget."),
             [FieldError("epsilon", short, {"left": f"{max(left, 0):.4g}"})],
             409,
-        )  # fmt: skip
+        )
     left = charged[1] - charged[0]
     values = _values(session, settings, dataset, field)
     if statistic == "count":
@@ -292,8 +294,9 @@ def spend(
         charges.rollback()
         short_of, short = refused
         code = short_of.code
-        ledger.record(session, "statistic", {**bodies[code], "outcome": "refused",
-                                             "budget_left": short})  # fmt: skip
+        ledger.record(
+            session, "statistic", {**bodies[code], "outcome": "refused", "budget_left": short}
+        )
         if short is None:
             raise Refused(
                 N_("Only the department that keeps this dataset spends its privacy budget."),
@@ -309,10 +312,12 @@ def spend(
         )  # fmt: skip
     charges.commit()
     for code, body in bodies.items():
-        seq = ledger.record(session, "statistic", {**body, "outcome": "released",
-                                                   "budget_left": left[code]})  # fmt: skip
-        session.add(PrivacySpend(dataset_code=code, statistic=statistic, epsilon=epsilon,
-                                 ledger_seq=seq))  # fmt: skip
+        seq = ledger.record(
+            session, "statistic", {**body, "outcome": "released", "budget_left": left[code]}
+        )
+        session.add(
+            PrivacySpend(dataset_code=code, statistic=statistic, epsilon=epsilon, ledger_seq=seq)
+        )
     return left
 
 
@@ -338,9 +343,10 @@ def _charge_allowance(
     that still holds ``epsilon``: (spent and total after, None), or (None, what is left
     in all of them; None when they were given none)."""
     mine = [
-        a for a in allowances(session, dataset.code)
+        a
+        for a in allowances(session, dataset.code)
         if a.consumer in (f"user:{user.id}", f"role:{user.role}")
-    ]  # fmt: skip
+    ]
     mine.sort(key=lambda a: not a.consumer.startswith("user:"))
     for allowance in mine:
         charged = _charge(session, _ALLOWANCES, _ALLOWANCES.c.id == allowance.id,

@@ -26,8 +26,7 @@ from smartgov.ledger import service as ledger
 PENDING, APPROVED, REFUSED, WITHDRAWN = "pending", "approved", "refused", "withdrawn"
 
 
-def _record(session: Session, request: GrantRequest, action: str, by: str,
-            **extra: object) -> None:  # fmt: skip
+def _record(session: Session, request: GrantRequest, action: str, by: str, **extra: object) -> None:
     ledger.record(session, "grant_request", {
         "action": action, "request": request.id,
         "consumer": f"{request.consumer_kind}:{request.consumer}",
@@ -39,7 +38,7 @@ def _record(session: Session, request: GrantRequest, action: str, by: str,
 def _service_grants(session: Session, service: str) -> list[Grant]:
     return list(session.scalars(
         select(Grant).where(Grant.consumer_kind == "service", Grant.consumer == service,
-                            *grants.in_force(now()))  # fmt: skip
+                            *grants.in_force(now()))
     ))  # fmt: skip
 
 
@@ -47,7 +46,7 @@ def _pending(session: Session, service: str) -> list[GrantRequest]:
     return list(session.scalars(
         select(GrantRequest).where(GrantRequest.consumer_kind == "service",
                                    GrantRequest.consumer == service,
-                                   GrantRequest.status == PENDING)  # fmt: skip
+                                   GrantRequest.status == PENDING)
     ))  # fmt: skip
 
 

@@ -74,9 +74,7 @@ Code = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_.-]{0,63}$")]
 #: Why data is read, as grants and the ledger name it: "case-review", "decision:<service>".
 Purpose = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_.:-]{0,95}$")]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
-Frequency = Literal[
-    "continuous", "daily", "weekly", "monthly", "quarterly", "annual", "irregular"
-]  # fmt: skip
+Frequency = Literal["continuous", "daily", "weekly", "monthly", "quarterly", "annual", "irregular"]
 
 
 class Words(BaseModel):
@@ -143,9 +141,10 @@ class SourceIn(BaseModel):
     name: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_./-]{0,199}$")]
     department: Name
     url: str | None = Field(
-        None, max_length=400,
+        None,
+        max_length=400,
         description="sql: a database URL without a password; http: the peer node's address.",
-    )  # fmt: skip
+    )
 
 
 class SourceOut(BaseModel):

@@ -233,10 +233,9 @@ def read_person_as(
     size = shown[0].pop("household_size", None)
     return {
         "person": shown[0],
-        "household": {"id": household, "size": size,
-                      "district_code": None, "housing": None},
+        "household": {"id": household, "size": size, "district_code": None, "housing": None},
         "members": [{n: m.get(n) for n in MEMBER_FIELDS} for m in shown[1:]],
-    }  # fmt: skip
+    }
 
 
 def read_enterprise_as(

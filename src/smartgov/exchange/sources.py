@@ -144,14 +144,16 @@ def withdraw(session: Session, source_id: int, *, actor: User | None) -> Source:
     found = session.get(Source, source_id)
     if found is None:
         raise _refuse(
-            N_("The registry source cannot be withdrawn."), "source",
+            N_("The registry source cannot be withdrawn."),
+            "source",
             N_("No registry source has this number."),
-        )  # fmt: skip
+        )
     spec = {"kind": found.kind, "table": found.name, "path": found.name, "url": found.url}
     using = [
-        code for code, provider in session.execute(select(Dataset.code, Dataset.provider))
+        code
+        for code, provider in session.execute(select(Dataset.code, Dataset.provider))
         if location(provider) == location(spec)
-    ]  # fmt: skip
+    ]
     if using:
         raise Conflict(
             N_("Datasets still read this source; replace their provider first."),

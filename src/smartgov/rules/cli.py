@@ -195,14 +195,14 @@ def simulate(
         None,
         help="With the registries: the analyst account whose grants and privacy "
         "allowances the simulation uses.",
-    ),  # fmt: skip
+    ),
     epsilon: float = typer.Option(
         None, help="With the registries: privacy spent on each dataset read (default 0.5)."
     ),
     cost_bound: float = typer.Option(
         None,
         help="With the registries: the most one subject's yearly cost counts for (default 50000).",
-    ),  # fmt: skip
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the comparison as JSON."),
     chart: Path = typer.Option(None, help="Write the charts to this PNG or SVG file."),
     html: Path = typer.Option(None, help="Write a self-contained HTML report here."),

@@ -30,24 +30,27 @@ Analyst = Annotated[User, require(RULES_SIMULATE)]
 
 
 @router.get("/services", dependencies=[require(Permission.public)])
-def services_page(request: Request, settings: SettingsDep, user: OptionalUser,
-                  lang: Lang) -> HTMLResponse:  # fmt: skip
+def services_page(
+    request: Request, settings: SettingsDep, user: OptionalUser, lang: Lang
+) -> HTMLResponse:
     catalogue = service.services(settings)
     return render(request, "services.html", lang=lang, user=user,
                   services=list(catalogue.services.values()), pick=pick)  # fmt: skip
 
 
 @router.get("/services/{service_id}", dependencies=[require(Permission.public)])
-def service_page(request: Request, service_id: str, settings: SettingsDep, user: OptionalUser,
-                 lang: Lang) -> HTMLResponse:  # fmt: skip
+def service_page(
+    request: Request, service_id: str, settings: SettingsDep, user: OptionalUser, lang: Lang
+) -> HTMLResponse:
     svc = service.get_service(settings, service_id)
     return render(request, "service.html", lang=lang, user=user, svc=svc, d=svc.definition,
                   pick=pick, on=today(), values=svc.parameters_on(today()))  # fmt: skip
 
 
 @router.get("/services/{service_id}/simulate")
-def simulate_form(request: Request, service_id: str, settings: SettingsDep, user: Analyst,
-                  lang: Lang) -> HTMLResponse:  # fmt: skip
+def simulate_form(
+    request: Request, service_id: str, settings: SettingsDep, user: Analyst, lang: Lang
+) -> HTMLResponse:
     svc = service.get_service(settings, service_id)
     return _simulation(request, svc, user, lang, on=today(), edited={})
 
@@ -147,8 +150,9 @@ def _date(raw: str, errors: list[FieldError]) -> date | None:
         return None
 
 
-def _number(raw: str, kind: str, name: str, errors: list[FieldError],
-            field: str | None = None) -> Any:  # fmt: skip
+def _number(
+    raw: str, kind: str, name: str, errors: list[FieldError], field: str | None = None
+) -> Any:
     try:
         if kind == "integer":
             return int(raw)

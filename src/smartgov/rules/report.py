@@ -128,9 +128,10 @@ def figure(
         ax = axes[-1]
         t: Group = comparison.total
         change = (
-            None if t.reform_beneficiaries is None or t.base_beneficiaries is None
+            None
+            if t.reform_beneficiaries is None or t.base_beneficiaries is None
             else t.reform_beneficiaries - t.base_beneficiaries
-        )  # fmt: skip
+        )
         shown = [t.winners, t.losers, change]
         bars = [value or 0 for value in shown]
         names = [_("Winners"), _("Losers"), _("Change in beneficiaries")]

@@ -215,8 +215,7 @@ def simulate_registry(
     )  # fmt: skip
     keys = simulate.public_keys(unit, exchange.district_codes(session))
     private = simulate.Privacy(epsilon, cost_bound, keys, exchange.laplace)
-    comparison = simulate.compare(service, reformed, data, on=on, reform_name=name,
-                                  private=private)  # fmt: skip
+    comparison = simulate.compare(service, reformed, data, on=on, reform_name=name, private=private)
     located = exchange.locate(session, unit, data.column_names)
     datasets: dict[str, list[str]] = {}
     for column in data.column_names:

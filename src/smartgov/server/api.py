@@ -99,8 +99,9 @@ def _account(session: Session, user_id: int, manager: User) -> User:
 
 
 @router.post("/users/{user_id}/disable", tags=["accounts"])
-def disable_user(user_id: Natural, request: Request, session: SessionDep,
-                 manager: Manager) -> UserOut:  # fmt: skip
+def disable_user(
+    user_id: Natural, request: Request, session: SessionDep, manager: Manager
+) -> UserOut:
     """Disable an account: it cannot sign in, and its sessions and tokens end at once."""
     found = set_active(session, _account(session, user_id, manager), False)
     request.app.state.tokens.forget(found.id)
@@ -117,8 +118,9 @@ def enable_user(user_id: Natural, session: SessionDep, manager: Manager) -> User
 
 
 @router.delete("/users/{user_id}/sessions", tags=["accounts"])
-def end_user_sessions(user_id: Natural, request: Request, session: SessionDep,
-                      manager: Manager) -> SessionsEnded:  # fmt: skip
+def end_user_sessions(
+    user_id: Natural, request: Request, session: SessionDep, manager: Manager
+) -> SessionsEnded:
     """End every page session and revoke every API token of an account, at once."""
     found = _account(session, user_id, manager)
     ended = end_sessions(session, found)

@@ -165,8 +165,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
 
     # Outside the sessions: an oversized or NUL-bearing request costs no cookie work.
-    app.add_middleware(RequestLimits, max_bytes=settings.max_request_bytes,
-                       respond=errors.answer)  # fmt: skip
+    app.add_middleware(RequestLimits, max_bytes=settings.max_request_bytes, respond=errors.answer)
     app.add_middleware(SecurityHeaders)  # the outermost: every answer carries them
 
     @app.get("/docs", include_in_schema=False, dependencies=[require(Permission.public)])

@@ -38,8 +38,9 @@ UNSTORABLE = N_(
 )
 
 
-def respond(request: Request, status: int, code: str, message: str,
-             fields: list[FieldError]) -> Response:  # fmt: skip
+def respond(
+    request: Request, status: int, code: str, message: str, fields: list[FieldError]
+) -> Response:
     # The handler runs outside the route's dependencies: no account language here.
     lang = request_language(request)
     _ = i18n.translator(lang)
@@ -74,8 +75,9 @@ class _WithoutTraceback(logging.Filter):
         return True
 
 
-async def answer(request: Request, status: int, code: str, message: str,
-                   fields: list[FieldError]) -> Response:  # fmt: skip
+async def answer(
+    request: Request, status: int, code: str, message: str, fields: list[FieldError]
+) -> Response:
     """``respond`` from an exception handler, which runs on the event loop: a page
     reads the organisation's names from the database, so it is made in a thread."""
     if is_api(request):

@@ -62,8 +62,9 @@ class RequestLimits:
         elif b"%00" in scope["query_string"] or b"\x00" in scope["query_string"]:
             early = Refused(422, HAS_NUL, [FieldError("query", HAS_NUL)])
         if early is not None:
-            answer = await self.respond(Request(scope), early.status_code, "invalid",
-                                        early.message, early.fields)  # fmt: skip
+            answer = await self.respond(
+                Request(scope), early.status_code, "invalid", early.message, early.fields
+            )
             await answer(scope, receive, send)
             return
         kind = headers.get(b"content-type", b"").split(b";")[0].strip().lower()

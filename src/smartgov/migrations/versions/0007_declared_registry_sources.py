@@ -42,7 +42,7 @@ def upgrade() -> None:
             ["department_code"],
             ["department.code"],
             name=op.f("fk_exchange_source_department_code_department"),
-        ),  # fmt: skip
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_exchange_source")),
         sa.UniqueConstraint("kind", "name", "url", name=op.f("uq_exchange_source_kind")),
     )

@@ -33,7 +33,7 @@ def upgrade() -> None:
             ["dataset_code"],
             ["exchange_dataset.code"],
             name=op.f("fk_exchange_privacy_allowance_dataset_code_exchange_dataset"),
-        ),  # fmt: skip
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_exchange_privacy_allowance")),
     )
     with op.batch_alter_table("exchange_privacy_allowance", schema=None) as batch_op:

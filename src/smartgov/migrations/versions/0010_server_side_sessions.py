@@ -31,7 +31,7 @@ def upgrade() -> None:
             ["user_account.id"],
             ondelete="CASCADE",
             name=op.f("fk_user_session_user_id_user_account"),
-        ),  # fmt: skip
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_user_session")),
         sa.UniqueConstraint("key_hash", name=op.f("uq_user_session_key_hash")),
     )

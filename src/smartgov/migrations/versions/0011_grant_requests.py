@@ -44,7 +44,7 @@ def upgrade() -> None:
             ["dataset_code"],
             ["exchange_dataset.code"],
             name=op.f("fk_exchange_grant_request_dataset_code_exchange_dataset"),
-        ),  # fmt: skip
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_exchange_grant_request")),
     )
     with op.batch_alter_table("exchange_grant_request", schema=None) as batch_op:

@@ -176,3 +176,24 @@ def test_it_sends_every_case_to_a_person_while_an_alert_is_open(
         with factory() as session:
             cases.close_alert(session, SERVICE, alert.id, by="t")
             session.commit()
+
+
+def test_the_home_page_shows_a_persons_applications_with_the_next_step(
+    client: TestClient,
+) -> None:
+    """Issue 16: the home page told a citizen with applications that they had none."""
+    from tests.conftest import login
+
+    citizen = bearer(client, "citizen")
+    made = client.post("/api/v1/cases", json=application(), headers=citizen)
+    assert made.status_code == 201, made.text
+    ref = made.json()["case"]["ref"]
+    login(client, "citizen")
+    home = client.get("/", cookies={"lang": "en"}).text
+    assert f'href="/cases/{ref}"' in home
+    assert "You have no applications yet" not in home
+    assert "being checked" in home  # the next step, in words
+    # A counter officer's home lists what they submitted for residents.
+    client.post("/logout", data={"csrf_token": ""})
+    counter_home = login(client, "counter").get("/", cookies={"lang": "en"}).text
+    assert "Applications I submitted" in counter_home

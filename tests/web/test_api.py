@@ -19,6 +19,28 @@ def test_it_serves_openapi_and_the_docs_page(client: TestClient) -> None:
     assert docs.status_code == 200 and "/static/swagger/swagger-ui-bundle.js" in docs.text
 
 
+def test_its_openapi_document_declares_bearer_tokens_and_lists_each_route_once(
+    client: TestClient,
+) -> None:
+    """Issue 16: /docs had no Authorize button, and exchange routes appeared twice."""
+    spec = client.get("/api/v1/openapi.json").json()
+    schemes = spec["components"]["securitySchemes"]
+    assert schemes["HTTPBearer"] == {**schemes["HTTPBearer"], "type": "http", "scheme": "bearer"}
+    fetch = spec["paths"]["/api/v1/exchange/fetch"]["post"]
+    assert {"HTTPBearer": []} in fetch["security"]
+    many = [
+        (path, verb, op["tags"])
+        for path, verbs in spec["paths"].items()
+        for verb, op in verbs.items()
+        if len(op.get("tags", [])) != 1
+    ]
+    assert many == []
+    # The token the document describes opens a route in "Try it out".
+    token = bearer(client, "officer")
+    assert client.get("/api/v1/grants", headers=token).status_code == 200
+    assert client.get("/api/v1/grants", headers={"Authorization": "Basic x"}).status_code == 401
+
+
 def test_it_issues_tokens_and_knows_who_is_calling(client: TestClient) -> None:
     me = client.get("/api/v1/me", headers=bearer(client, "analyst")).json()
     assert me["username"] == "analyst" and me["role"] == "analyst"

@@ -3,6 +3,8 @@ decided and why, the facts used with where each came from, and what happens next
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -105,6 +107,30 @@ def case_out(
         appeal_reason=case.appeal_reason, appeal_result=case.appeal_result, next_step=step,
         events=[EventOut.model_validate(e, from_attributes=True) for e in events],
     )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class HomeItem:
+    ref: str
+    service_name: str
+    state: str
+    state_label: str
+    next_step: str
+    submitted_at: datetime
+
+
+def home_item(settings: Settings, case: Case, language: str) -> HomeItem:
+    _ = i18n.translator(language)
+    service = rules.services(settings).get(case.service_id)
+    state = State(case.state)
+    return HomeItem(
+        ref=case.ref,
+        service_name=_pick(service.definition.name, language) if service else case.service_id,
+        state=case.state,
+        state_label=_(STATE_LABELS[state]),
+        next_step=_(NEXT_STEPS[state]).format(due=aware(case.due_at).date().isoformat()),
+        submitted_at=case.submitted_at,
+    )
 
 
 def invitation(

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
-from smartgov.cases import documents, jobs, notify, review, second_check
+from smartgov.cases import documents, jobs, notify, present, review, second_check
 from smartgov.cases import sweep as sweeps
 from smartgov.cases.intake import Application, submit
+from smartgov.cases.present import HomeItem
 from smartgov.cases.models import (
     Case,
     CaseDocument,
@@ -49,6 +50,7 @@ __all__ = [
     "has_cases",
     "latest_check",
     "my_cases",
+    "home_items",
     "open_alert",
     "queue",
     "respond",
@@ -132,12 +134,15 @@ def latest_check(session: Session, service_id: str) -> CheckModel | None:
     return second_check.latest(session, service_id)
 
 
-def my_cases(session: Session, user: User) -> list[Case]:
-    return list(
-        session.scalars(
-            select(Case).where(Case.applicant_id == user.id).order_by(Case.id.desc()).limit(100)
-        )
-    )
+def my_cases(session: Session, user: User, limit: int = 100) -> list[Case]:
+    """The cases one applied for, or (a counter officer) submitted for others, newest first."""
+    mine = or_(Case.applicant_id == user.id, Case.submitted_by == user.id)
+    return list(session.scalars(select(Case).where(mine).order_by(Case.id.desc()).limit(limit)))
+
+
+def home_items(session: Session, settings: Settings, user: User, language: str) -> list[HomeItem]:
+    """The few newest applications for a person's home page, each with its next step."""
+    return [present.home_item(settings, c, language) for c in my_cases(session, user, limit=5)]
 
 
 def queue(

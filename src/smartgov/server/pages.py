@@ -13,6 +13,8 @@ from smartgov.core.models import User
 from smartgov.core.roles import Permission, Role, allows
 from smartgov.core.settings import Settings
 from smartgov.core.users import authenticate, close_session, list_users, open_session
+from smartgov.cases import service as cases
+from smartgov.cases.permissions import CASES_APPLY
 from smartgov.exchange import service as registries
 from smartgov.exchange.permissions import REGISTRY_READ, STATISTICS_READ
 from smartgov.web.deps import Lang, SessionDep, SettingsDep, check_csrf, client_address, require
@@ -42,7 +44,7 @@ def home(
         "home.html",
         lang=lang,
         user=user,
-        **home_context(session, settings, user, request.app.state),
+        **home_context(session, settings, user, request.app.state, lang),
     )
 
 
@@ -51,6 +53,7 @@ def home_context(
     settings: Settings,
     user: User,
     state: Any,  # noqa: ANN401 - app.state
+    lang: str,
 ) -> dict[str, Any]:
     """What each role sees first; each part is gated by the permission behind it."""
     role = Role(user.role)
@@ -74,6 +77,8 @@ def home_context(
         )
     if allows(role, Permission.users_read):
         context["users"] = list_users(session)
+    if allows(role, CASES_APPLY):
+        context["applications"] = cases.home_items(session, settings, user, lang)
     return context
 
 

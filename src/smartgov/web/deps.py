@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import anyio
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from smartgov.core import i18n
@@ -70,15 +71,23 @@ def is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
-async def current_user_or_none(request: Request, session: SessionDep) -> User | None:
+#: Declares the API's bearer tokens in the OpenAPI document, so /docs can authorise.
+BEARER = HTTPBearer(
+    auto_error=False,
+    description="A token from POST /api/v1/auth/token (or `smartgov users token`).",
+)
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]
+
+
+async def current_user_or_none(
+    request: Request, session: SessionDep, credentials: Credentials
+) -> User | None:
     """The account behind the request. A token checked in the last few seconds is
     answered on the event loop; anything else is looked up in a worker thread."""
     if is_api(request):
         # The API takes bearer tokens only, so cookies cannot be used for CSRF on it.
-        header = request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        token = token.strip()
-        if scheme.lower() != "bearer" or not token:
+        token = credentials.credentials.strip() if credentials is not None else ""
+        if not token:
             return None
         tokens: TokenCache = request.app.state.tokens
         user = tokens.get(token)

@@ -104,7 +104,7 @@ def test_an_unregistered_notification_channel_is_named_not_ignored(data: Path) -
     assert smartgov("db", "upgrade", data=data).returncode == 0
     checked = smartgov("check", env=bad, data=data)
     assert checked.returncode != 0 and "SG010" in checked.stdout
-    assert "'pigeon' (registered: console)" in checked.stdout
+    assert "'pigeon' (registered: console, email)" in checked.stdout
     worker = smartgov("worker", env=bad, data=data)
     assert worker.returncode == 1 and "SMARTGOV_NOTIFICATION_CHANNEL" in worker.stderr
     served = smartgov("serve", "--port", "1", env=bad, data=data)

@@ -24,13 +24,13 @@ def test_a_city_registers_its_own_notification_channel(settings: Settings) -> No
     sent: list[tuple[int, str]] = []
 
     class Sms:
-        def send(self, user_id: int, text: str) -> None:
-            sent.append((user_id, text))
+        def send(self, to: notify.Recipient, text: str) -> None:
+            sent.append((to.user_id, text))
 
     notify.CHANNELS.register("sms", lambda _settings: Sms())
     try:
         chosen = notify.channel(settings.model_copy(update={"notification_channel": "sms"}))
-        chosen.send(7, "hello")
+        chosen.send(notify.Recipient(user_id=7, email=None, language="en"), "hello")
         assert sent == [(7, "hello")]
     finally:
         notify.CHANNELS.unregister("sms")

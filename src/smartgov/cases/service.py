@@ -8,7 +8,6 @@ from sqlalchemy.orm import Session
 from smartgov.cases import documents, jobs, notify, present, review, second_check
 from smartgov.cases import sweep as sweeps
 from smartgov.cases.intake import Application, submit
-from smartgov.cases.present import HomeItem
 from smartgov.cases.models import (
     Case,
     CaseDocument,
@@ -18,6 +17,7 @@ from smartgov.cases.models import (
     Notification,
     ServiceAlert,
 )
+from smartgov.cases.present import HomeItem
 from smartgov.cases.workflow import State
 from smartgov.core.clock import now
 from smartgov.core.errors import Conflict, Forbidden, NotFound

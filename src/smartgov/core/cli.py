@@ -44,6 +44,7 @@ def users_create(
     person_id: int = typer.Option(None, help="Registry person, for a citizen."),
     enterprise_id: int = typer.Option(None, help="Registry enterprise, for its representative."),
     name: str = typer.Option(None, help="Display name."),
+    email: str = typer.Option(None, help="Where notices go when the email channel is on."),
     password: str = typer.Option(
         ..., prompt=True, hide_input=True, confirmation_prompt=True, envvar="SMARTGOV_NEW_PASSWORD"
     ),
@@ -65,6 +66,7 @@ def users_create(
                 department_code=department,
                 person_id=person_id,
                 enterprise_id=enterprise_id,
+                email=email,
             )
             typer.echo(f"created {user.username} ({user.role})")
     except DomainError as exc:

@@ -43,6 +43,8 @@ class User(Base):
     person_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     enterprise_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     language: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    # Where notices go outside the site (SMARTGOV_NOTIFICATION_CHANNEL=email); optional.
+    email: Mapped[str | None] = mapped_column(String(254), nullable=True)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(Timestamp(), default=now)
 

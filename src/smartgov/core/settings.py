@@ -22,7 +22,7 @@ from sqlalchemy.exc import ArgumentError
 PLACEHOLDER_SECRET = "change-me-development-only"  # noqa: S105 - a known placeholder, refused in production
 
 SUPPORTED_LANGUAGES = ("zh-Hans", "en")
-SECRET_FIELDS = ("secret_key", "llm_api_key", "ledger_key", "exchange_key")
+SECRET_FIELDS = ("secret_key", "llm_api_key", "ledger_key", "exchange_key", "smtp_password")
 
 
 class Environment(StrEnum):
@@ -100,6 +100,16 @@ class Settings(BaseSettings):
         description="Where notices to applicants go besides the app: a channel registered "
         "in smartgov.cases.notify.CHANNELS (console, the default, writes a line to the log).",
     )
+    smtp_host: str = Field("", description="Mail server for the email channel.")
+    smtp_port: int = Field(587, ge=1, le=65535, description="Its port.")
+    smtp_security: Literal["starttls", "tls", "none"] = Field(
+        "starttls",
+        description="starttls (upgrade the connection, port 587), tls (port 465) or none "
+        "(a relay on this machine only).",
+    )
+    smtp_username: str = Field("", description="Login at the mail server; empty for none.")
+    smtp_password: SecretStr = Field(SecretStr(""), description="Its password.")
+    smtp_from: str = Field("", description="The sender address of notices.")
     checkpoint_seconds: float = Field(
         5,
         ge=0,

@@ -28,6 +28,8 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 MIN_PASSWORD = 10
+#: An address a mail server takes: one @, a dot in the domain, no spaces (RFC 5321 length).
+EMAIL = re.compile(r"^(?=.{3,254}$)[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def create_user(
@@ -40,8 +42,11 @@ def create_user(
     department_code: str | None = None,
     person_id: int | None = None,
     enterprise_id: int | None = None,
+    email: str | None = None,
 ) -> User:
     errors: list[FieldError] = []
+    if email and not EMAIL.match(email):
+        errors.append(FieldError("email", N_("Give an email address such as name@example.org.")))
     if not USERNAME.match(username):
         errors.append(
             FieldError(
@@ -74,6 +79,7 @@ def create_user(
         department_code=department_code,
         person_id=person_id,
         enterprise_id=enterprise_id,
+        email=email or None,
     )
     session.add(user)
     session.flush()

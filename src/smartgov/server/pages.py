@@ -8,13 +8,13 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from smartgov.cases import service as cases
+from smartgov.cases.permissions import CASES_APPLY
 from smartgov.core.errors import NotAuthenticated
 from smartgov.core.models import User
 from smartgov.core.roles import Permission, Role, allows
 from smartgov.core.settings import Settings
 from smartgov.core.users import authenticate, close_session, list_users, open_session
-from smartgov.cases import service as cases
-from smartgov.cases.permissions import CASES_APPLY
 from smartgov.exchange import service as registries
 from smartgov.exchange.permissions import REGISTRY_READ, STATISTICS_READ
 from smartgov.web.deps import Lang, SessionDep, SettingsDep, check_csrf, client_address, require

@@ -6,7 +6,7 @@ from __future__ import annotations
 import typer
 
 from smartgov.core import capabilities
-from smartgov.core.cli import check, db_app, users_app
+from smartgov.core.cli import check, db_app
 from smartgov.core.settings import ConfigError, load_settings
 from smartgov.server.cli import serve
 
@@ -36,7 +36,6 @@ def _settings_plug_in() -> None:
 app.command("serve")(serve)
 app.command("check")(check)
 app.add_typer(db_app, name="db")
-app.add_typer(users_app, name="users")
 for _capability, _commands in capabilities.each("commands"):
     for _name, _path in _commands.items():
         app.command(_name)(capabilities.resolve(_path))

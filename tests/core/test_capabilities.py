@@ -215,5 +215,5 @@ def test_demo_city_runs_its_demo_step(parks: None, tmp_path: Path) -> None:
 def test_without_the_line_it_is_nowhere(settings: Settings) -> None:
     assert "sg_parks" not in capabilities.ENABLED
     assert [c.name for c in capabilities.enabled()] == [
-        "ledger", "exchange", "rules", "cases", "demo",
+        "ledger", "users", "exchange", "rules", "cases", "demo",
     ]  # fmt: skip

@@ -12,9 +12,9 @@ HOME_MARKERS = {
     "officer": ("Population registry", "人口登记"),
     "market": ("Enterprise registry", "企业登记"),
     "reviewer": ("Registries your department keeps", "本部门管理的登记库"),
-    "auditor": ("Everyone who can sign in", "所有可登录的账户"),
+    "auditor": ("active accounts", "启用账号"),
     "analyst": ("Population by district", "各区县人口"),
-    "admin": ("Everyone who can sign in", "所有可登录的账户"),
+    "admin": ("active accounts", "启用账号"),
 }
 
 

@@ -17,8 +17,8 @@ from typing import Any, Protocol
 
 #: The capabilities this platform runs, lowest first (a capability may use the ones
 #: before it, through their ``service`` modules).
-ENABLED = ("smartgov.ledger", "smartgov.exchange", "smartgov.rules", "smartgov.cases",
-           "smartgov.demo")  # fmt: skip
+ENABLED = ("smartgov.ledger", "smartgov.accounts", "smartgov.exchange", "smartgov.rules",
+           "smartgov.cases", "smartgov.demo")  # fmt: skip
 
 
 @dataclass(frozen=True)

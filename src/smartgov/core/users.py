@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from cachetools import TLRUCache
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
 from smartgov.core.clock import now
@@ -44,9 +44,14 @@ def create_user(
     enterprise_id: int | None = None,
     email: str | None = None,
 ) -> User:
-    errors: list[FieldError] = []
-    if email and not EMAIL.match(email):
-        errors.append(FieldError("email", N_("Give an email address such as name@example.org.")))
+    errors = account_problems(
+        session,
+        role=role,
+        department_code=department_code,
+        person_id=person_id,
+        enterprise_id=enterprise_id,
+        email=email,
+    )
     if not USERNAME.match(username):
         errors.append(
             FieldError(
@@ -56,14 +61,6 @@ def create_user(
         )
     if len(password) < MIN_PASSWORD:
         errors.append(FieldError("password", N_("Use a password of at least 10 characters.")))
-    if role in STAFF_ROLES and not department_code:
-        errors.append(FieldError("department", N_("Staff accounts need a department.")))
-    if department_code and session.get(Department, department_code) is None:
-        errors.append(FieldError("department", N_("No such department.")))
-    if role is Role.citizen and person_id is None:
-        errors.append(FieldError("person_id", N_("A citizen account needs a registry person.")))
-    if role is Role.enterprise and enterprise_id is None:
-        errors.append(FieldError("enterprise_id", N_("An enterprise account needs an enterprise.")))
     if errors:
         raise Invalid(N_("The account could not be created."), errors)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
@@ -84,6 +81,52 @@ def create_user(
     session.add(user)
     session.flush()
     return user
+
+
+def account_problems(
+    session: Session, *, role: Role, department_code: str | None, person_id: int | None,
+    enterprise_id: int | None, email: str | None,
+) -> list[FieldError]:  # fmt: skip
+    """What is wrong with an account's role and ties, field by field (none: it holds)."""
+    errors: list[FieldError] = []
+    if email and not EMAIL.match(email):
+        errors.append(FieldError("email", N_("Give an email address such as name@example.org.")))
+    if role in STAFF_ROLES and not department_code:
+        errors.append(FieldError("department", N_("Staff accounts need a department.")))
+    if department_code and session.get(Department, department_code) is None:
+        errors.append(FieldError("department", N_("No such department.")))
+    if role is Role.citizen and person_id is None:
+        errors.append(FieldError("person_id", N_("A citizen account needs a registry person.")))
+    if role is Role.enterprise and enterprise_id is None:
+        errors.append(FieldError("enterprise_id", N_("An enterprise account needs an enterprise.")))
+    return errors
+
+
+def change_account(
+    session: Session, user: User, *, role: Role, department_code: str | None,
+    display_name: str, email: str | None,
+) -> User:  # fmt: skip
+    """Give an account another role, department, name or address; a change of role or
+    department ends its sessions and tokens, so no page keeps the old powers."""
+    errors = account_problems(session, role=role, department_code=department_code,
+                              person_id=user.person_id, enterprise_id=user.enterprise_id,
+                              email=email)  # fmt: skip
+    if not display_name.strip():
+        errors.append(FieldError("display_name", N_("Give a name to show.")))
+    if errors:
+        raise Invalid(N_("The account could not be changed."), errors)
+    powers_changed = (user.role, user.department_code) != (role.value, department_code or None)
+    user.role, user.department_code = role.value, department_code or None
+    user.display_name, user.email = display_name.strip(), email or None
+    if powers_changed:
+        end_sessions(session, user)
+    session.flush()
+    return user
+
+
+def active_administrators(session: Session) -> int:
+    query = select(func.count()).where(User.role == Role.administrator.value, User.active)
+    return session.scalar(query) or 0
 
 
 def authenticate(session: Session, *, username: str, password: str) -> User:
@@ -278,3 +321,29 @@ def list_users(session: Session, *, department_code: str | None = None) -> list[
     if department_code:
         query = query.where(User.department_code == department_code)
     return list(session.scalars(query))
+
+
+def find_accounts(
+    session: Session, *, text: str = "", role: str = "", limit: int = 200
+) -> list[User]:
+    """Accounts whose username or name contains ``text``, of ``role`` if given: a city
+    has as many resident accounts as residents, so a page shows a search, not them all."""
+    query = select(User).order_by(User.role, User.username).limit(limit)
+    if text.strip():
+        # What is typed is matched as text: LIKE's wildcards in it match only themselves.
+        typed = text.strip().lower().replace("\\", "").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{typed}%"
+        query = query.where(
+            func.lower(User.username).like(pattern, escape="\\")
+            | func.lower(User.display_name).like(pattern, escape="\\")
+        )
+    if role:
+        query = query.where(User.role == role)
+    return list(session.scalars(query))
+
+
+def count_accounts(session: Session) -> dict[str, int]:
+    """Active and disabled accounts, counted by the database."""
+    rows = session.execute(select(User.active, func.count()).group_by(User.active)).all()
+    found = {bool(active): n for active, n in rows}
+    return {"active": found.get(True, 0), "disabled": found.get(False, 0)}

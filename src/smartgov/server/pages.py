@@ -14,7 +14,7 @@ from smartgov.core.errors import NotAuthenticated
 from smartgov.core.models import User
 from smartgov.core.roles import Permission, Role, allows
 from smartgov.core.settings import Settings
-from smartgov.core.users import authenticate, close_session, list_users, open_session
+from smartgov.core.users import authenticate, close_session, count_accounts, open_session
 from smartgov.exchange import service as registries
 from smartgov.exchange.permissions import REGISTRY_READ, STATISTICS_READ
 from smartgov.web.deps import Lang, SessionDep, SettingsDep, check_csrf, client_address, require
@@ -76,7 +76,7 @@ def home_context(
             session, settings, user, cache=registries.population_cache(state), if_granted=True
         )
     if allows(role, Permission.users_read):
-        context["users"] = list_users(session)
+        context["accounts_count"] = count_accounts(session)
     if allows(role, CASES_APPLY):
         context["applications"] = cases.home_items(session, settings, user, lang)
     return context

@@ -23,26 +23,10 @@ class PasswordChange(BaseModel):
     new: str = Field(min_length=1, max_length=256)
 
 
-class SessionsEnded(BaseModel):
-    ended: int = Field(description="Page sessions and API tokens ended.")
-
-
 class TokenOut(BaseModel):
     token: str
     token_type: str = "bearer"  # noqa: S105 - the OAuth token type, not a secret
     expires_at: datetime
-
-
-class UserOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    username: str
-    display_name: str
-    role: str
-    department_code: str | None
-    language: str | None
-    active: bool
 
 
 class DistrictOut(BaseModel):

@@ -231,7 +231,9 @@ def test_it_gives_the_citizen_a_proof_for_each_read(
     page = login(client, "citizen").get(f"/ledger/entries/{latest['seq']}")
     assert page.status_code == 200 and "usa-alert--success" in page.text
     # The kind and the time shown are the ones inside the signed body.
-    assert re.search(r"access · \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC", page.text)
+    assert re.search(
+        r"class=\"usa-intro\">[^<]+ · \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC", page.text
+    )
     mine = client.get("/me/accesses")
     assert mine.status_code == 200 and f"/ledger/entries/{latest['seq']}" in mine.text
 

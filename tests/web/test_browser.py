@@ -64,7 +64,14 @@ def open_as(browser: Any, server: str, lang: str, username: str | None) -> Any:
 @pytest.mark.parametrize("lang", ["zh-Hans", "en"])
 def test_it_passes_axe_on_public_pages(browser, server, lang) -> None:  # type: ignore[no-untyped-def]
     page = open_as(browser, server, lang, None)
-    for path in ("/", "/login", "/no-such-page", "/services", "/services/startup-subsidy"):
+    for path in (
+        "/",
+        "/login",
+        "/no-such-page",
+        "/services",
+        "/services/startup-subsidy",
+        "/ledger",
+    ):
         page.goto(server + path)
         assert page.locator("link[href='/static/uswds/css/uswds.min.css']").count() == 1
         assert axe_violations(page) == [], path
@@ -144,7 +151,17 @@ def test_it_shows_the_citizen_who_read_their_data_with_a_proof(  # type: ignore[
         ledger.sign(session, keys.from_settings(settings))
     page.reload()
     assert page.locator(".usa-alert--success").count() == 1
-    assert "python -m smartgov.ledger.verify" in page.content()
+    assert "smartgov_verify.py --log" in page.content()
+    assert axe_violations(page) == []
+    # The browser checks the signature and the proof itself.
+    page.click("#sg-verify button[type=submit]")
+    page.wait_for_selector("#sg-verify-result[data-verdict]")
+    assert page.get_attribute("#sg-verify-result", "data-verdict") == "ok"
+    assert page.locator("#sg-verify-result li").count() == 3
+    key = page.input_value("#sg-key")
+    page.fill("#sg-key", "another.example" + key[key.index("+") :])  # another log's name
+    page.click("#sg-verify button[type=submit]")
+    page.wait_for_selector("#sg-verify-result[data-verdict=failed]")
     assert axe_violations(page) == []
     page.goto(f"{server}/catalogue")
     assert page.locator("table").count() >= 10

@@ -41,6 +41,7 @@ class Capability:
     api: str | None = None  # an APIRouter, mounted under /api/v1
     pages: str | None = None  # an APIRouter of HTML pages
     templates: bool = False  # a templates/ folder beside its __init__.py
+    static: bool = False  # a static/ folder beside it, served at /static/<name>/
     cli: str | None = None  # a Typer app, mounted as `smartgov <name>`
     commands: Mapping[str, str] = field(default_factory=dict)  # top-level commands
     checks: tuple[str, ...] = ()  # functions(settings) -> list[Finding] for `check`

@@ -12,6 +12,7 @@ import base64
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Table, bindparam, func, select, union_all, update
@@ -217,6 +218,48 @@ def entries(session: Session, start: int, end: int) -> list[LedgerEntry]:
 
 def entry(session: Session, seq: int) -> LedgerEntry | None:
     return session.get(LedgerEntry, seq)
+
+
+#: Entries a page of the ledger shows.
+PAGE = 50
+
+
+def first_from(session: Session, when: datetime, end: int) -> int:
+    """The position of the first entry appended at or after ``when``, among the first
+    ``end``: entries are appended in time order, so a bisection reads about 20 of a
+    million instead of scanning them."""
+    low, high = 0, end
+    while low < high:
+        middle = (low + high) // 2
+        found = session.get(LedgerEntry, middle)
+        stamped = found.time if found is not None else None
+        if stamped is not None and stamped >= when:
+            high = middle
+        else:
+            low = middle + 1
+    return low
+
+
+def browse(
+    session: Session, *, before: int | None = None, kind: str | None = None,
+    since: datetime | None = None, until: datetime | None = None,
+) -> list[LedgerEntry]:  # fmt: skip
+    """The newest entries before position ``before``, of one ``kind`` and appended in
+    [since, until) if given; at most PAGE + 1 (the one more says there are older)."""
+    end = size(session) if before is None else min(before, size(session))
+    start = 0
+    if until is not None:
+        end = first_from(session, until, end)
+    if since is not None:
+        start = first_from(session, since, end)
+    query = select(LedgerEntry).where(LedgerEntry.seq >= start, LedgerEntry.seq < end)
+    if kind:
+        # Canonical JSON has no spaces and escapes every quote inside a string, so the
+        # key and value appear like this only where the entry's kind is written.
+        pattern = '%"kind":' + json.dumps(kind).replace("%", "").replace("_", "\\_") + "%"
+        query = query.where(LedgerEntry.body.like(pattern, escape="\\"))
+    query = query.order_by(LedgerEntry.seq.desc()).limit(PAGE + 1)
+    return [e for e in session.scalars(query) if not kind or e.kind == kind]
 
 
 @dataclass

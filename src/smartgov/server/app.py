@@ -46,11 +46,18 @@ def _mount_assets(app: FastAPI, settings: Settings) -> dict[str, bool]:
     for name, folder in {
         "uswds": settings.node_modules / "@uswds" / "uswds" / "dist",
         "swagger": settings.node_modules / "swagger-ui-dist",
+        # Ed25519 for the ledger's checks in the browser (one ES module, no dependency).
+        "noble": settings.node_modules / "@noble" / "ed25519",
     }.items():
         found[name] = folder.is_dir()
         if found[name]:
             app.mount(f"/static/{name}", StaticFiles(directory=folder), name=name)
     app.mount("/static/app", StaticFiles(directory=STATIC), name="app-static")
+    for capability, folder in zip(
+        [c for c in capabilities.enabled() if c.static], capabilities.folders("static"), strict=True
+    ):
+        app.mount(f"/static/{capability.name}", StaticFiles(directory=folder),
+                  name=f"{capability.name}-static")  # fmt: skip
     return found
 
 

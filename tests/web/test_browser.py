@@ -212,3 +212,40 @@ def test_it_lets_a_citizen_apply_see_the_decision_and_appeal(  # type: ignore[no
     analyst.goto(f"{server}/cases-metrics")
     assert "old-age" in analyst.content() or "Old-age" in analyst.content()
     assert axe_violations(analyst) == []
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_the_counter_officer_applies_for_a_resident_and_prints_a_receipt(  # type: ignore[no-untyped-def]
+    browser, server, factory, width
+) -> None:
+    """On a phone-sized screen and a desktop: find, apply with the ID carried over,
+    submit, open the receipt; axe-clean at every step."""
+    from sqlalchemy import select
+
+    from smartgov.demo.models import Person
+
+    with factory() as session:
+        resident_id = session.scalars(
+            select(Person.resident_id).order_by(Person.birth_date).offset(width % 97).limit(1)
+        ).one()
+    page = open_as(browser, server, "zh-Hans", "counter")
+    page.set_viewport_size({"width": width, "height": 900})
+    page.fill("#resident_id", resident_id)
+    page.click("form[action='/counter/lookup'] button[type=submit]")
+    page.wait_for_selector(".sg-apply-for")
+    assert axe_violations(page) == []
+    page.click("form[action='/counter/apply']:has(input[value=old-age-allowance]) button")
+    page.wait_for_selector("#resident_id[readonly]")
+    assert page.input_value("#resident_id") == resident_id
+    assert axe_violations(page) == []
+    page.click("label[for=consent]")
+    page.click("form.usa-form button[type=submit]")
+    page.wait_for_selector("#case-state")
+    page.click("a[href$='/receipt']")
+    page.wait_for_selector("#receipt-ref")
+    assert page.locator("img.sg-qr").evaluate("img => img.complete && img.naturalWidth > 0")
+    assert resident_id not in page.content()
+    assert axe_violations(page) == []
+    # Nothing wider than the screen.
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    page.context.close()

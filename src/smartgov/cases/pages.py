@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
@@ -20,18 +20,23 @@ from smartgov.cases import service as cases
 from smartgov.cases.intake import OFFICER_CHANNELS
 from smartgov.cases.permissions import CASES_APPLY, CASES_METRICS, CASES_READ, CASES_REVIEW
 from smartgov.cases.workflow import STATE_LABELS, State
+from smartgov.core import i18n
 from smartgov.core.db import attempt
-from smartgov.core.errors import DomainError, FieldError, Invalid, NotFound
+from smartgov.core.errors import DomainError, FieldError, Forbidden, Invalid, NotFound
 from smartgov.core.i18n import N_
 from smartgov.core.models import User
 from smartgov.core.roles import Role
 from smartgov.core.settings import Settings
+from smartgov.exchange import service as exchange
+from smartgov.exchange.permissions import COUNTER_LOOKUP
 from smartgov.rules import service as rules
 from smartgov.web.deps import Lang, SessionDep, SettingsDep, check_csrf, require
 from smartgov.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 Applicant = Annotated[User, require(CASES_APPLY)]
+#: An amount's period, as a service's outcome names it.
+PERIODS = {"month": N_("per month"), "year": N_("per year"), "once": N_("once")}
 Reader = Annotated[User, require(CASES_READ)]
 Reviewer = Annotated[User, require(CASES_REVIEW)]
 
@@ -45,22 +50,88 @@ def _apply_form(
     errors: list[FieldError] | None = None,
     values: dict[str, Any] | None = None,
     status: int = 200,
+    carried: bool = False,
 ) -> HTMLResponse:
+    officer = user.role == Role.counter_officer
+    for_enterprises = svc.definition.unit == "enterprise"
+    _ = i18n.translator(lang)
+    fields = {"consent": _("Consent"), "resident_id": _("Resident ID number"),
+              "credit_code": _("Unified social credit code"), "channel": _("Channel")}  # fmt: skip
+    anchors = {}
+    for doc in svc.definition.documents:
+        fields[f"documents.{doc.id}"] = rules.pick(doc.label, lang)
+        anchors[f"documents.{doc.id}"] = f"doc-{doc.id}"
+    for name, spec in svc.definition.inputs.items():
+        if spec.source == "applicant":
+            fields[f"answers.{name}"] = rules.pick(spec.label, lang) if spec.label else name
+            anchors[f"answers.{name}"] = f"answer-{name}"
     return render(
-        request,
-        "apply.html",
-        lang=lang,
-        user=user,
-        svc=svc,
-        d=svc.definition,
-        pick=rules.pick,
-        key=(values or {}).get("idempotency_key") or uuid.uuid4().hex,
-        errors=errors or [],
-        values=values or {},
-        officer=user.role == Role.counter_officer,
-        channels=OFFICER_CHANNELS,
+        request, "apply.html", lang=lang, user=user, svc=svc, d=svc.definition,
+        pick=rules.pick, key=(values or {}).get("idempotency_key") or uuid.uuid4().hex,
+        errors=errors or [], values=values or {}, officer=officer, channels=OFFICER_CHANNELS,
+        fields=fields, anchors=anchors, carried=carried,
+        # Who may apply is said before the form, not after it was filled in.
+        may_apply=officer or (user.role == Role.enterprise) == for_enterprises,
         status_code=status,
-    )
+    )  # fmt: skip
+
+
+# --- The counter: find a resident, then apply for them ------------------------------
+
+Counter = Annotated[User, require(COUNTER_LOOKUP)]
+
+
+def _person_services(settings: Settings, lang: str) -> list[tuple[str, str]]:
+    """The services a counter officer applies for with a resident ID, by name."""
+    return sorted(
+        ((s.id, rules.pick(s.definition.name, lang))
+         for s in rules.services(settings).services.values()
+         if s.definition.unit != "enterprise"),
+        key=lambda pair: pair[1],
+    )  # fmt: skip
+
+
+@router.post("/counter/lookup")
+def counter_lookup(
+    request: Request, session: SessionDep, settings: SettingsDep, user: Counter, lang: Lang,
+    resident_id: Annotated[str, Form(max_length=40)] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> HTMLResponse:  # fmt: skip
+    """The resident's few facts a counter needs (the read recorded), and the services to
+    apply for on their behalf. The ID number is posted, never in a URL."""
+    check_csrf(request, csrf_token)
+    error, person, status = None, None, 200
+    try:
+        person = exchange.counter_lookup(
+            session, settings, user=user, resident_id=resident_id,
+            recorder=request.app.state.recorder,
+        )  # fmt: skip
+    except DomainError as exc:  # a malformed number (422) or nobody registered (404)
+        first = exc.fields[0] if exc.fields else None  # the template translates a msgid
+        error = first.message if first is not None and not first.params else exc.message
+        status = exc.status
+    return render(
+        request, "counter.html", lang=lang, user=user, person=person, error=error,
+        resident_id=resident_id.strip().upper() if person else "",
+        services=_person_services(settings, lang) if person else [], status_code=status,
+    )  # fmt: skip
+
+
+@router.post("/counter/apply")
+def counter_apply_form(
+    request: Request, settings: SettingsDep, user: Applicant, lang: Lang,
+    service_id: Annotated[str, Form(max_length=80)] = "",
+    resident_id: Annotated[str, Form(max_length=40)] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> HTMLResponse:  # fmt: skip
+    """The application form for the resident just found, their ID carried over (posted
+    again, never in a URL); submitting it is the usual application."""
+    check_csrf(request, csrf_token)
+    if user.role != Role.counter_officer:
+        raise Forbidden(N_("Only a counter officer applies for someone else."))
+    values = {"resident_id": resident_id.strip().upper(), "channel": "counter"}
+    return _apply_form(request, rules.get_service(settings, service_id), user, lang,
+                       values=values, carried=True)  # fmt: skip
 
 
 @router.get("/services/{service_id}/apply")
@@ -168,6 +239,7 @@ def _case_page(
         proposal=cases.amount_proposal(case) if reviewing else None,
         documents=cases.documents_of(session, case),
         refresh=case.state in (State.submitted, State.checking),
+        periods={k: i18n.translator(lang)(v) for k, v in PERIODS.items()},
         status_code=status,
     )
 
@@ -177,6 +249,27 @@ def case_page(
     request: Request, ref: str, session: SessionDep, settings: SettingsDep, user: Reader, lang: Lang
 ) -> HTMLResponse:
     return _case_page(request, session, settings, cases.find_case(session, ref, user), user, lang)
+
+
+@router.get("/cases/{ref}/receipt")
+def receipt_page(
+    request: Request, ref: str, session: SessionDep, settings: SettingsDep, user: Reader, lang: Lang
+) -> HTMLResponse:
+    """The receipt (回执) a counter officer prints for the resident: the reference, the
+    service, when it was received and by when it is decided, and a QR code of the
+    address where it can be followed. Nothing about the person is printed on it."""
+    import segno  # only for receipts
+
+    case = cases.find_case(session, ref, user)
+    follow = f"{str(request.base_url).rstrip('/')}/cases/{case.ref}"
+    code = segno.make(follow, error="m")
+    service = rules.services(settings).get(case.service_id)
+    return render(
+        request, "receipt.html", lang=lang, user=user, case=case, follow=follow,
+        qr=code.svg_data_uri(scale=4, dark="#1b1b1b"),
+        service_name=rules.pick(service.definition.name, lang) if service else case.service_id,
+        sla_days=service.definition.review.sla_days if service else None,
+    )  # fmt: skip
 
 
 @router.post("/cases/{ref}/{action}")

@@ -1,5 +1,6 @@
-"""Exchange pages: the counter lookup (the ID number is posted, never in a URL), the
-data catalogue, and the citizen's "who used my data"."""
+"""Exchange pages: the data catalogue, the citizen's "who used my data", statistical
+uses of registry data, and the keeping departments' data requests. (The counter's
+lookup is a page of the cases capability, where the officer goes on to apply.)"""
 
 from __future__ import annotations
 
@@ -20,41 +21,13 @@ from smartgov.core.settings import Settings
 from smartgov.exchange import catalogue, service
 from smartgov.exchange.labels import FREQUENCY_LABELS, LEVEL_HELP, LEVEL_LABELS
 from smartgov.exchange.models import Access
-from smartgov.exchange.permissions import COUNTER_LOOKUP, GRANTS_MANAGE, OWN_RECORD_READ
+from smartgov.exchange.permissions import GRANTS_MANAGE, OWN_RECORD_READ
 from smartgov.exchange.registries import SENSITIVITIES
 from smartgov.web.deps import Lang, SessionDep, SettingsDep, check_csrf, require
 from smartgov.web.templating import render
 
 router = APIRouter(include_in_schema=False)
-Counter = Annotated[User, require(COUNTER_LOOKUP)]
 Public = Annotated[User | None, require(Permission.public)]
-
-
-@router.post("/counter/lookup")
-def counter_lookup(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    user: Counter,
-    lang: Lang,
-    resident_id: Annotated[str, Form(max_length=40)] = "",
-    csrf_token: Annotated[str, Form()] = "",
-) -> HTMLResponse:
-    check_csrf(request, csrf_token)
-    error, person, status = None, None, 200
-    try:
-        person = service.counter_lookup(
-            session, settings, user=user, resident_id=resident_id,
-            recorder=request.app.state.recorder,
-        )  # fmt: skip
-    except DomainError as exc:  # a malformed number (422) or nobody registered (404)
-        first = exc.fields[0] if exc.fields else None  # the template translates a msgid
-        error = first.message if first is not None and not first.params else exc.message
-        status = exc.status
-    return render(
-        request, "counter.html", lang=lang, user=user, person=person, error=error,
-        status_code=status,
-    )  # fmt: skip
 
 
 @router.get("/catalogue")

@@ -31,7 +31,7 @@ from smartgov.exchange import service as exchange
 from smartgov.exchange.permissions import COUNTER_LOOKUP
 from smartgov.rules import service as rules
 from smartgov.web.deps import Lang, SessionDep, SettingsDep, check_csrf, require
-from smartgov.web.templating import render
+from smartgov.web.templating import organisation_names, render
 
 router = APIRouter(include_in_schema=False)
 Applicant = Annotated[User, require(CASES_APPLY)]
@@ -226,6 +226,7 @@ def _case_page(
 ) -> HTMLResponse:
     events = cases.events_of(session, case)
     shown = present.case_out(session, settings, case, lang, events, viewer=user)
+    service = rules.services(settings).get(case.service_id)
     reviewing = cases.may_review(case, user)
     return render(
         request,
@@ -240,6 +241,10 @@ def _case_page(
         documents=cases.documents_of(session, case),
         refresh=case.state in (State.submitted, State.checking),
         periods={k: i18n.translator(lang)(v) for k, v in PERIODS.items()},
+        outcomes={k: i18n.translator(lang)(v) for k, v in present.OUTCOMES.items()},
+        steps=present.history(session, events, user, lang, organisation_names(request, lang)[1]),
+        asked=present.last_request(events),
+        service_documents=service.definition.documents if service else [],
         status_code=status,
     )
 
@@ -249,6 +254,27 @@ def case_page(
     request: Request, ref: str, session: SessionDep, settings: SettingsDep, user: Reader, lang: Lang
 ) -> HTMLResponse:
     return _case_page(request, session, settings, cases.find_case(session, ref, user), user, lang)
+
+
+@router.get("/cases/{ref}/documents/{number}")
+def document_file(
+    ref: str, number: int, session: SessionDep, settings: SettingsDep, user: Reader
+) -> Response:
+    """One document of a case, for those who may see the case, shown by the browser
+    itself: only the three kinds checked at upload (PDF, PNG, JPEG, by their bytes),
+    never sniffed as anything else, in a sandbox that runs no script, kept by no cache."""
+    case = cases.find_case(session, ref, user)
+    found = cases.document_of(session, settings, case, number)
+    if found is None:
+        raise NotFound()
+    document, data = found
+    sandbox = "" if document.content_type == "application/pdf" else "; sandbox"
+    return Response(data, media_type=document.content_type, headers={
+        "Content-Disposition": f"inline; filename=document-{document.id}",
+        "Cache-Control": "private, no-store",
+        "Content-Security-Policy": "default-src 'none'; img-src 'self'; "
+                                   f"style-src 'unsafe-inline'; frame-ancestors 'self'{sandbox}",
+    })  # fmt: skip
 
 
 @router.get("/cases/{ref}/receipt")
@@ -282,20 +308,26 @@ async def case_action(
     user: Reader,
     lang: Lang,
 ) -> Response:
-    """The applicant's appeal, answer and withdrawal, and the reviewer's decision."""
-    form = await request.form()
-    check_csrf(request, str(form.get("csrf_token", "")))
-    text = {k: str(v) for k, v in form.items() if isinstance(v, str)}
+    """The applicant's appeal, answer (with files, if asked for) and withdrawal, and the
+    reviewer's decision."""
     if action not in ("appeal", "respond", "withdraw", "review"):
         raise NotFound()
+    form = await request.form(max_part_size=settings.max_upload_bytes + 1)
+    check_csrf(request, str(form.get("csrf_token", "")))
+    text = {k: str(v) for k, v in form.items() if isinstance(v, str)}
+    files = {
+        name.removeprefix("doc."): (value.filename or name, await value.read())
+        for name, value in form.multi_items()
+        if name.startswith("doc.") and isinstance(value, UploadFile) and value.filename
+    }
     return await run_in_threadpool(
-        _case_action, request, ref, action, session, settings, user, lang, text
+        _case_action, request, ref, action, session, settings, user, lang, text, files
     )
 
 
 def _case_action(
     request: Request, ref: str, action: str, session: Session, settings: Settings, user: User,
-    lang: str, text: dict[str, str],
+    lang: str, text: dict[str, str], files: dict[str, tuple[str, bytes]],
 ) -> Response:  # fmt: skip
     case = cases.find_case(session, ref, user)
 
@@ -305,6 +337,10 @@ def _case_action(
         if action == "appeal":
             cases.appeal(session, case, user=user, version=version, reason=text.get("reason", ""))
         elif action == "respond":
+            # The files and the answer stand or fall together (one savepoint).
+            for kind, (filename, data) in files.items():
+                cases.add_document(session, settings, case, user=user, kind=kind,
+                                   filename=filename, data=data)  # fmt: skip
             cases.respond(session, case, user=user, version=version, answer=text.get("answer", ""))
         elif action == "withdraw":
             cases.withdraw(session, case, user=user, version=version)

@@ -27,6 +27,7 @@ from smartgov.core import i18n
 from smartgov.core.clock import aware, now
 from smartgov.core.i18n import N_
 from smartgov.core.models import User
+from smartgov.core.roles import ROLE_LABELS, Role
 from smartgov.core.settings import Settings
 from smartgov.rules import service as rules
 
@@ -151,3 +152,73 @@ def notification(item: Notification, language: str) -> NotificationOut:
         kind=item.kind, text=notify.text(item, language), case=item.params.get("ref"),
         created_at=item.created_at, read=item.read_at is not None,
     )  # fmt: skip
+
+
+#: What each step of a case's history is called.
+ACTIONS = {
+    "submit": N_("Application received"),
+    "check": N_("Automated check started"),
+    "decide": N_("Decided automatically"),
+    "route_to_review": N_("Sent to a reviewer"),
+    "review_decide": N_("Decided by a reviewer"),
+    "ask_information": N_("More information asked for"),
+    "respond": N_("Information sent"),
+    "appeal": N_("Appeal lodged"),
+    "appeal_decide": N_("Appeal decided"),
+    "withdraw": N_("Application withdrawn"),
+}
+OUTCOMES = {
+    "eligible": N_("Eligible"),
+    "ineligible": N_("Not eligible"),
+    "undetermined": N_("Could not be decided"),
+}
+
+
+@dataclass(frozen=True)
+class Step:
+    at: datetime
+    action: str  # the words for it
+    actor: str  # who, in words: you, the automated check, a role and department
+    reason: str  # what they wrote, or why, in words; "" when nothing
+
+
+def history(
+    session: Session, events: list[Any], viewer: User, language: str, departments: dict[str, str]
+) -> list[Step]:
+    """A case's history in words: no step names, account numbers or reason codes."""
+    _ = i18n.translator(language)
+    ids = {int(e.actor[5:]) for e in events if e.actor.startswith("user:") and e.actor[5:].isdigit()}
+    people = {u.id: u for u in session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
+    steps = []
+    for e in events:
+        if e.actor == "worker":
+            actor = _("The automated check")
+        elif e.actor.startswith("user:") and e.actor[5:].isdigit():
+            who = people.get(int(e.actor[5:]))
+            if who is None:
+                actor = _("A member of staff")
+            elif who.id == viewer.id:
+                actor = _("You")
+            else:
+                actor = _(ROLE_LABELS[Role(who.role)])
+                if who.department_code in departments:
+                    actor += f", {departments[who.department_code]}"
+        else:
+            actor = _("The system")
+        if e.action == "route_to_review" and e.reason:
+            reason = " ".join(_(decide.REASONS.get(r.strip(), r.strip())) for r in e.reason.split(","))
+        elif e.reason in decide.REASONS:
+            reason = _(decide.REASONS[e.reason])
+        elif e.reason == "automated":
+            reason = ""
+        else:
+            reason = e.reason or ""
+        steps.append(Step(at=e.at, action=_(ACTIONS.get(e.action, e.action)), actor=actor,
+                          reason=reason))  # fmt: skip
+    return steps
+
+
+def last_request(events: list[Any]) -> str | None:
+    """What the reviewer last asked the applicant for."""
+    asked = [e.reason for e in events if e.action == "ask_information" and e.reason]
+    return asked[-1] if asked else None

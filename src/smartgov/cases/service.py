@@ -35,6 +35,7 @@ __all__ = [
     "add_document",
     "notifications",
     "documents_of",
+    "document_of",
     "notification_channel",
     "Case",
     "accept_invitation",
@@ -240,6 +241,17 @@ def notifications(session: Session, user: User, *, limit: int = 20) -> list[Noti
             .order_by(Notification.id.desc()).limit(limit)
         )
     )  # fmt: skip
+
+
+def document_of(
+    session: Session, settings: Settings, case: Case, number: int
+) -> tuple[CaseDocument, bytes] | None:
+    """A document of ``case`` and its bytes; None if it has no such document."""
+    found = session.get(CaseDocument, number)
+    if found is None or found.case_id != case.id:
+        return None
+    path = documents.folder(settings) / found.sha256
+    return (found, path.read_bytes()) if path.is_file() else None
 
 
 def add_document(session: Session, settings: Settings, case: Case, *, user: User, kind: str,

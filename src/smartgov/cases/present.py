@@ -3,6 +3,7 @@ decided and why, the facts used with where each came from, and what happens next
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -187,7 +188,7 @@ def history(
 ) -> list[Step]:
     """A case's history in words: no step names, account numbers or reason codes."""
     _ = i18n.translator(language)
-    ids = {int(e.actor[5:]) for e in events if e.actor.startswith("user:") and e.actor[5:].isdigit()}
+    ids = {int(e.actor[5:]) for e in events if re.fullmatch(r"user:\d+", e.actor)}
     people = {u.id: u for u in session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
     steps = []
     for e in events:
@@ -206,7 +207,8 @@ def history(
         else:
             actor = _("The system")
         if e.action == "route_to_review" and e.reason:
-            reason = " ".join(_(decide.REASONS.get(r.strip(), r.strip())) for r in e.reason.split(","))
+            codes = [r.strip() for r in e.reason.split(",")]
+            reason = " ".join(_(decide.REASONS.get(code, code)) for code in codes)
         elif e.reason in decide.REASONS:
             reason = _(decide.REASONS[e.reason])
         elif e.reason == "automated":

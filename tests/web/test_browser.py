@@ -249,3 +249,25 @@ def test_the_counter_officer_applies_for_a_resident_and_prints_a_receipt(  # typ
     # Nothing wider than the screen.
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     page.context.close()
+
+
+@pytest.mark.parametrize("lang", ["zh-Hans", "en"])
+def test_the_header_fits_every_width_and_the_larger_display_passes_axe(  # type: ignore[no-untyped-def]
+    browser, server, lang
+) -> None:
+    """Issue 16: on Chinese pages the signed-in area sat above the top of the page."""
+    page = open_as(browser, server, lang, "officer")
+    for width in (320, 375, 1024, 1280, 1920):
+        page.set_viewport_size({"width": width, "height": 900})
+        assert page.evaluate("document.documentElement.scrollWidth") <= width, width
+        if width >= 1024:  # the secondary area is on the page, not above it
+            box = page.locator(".usa-nav__secondary").bounding_box()
+            assert box is not None and box["y"] >= 0 and box["height"] > 0, width
+    page.set_viewport_size({"width": 375, "height": 900})
+    page.goto(f"{server}/display?care=1&next=/services")
+    assert page.evaluate("document.documentElement.classList.contains('sg-care')")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    assert axe_violations(page) == []
+    page.goto(f"{server}/")  # remembered on the next page
+    assert page.evaluate("document.documentElement.classList.contains('sg-care')")
+    page.context.close()

@@ -133,3 +133,16 @@ def test_home_pages_show_recent_district_figures_without_reading_again(
     assert viewed - before <= 1  # one read made the figures; the views reuse them
     asked = client.get("/api/v1/statistics/districts", headers=bearer(client, "analyst"))
     assert asked.status_code == 200 and reads() == viewed + 1  # a request always reads
+
+
+def test_the_larger_display_is_switched_on_every_page_and_remembered(client: TestClient) -> None:
+    page = client.get("/services", cookies={"lang": "en"})
+    assert 'href="/display?care=1&amp;next=/services"' in page.text
+    assert 'class="sg-care"' not in page.text
+    switched = client.get("/display?care=1&next=/services", follow_redirects=False)
+    assert switched.status_code == 303 and switched.headers["location"] == "/services"
+    assert "care=1" in switched.headers["set-cookie"]
+    larger = client.get("/services", cookies={"lang": "en", "care": "1"})
+    assert '<html lang="en" class="sg-care">' in larger.text and "Standard text" in larger.text
+    away = client.get("/display?care=1&next=https://evil.example/", follow_redirects=False)
+    assert away.headers["location"] == "/"  # no open redirect

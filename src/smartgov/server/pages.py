@@ -128,6 +128,18 @@ def logout(
     return RedirectResponse("/", status_code=303)
 
 
+@router.get("/display")
+def choose_display(_user: Public, care: int = 0, next: str = "/") -> Response:
+    """Larger text, stronger contrast and plainer pages (适老化) on or off; remembered in
+    a cookie on this device, signed in or not."""
+    response = RedirectResponse(safe_next(next), status_code=303)
+    if care:
+        response.set_cookie("care", "1", max_age=365 * 86400, samesite="lax")
+    else:
+        response.delete_cookie("care")
+    return response
+
+
 @router.get("/language")
 def choose_language(_user: Public, lang: str = "zh-Hans", next: str = "/") -> Response:
     """Switch language; remembered in a cookie, so it also works before signing in."""

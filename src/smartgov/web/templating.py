@@ -64,6 +64,7 @@ def render(
         role=Role(user.role) if user else None,
         can=lambda p: user is not None and allows(Role(user.role), p),
         csrf_token=csrf_token(request),
+        care=request.cookies.get("care") == "1",  # the larger, plainer display
         assets=request.app.state.assets,
         _=translate,
         label=lambda code: translate(labels.get(str(code), str(code))),

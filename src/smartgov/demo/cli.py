@@ -145,7 +145,7 @@ def demo_history(
             typer.echo("cases already exist; kept as they are")
             return
     try:
-        made = past.history(factory, settings, per_service=per_service)
+        made = past.history(factory, settings, per_service=per_service, progress=typer.echo)
     except DomainError as exc:
         fail(exc)
     for item in made:

@@ -7,6 +7,7 @@ can be decided without a person. Nothing here runs in production."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,8 +40,16 @@ def _staff(session: Session, role: Role, department: str | None = None) -> User 
 
 
 def history(
-    factory: sessionmaker[Session], settings: Settings, *, per_service: int = 800, seed: int = 1
+    factory: sessionmaker[Session],
+    settings: Settings,
+    *,
+    per_service: int = 800,
+    seed: int = 1,
+    progress: Callable[[str], None] = lambda _line: None,
 ) -> list[History]:
+    """Applications at the counter for each service, decided by the worker, reviewed by
+    the demo's reviewer, and a check model trained on them; ``progress`` hears each step
+    (the whole takes a minute or two)."""
     rng = np.random.default_rng(seed)
     made: list[History] = []
     with factory() as session:
@@ -55,6 +64,7 @@ def history(
             if reviewer is None or cases.latest_check(session, service_id) is not None:
                 continue
         pool = firms if service.definition.unit == "enterprise" else people
+        progress(f"{service_id}: {min(per_service, len(pool))} applications at the counter")
         chosen = [
             pool[i] for i in rng.choice(len(pool), min(per_service, len(pool)), replace=False)
         ]
@@ -69,6 +79,7 @@ def history(
                 )  # fmt: skip
                 case, _ = cases.submit(session, settings, actor=counter, app=app)
                 refs.append(case.ref)
+        progress(f"{service_id}: deciding and reviewing")
         while cases.decide_batch(factory, settings, limit=200):
             pass
         with transaction(factory) as session:
@@ -84,6 +95,7 @@ def history(
                               version=case.version,
                               justification="" if case.automated_outcome != "undetermined"
                               else "Registry data missing.")  # fmt: skip
+        progress(f"{service_id}: training its second check")
         try:
             with transaction(factory) as session:
                 model = cases.train_check(session, settings, service_id, actor="demo-history")

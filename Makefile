@@ -65,7 +65,7 @@ $(VENV)/.bench: requirements/bench.txt $(VENV)/.dev
 	$(BIN)/pip install --quiet --require-hashes -r requirements/bench.txt
 	touch $@
 
-# Every benchmark, one after the other (about 15 minutes on 2 cores); each prints its
+# Every benchmark, one after the other (about 5 minutes on 2 cores); each prints its
 # figures and a JSON line. docs/benchmarks.md holds the latest.
 bench: $(VENV)/.bench
 	$(BIN)/python bench/demo_city.py
@@ -74,6 +74,7 @@ bench: $(VENV)/.bench
 	$(BIN)/python bench/exchange.py
 	$(BIN)/python bench/cases.py
 	cd bench && ../$(BIN)/python second_check.py
+	$(BIN)/python bench/pages.py
 
 docs: $(VENV)/.main
 	$(BIN)/python scripts/gen_cli_docs.py

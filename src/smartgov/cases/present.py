@@ -30,6 +30,8 @@ from smartgov.core.i18n import N_
 from smartgov.core.models import User
 from smartgov.core.roles import ROLE_LABELS, Role
 from smartgov.core.settings import Settings
+from smartgov.exchange import registries
+from smartgov.exchange import service as exchange
 from smartgov.rules import service as rules
 
 NEXT_STEPS = {
@@ -71,14 +73,19 @@ def case_out(
     explanation = decision.get("explanation", {})
     text = explanation.get(language) or explanation.get("en") or ""
     facts = []
+    known = registries.fields(service.definition.unit) if service else {}
+    titles = exchange.dataset_titles(session, language)
     for name, value in (case.facts or {}).items():
         spec = service.definition.inputs.get(name) if service else None
-        label = _pick(spec.label, language) if spec and spec.label else name
-        if service and not (spec and spec.label) and name in service.symbols:
-            label = _pick(service.symbols[name].label, language) or name
-        facts.append(
-            FactOut(name=name, label=label, value=value, source=(case.sources or {}).get(name, ""))
-        )
+        label = _pick(spec.label, language) if spec and spec.label else ""
+        if not label and service and name in service.symbols:
+            label = _pick(service.symbols[name].label, language)
+        if not label and name in known:  # a registry field: the city's words for it
+            label = _(known[name].label)
+        source = (case.sources or {}).get(name, "")
+        facts.append(FactOut(name=name, label=label or name, value=value, source=source,
+                             source_name=titles.get(source)
+                             or _("The application form")))  # fmt: skip
     state = State(case.state)
     step = _(NEXT_STEPS[state]).format(due=aware(case.due_at).date().isoformat())
     return CaseOut(
@@ -168,6 +175,10 @@ ACTIONS = {
     "appeal_decide": N_("Appeal decided"),
     "withdraw": N_("Application withdrawn"),
 }
+CHANNEL_WORDS = {
+    "online": N_("Online"), "mobile": N_("Mobile"),
+    "counter": N_("At the counter"), "phone": N_("By phone"),
+}  # fmt: skip
 OUTCOMES = {
     "eligible": N_("Eligible"),
     "ineligible": N_("Not eligible"),
@@ -213,6 +224,8 @@ def history(
             reason = _(decide.REASONS[e.reason])
         elif e.reason == "automated":
             reason = ""
+        elif e.action == "submit":  # the channel it came by
+            reason = _(CHANNEL_WORDS.get(e.reason or "", e.reason or ""))
         else:
             reason = e.reason or ""
         steps.append(Step(at=e.at, action=_(ACTIONS.get(e.action, e.action)), actor=actor,

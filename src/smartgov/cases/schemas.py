@@ -53,6 +53,7 @@ class FactOut(BaseModel):
     label: str
     value: Any
     source: str  # the dataset it came from, or "applicant"
+    source_name: str = ""  # the same in words, in the reader's language
 
 
 class DocumentOut(BaseModel):

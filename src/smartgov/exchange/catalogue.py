@@ -318,7 +318,15 @@ def dcat_catalogue(session: Session, base: str) -> dict[str, Any]:
 
 
 def field_labels(session: Session, language: str) -> dict[str, str]:
-    """Every field name of the catalogue with its label in ``language``."""
+    """Every field of the catalogue with its label in ``language``, by
+    ``dataset/name`` (two datasets may share a name: a household's and an
+    enterprise's ``size``) and, for the first one met, by its name alone."""
     column = _FIELDS.c.label_zh if language == "zh-Hans" else _FIELDS.c.label_en
-    rows = session.connection().execute(select(_FIELDS.c.name, column))
-    return {name: label for name, label in rows}
+    rows = session.connection().execute(
+        select(_FIELDS.c.dataset_code, _FIELDS.c.name, column).order_by(_FIELDS.c.dataset_code)
+    )
+    found: dict[str, str] = {}
+    for dataset, name, label in rows:
+        found[f"{dataset}/{name}"] = label
+        found.setdefault(name, label)
+    return found

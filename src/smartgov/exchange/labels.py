@@ -3,6 +3,12 @@
 from smartgov.core.i18n import N_
 
 LABELS = {
+    # Purposes of reads that are not a service's own (a service's purpose is its name).
+    "counter-service": N_("Serving you at a counter"),
+    "case-review": N_("Reviewing an application"),
+    "registry-administration": N_("Keeping the registry"),
+    "official-statistics": N_("Official statistics"),
+    "policy-simulation": N_("Simulating a policy change"),
     "M": N_("Male"),
     "F": N_("Female"),
     "head": N_("Head of household"),

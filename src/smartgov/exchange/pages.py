@@ -19,7 +19,7 @@ from smartgov.core.models import User
 from smartgov.core.roles import Permission, Role
 from smartgov.core.settings import Settings
 from smartgov.exchange import catalogue, service
-from smartgov.exchange.labels import FREQUENCY_LABELS, LEVEL_HELP, LEVEL_LABELS
+from smartgov.exchange.labels import FREQUENCY_LABELS, LABELS, LEVEL_HELP, LEVEL_LABELS
 from smartgov.exchange.models import Access
 from smartgov.exchange.permissions import GRANTS_MANAGE, OWN_RECORD_READ
 from smartgov.exchange.registries import SENSITIVITIES
@@ -76,8 +76,17 @@ def accesses_page(
             return translate(N_("Partner node {name}")).format(name=ident)
         return translate(N_("Staff account {number}")).format(number=ident)
 
+    def purpose(access: Access) -> str:
+        """Why, in words: a service's name for its own decisions, else the purpose's."""
+        # A service's reads are for deciding its cases ("decision:<service>").
+        name = names.get(access.purpose.removeprefix("decision:"))
+        if name:
+            return name["zh" if lang == "zh-Hans" else "en"]
+        return translate(LABELS.get(access.purpose, access.purpose))
+
     return render(
         request, "accesses.html", lang=lang, user=user, accesses=found, who=who, about=about,
+        purpose=purpose,
         more=len(found) == service.ACCESS_PAGE,
         field_labels=catalogue.field_labels(session, lang),
     )  # fmt: skip

@@ -360,6 +360,12 @@ datasets = catalogue.datasets
 create_grant = grants.create
 
 
+def dataset_titles(session: Session, language: str) -> dict[str, str]:
+    """Every registered dataset's title in ``language``, by code."""
+    return {d.code: d.title_zh if language == "zh-Hans" else d.title_en
+            for d in catalogue.datasets(session)}  # fmt: skip
+
+
 def registered_spec(session: Session, code: str) -> DatasetIn | None:
     """A registered dataset as the spec that would register it again, or None."""
     dataset = session.get(Dataset, code)

@@ -14,5 +14,6 @@ CAPABILITY = Capability(
     commands={"simulate": "smartgov.rules.cli:simulate"},
     checks=("smartgov.rules.service:deployment_findings",),
     consumer_names={"service": "smartgov.rules.service:service_names"},
+    labels="smartgov.rules.labels:LABELS",
     navigation=(NavEntry("/services", N_("Services"), order=10),),
 )

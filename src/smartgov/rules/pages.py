@@ -12,12 +12,14 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from smartgov.core import i18n
 from smartgov.core.clock import today
 from smartgov.core.db import attempt
 from smartgov.core.errors import DomainError, FieldError
 from smartgov.core.models import User
 from smartgov.core.roles import Permission
 from smartgov.core.settings import Settings
+from smartgov.exchange import registries
 from smartgov.rules import report, service, simulate
 from smartgov.rules.explain import pick
 from smartgov.rules.permissions import RULES_SIMULATE
@@ -43,8 +45,12 @@ def service_page(
     request: Request, service_id: str, settings: SettingsDep, user: OptionalUser, lang: Lang
 ) -> HTMLResponse:
     svc = service.get_service(settings, service_id)
+    translate = i18n.translator(lang)
+    known = registries.fields(svc.definition.unit)
+    field_words = {n: translate(known[n].label) for n in svc.definition.inputs if n in known}
     return render(request, "service.html", lang=lang, user=user, svc=svc, d=svc.definition,
-                  pick=pick, on=today(), values=svc.parameters_on(today()))  # fmt: skip
+                  pick=pick, on=today(), values=svc.parameters_on(today()),
+                  field_words=field_words)  # fmt: skip
 
 
 @router.get("/services/{service_id}/simulate")
@@ -115,9 +121,14 @@ def _simulate_run(
                            status=done.status, privacy=privacy)  # fmt: skip
     comparison, setup = done
     districts, _departments = organisation_names(request, lang)
+    # Groups by their words, in the chart as on the page: districts, and the codes the
+    # capabilities label (genders, disability bands).
+    translate = i18n.translator(lang)
+    codes = {k: translate(v) for k, v in request.app.state.templates.globals["labels"].items()}
     return _simulation(
         request, svc, user, lang, on=on, edited=edited, comparison=comparison, setup=setup,
-        chart=report.svg(comparison, lang, districts), labels=districts, privacy=privacy,
+        chart=report.svg(comparison, lang, {**codes, **districts}), labels=districts,
+        privacy=privacy,
     )  # fmt: skip
 
 

@@ -142,7 +142,9 @@ def test_it_shows_the_citizen_who_read_their_data_with_a_proof(  # type: ignore[
     page.goto(f"{server}/me/accesses")
     assert axe_violations(page) == []
     # The purpose in words, not its code.
-    assert ("窗口为您办理业务" if lang == "zh-Hans" else "Serving you at a counter") in page.content()
+    assert (
+        "窗口为您办理业务" if lang == "zh-Hans" else "Serving you at a counter"
+    ) in page.content()
     assert "counter-service" not in page.content()
     page.locator("table a[href^='/ledger/entries/']").first.click()
     page.wait_for_load_state()

@@ -146,3 +146,20 @@ def test_the_larger_display_is_switched_on_every_page_and_remembered(client: Tes
     assert '<html lang="en" class="sg-care">' in larger.text and "Standard text" in larger.text
     away = client.get("/display?care=1&next=https://evil.example/", follow_redirects=False)
     assert away.headers["location"] == "/"  # no open redirect
+
+
+def test_the_footer_gives_contact_privacy_accessibility_and_search(client: TestClient) -> None:
+    page = client.get("/", cookies={"lang": "en"}).text
+    assert 'href="tel:12345"' in page
+    assert all(f'href="/{p}"' in page for p in ("privacy", "accessibility", "search"))
+    for path in ("/privacy", "/accessibility"):
+        assert client.get(path, cookies={"lang": "zh-Hans"}).status_code == 200
+    found = client.get("/search?q=old-age", cookies={"lang": "en"}).text
+    assert 'href="/services/old-age-allowance"' in found
+    zh = client.get("/search?q=高龄", cookies={"lang": "zh-Hans"}).text
+    assert 'href="/services/old-age-allowance"' in zh
+    nothing = client.get("/search?q=zzzz", cookies={"lang": "en"}).text
+    assert "Nothing matches" in nothing
+    help_found = client.get("/search?q=privacy", cookies={"lang": "en"}).text
+    assert 'href="/privacy"' in help_found
+    assert client.get("/search?q=" + "x" * 101).status_code == 422

@@ -79,6 +79,20 @@ class Settings(BaseSettings):
         description='Peer nodes and their public keys, as JSON: {"name": "base64 key"}.',
     )
     language: str = Field("zh-Hans", description="Default language: zh-Hans or en.")
+    contact_phone: str = Field(
+        "12345",
+        max_length=40,
+        description="The service hotline every page's footer gives (12345: China's "
+        "government service hotline).",
+    )
+    contact_address: str = Field(
+        "", max_length=200, description="The service hall's address for the footer; empty for none."
+    )
+    filing_number: str = Field(
+        "",
+        max_length=60,
+        description="The site's filing number (ICP 备案号) for the footer; empty for none.",
+    )
     assets_dir: Path | None = Field(
         None, description="Folder of installed npm packages; default ./node_modules."
     )

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from smartgov.cases import service as cases
 from smartgov.cases.permissions import CASES_APPLY
+from smartgov.core import i18n
 from smartgov.core.errors import NotAuthenticated
+from smartgov.core.i18n import N_
 from smartgov.core.models import User
 from smartgov.core.roles import Permission, Role, allows
 from smartgov.core.settings import Settings
 from smartgov.core.users import authenticate, close_session, count_accounts, open_session
 from smartgov.exchange import service as registries
 from smartgov.exchange.permissions import REGISTRY_READ, STATISTICS_READ
+from smartgov.rules import service as rules
 from smartgov.web.deps import Lang, SessionDep, SettingsDep, check_csrf, client_address, require
 from smartgov.web.signin import SignInGuard, Throttled
 from smartgov.web.templating import render
@@ -126,6 +129,49 @@ def logout(
         close_session(session, key)  # the cookie's key opens nothing any more
     request.session.clear()
     return RedirectResponse("/", status_code=303)
+
+
+@router.get("/privacy")
+def privacy_page(request: Request, user: Public, lang: Lang) -> HTMLResponse:
+    return render(request, "privacy.html", lang=lang, user=user)
+
+
+@router.get("/accessibility")
+def accessibility_page(request: Request, user: Public, lang: Lang) -> HTMLResponse:
+    return render(request, "accessibility.html", lang=lang, user=user)
+
+
+#: Help pages search finds, by their title (an English msgid) and path.
+HELP = (
+    (N_("Privacy"), "/privacy", N_("What is read about you, why, and what you can see.")),
+    (N_("Accessibility"), "/accessibility", N_("Larger text, screen readers, other ways in.")),
+    (N_("Transparency ledger"), "/ledger", N_("Every data access and decision, with proofs.")),
+    (N_("Data catalogue"), "/catalogue", N_("The registries' datasets and their fields.")),
+)  # fmt: skip
+
+
+@router.get("/search")
+def search_page(
+    request: Request, settings: SettingsDep, user: Public, lang: Lang,
+    q: Annotated[str, Query(max_length=100)] = "",
+) -> HTMLResponse:  # fmt: skip
+    """Services and help pages whose name or summary holds every word typed, in the
+    page's language (Chinese is matched as typed, without word breaks)."""
+    words = [w for w in q.lower().split() if w]
+    translate = i18n.translator(lang)
+    found: list[tuple[str, str, str]] = []
+    if words:
+        for service in rules.services(settings).services.values():
+            d = service.definition
+            title, text = rules.pick(d.name, lang), rules.pick(d.summary, lang)
+            haystack = f"{title} {text} {d.name.zh} {d.name.en}".lower()
+            if all(w in haystack for w in words):
+                found.append((title, text, f"/services/{service.id}"))
+        for title_id, path, text_id in HELP:
+            title, text = translate(title_id), translate(text_id)
+            if all(w in f"{title} {text}".lower() for w in words):
+                found.append((title, text, path))
+    return render(request, "search.html", lang=lang, user=user, q=q, results=found)
 
 
 @router.get("/display")

@@ -65,6 +65,7 @@ def render(
         can=lambda p: user is not None and allows(Role(user.role), p),
         csrf_token=csrf_token(request),
         care=request.cookies.get("care") == "1",  # the larger, plainer display
+        site=request.app.state.settings,  # the footer's contact and filing details
         assets=request.app.state.assets,
         _=translate,
         label=lambda code: translate(labels.get(str(code), str(code))),

@@ -207,3 +207,20 @@ def test_help_loads_none_of_the_heavy_libraries() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_demo_accounts_include_residents_who_qualify_for_a_service(tmp_path: Path) -> None:
+    """Issue 16: the demo citizen qualified for nothing, so a newcomer never saw an
+    approval. The table names who qualifies for what, with a resident ID to try."""
+    assert smartgov("db", "upgrade", data=tmp_path).returncode == 0
+    city = smartgov("demo", "city", "--people", "3000", "--enterprises", "100", data=tmp_path)
+    assert city.returncode == 0, city.stderr
+    made = smartgov("demo", "accounts", data=tmp_path)
+    assert made.returncode == 0, made.stderr
+    lines = made.stdout.splitlines()
+    assert any(line.split()[:2] == ["username", "role"] for line in lines)  # a header row
+    wanted = {"elder": "Old-age allowance", "jobseeker": "Unemployment insurance benefit",
+              "family": "Minimum living allowance"}  # fmt: skip
+    for name, service in wanted.items():
+        [line] = [row for row in lines if row.split()[:1] == [name]]
+        assert service in line and len(line.split()[2]) == 18  # the resident ID

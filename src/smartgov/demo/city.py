@@ -16,6 +16,7 @@ from smartgov.core.db import write_rows
 from smartgov.core.errors import Conflict
 from smartgov.core.i18n import N_
 from smartgov.core.models import Department, District
+from smartgov.core.settings import Settings
 from smartgov.demo import synth
 from smartgov.demo.models import Enterprise, Household, Person
 from smartgov.demo.registries import REGISTRIES
@@ -120,3 +121,39 @@ def identifiers(session: Session, unit: str) -> list[str]:
     if unit == "enterprise":
         return list(session.scalars(select(Enterprise.credit_code).order_by(Enterprise.id)))
     return list(session.scalars(select(Person.resident_id).order_by(Person.id)))
+
+
+def qualifying(session: Session, settings: Settings) -> dict[str, set[int]]:
+    """Who qualifies for each published service of persons or households today, as
+    person ids (a household's head stands for it). For picking the demo's accounts:
+    the demo reads its own made-up registers here, as the city that generated them,
+    not through the exchange, so these reads are in no ledger."""
+    from smartgov.core.clock import today
+    from smartgov.demo import fields
+    from smartgov.rules import service as rules
+
+    heads = dict(session.execute(
+        select(Person.household_id, Person.id).where(Person.relation == "head")
+    ).tuples().all())  # fmt: skip
+    found: dict[str, set[int]] = {}
+    data = {unit: fields.population(session, unit) for unit in ("person", "household")}
+    for service_id, service in rules.services(settings).services.items():
+        unit = service.definition.unit
+        if unit not in data:
+            continue
+        key = "person_id" if unit == "person" else "household_id"
+        decided = rules.evaluate_population(service, data[unit], on=today(), keep=[key],
+                                            trace=False)  # fmt: skip
+        keys = [k for k, outcome in zip(decided[key].to_pylist(),
+                                        decided["outcome"].to_pylist(), strict=True)
+                if outcome == "eligible"]  # fmt: skip
+        found[service_id] = (
+            set(keys) if unit == "person" else {heads[k] for k in keys if k in heads}
+        )
+    return found
+
+
+def resident_ids(session: Session, people: list[int]) -> dict[int, str]:
+    """The resident ID numbers of these people, by person id."""
+    rows = session.execute(select(Person.id, Person.resident_id).where(Person.id.in_(people)))
+    return dict(rows.tuples().all())

@@ -20,6 +20,7 @@ city = lazy("smartgov.demo.city")
 past = lazy("smartgov.demo.past")
 publish = lazy("smartgov.demo.publish")
 registries = lazy("smartgov.demo.registries")
+rules = lazy("smartgov.rules.service")
 
 demo_app = typer.Typer(
     help="The demo city: registers, datasets, grants, accounts and a past (not in production).",
@@ -104,18 +105,28 @@ def approve_requests() -> None:
     typer.echo(f"{approved} requests approved as the demo city's departments (demo:<code>)")
 
 
+#: Residents who qualify for a service, so a newcomer sees an approval: an account
+#: name and the service its resident is picked for.
+RESIDENTS: list[tuple[str, str]] = [
+    ("elder", "old-age-allowance"),
+    ("jobseeker", "unemployment-insurance-benefit"),
+    ("family", "minimum-living-allowance"),
+]
+
+
 @demo_app.command("accounts")
 def demo_accounts() -> None:
-    """Create one account per role for the demo city and print how to log in."""
+    """Create one account per role for the demo city, and residents who qualify for
+    some services and not others; print how to log in and what each may try."""
     settings = _settings("demo accounts share a known password")
     with transaction(make_sessionmaker(make_engine(settings))) as session:
         city.seed_organisation(session)
         person_id, enterprise_id = city.first_subjects(session)
+        if person_id is None:
+            fail("the registry is empty; run `smartgov demo city` first")
         for username, role, department in DEMO_ACCOUNTS:
             if session.scalar(select(User.id).where(User.username == username)):
                 continue
-            if role is Role.citizen and person_id is None:
-                fail("the registry is empty; run `smartgov demo city` first")
             users.create_user(
                 session,
                 username=username,
@@ -126,9 +137,40 @@ def demo_accounts() -> None:
                 person_id=person_id if role is Role.citizen else None,
                 enterprise_id=enterprise_id if role is Role.enterprise else None,
             )
-    typer.echo("Demo accounts (password for all: " + DEMO_PASSWORD + "):")
-    for username, role, department in DEMO_ACCOUNTS:
-        typer.echo(f"  {username:<16} {role.value:<20} {department or ''}")
+        typer.echo("working out who qualifies for what, to pick the demo's residents ...")
+        qualifies = city.qualifying(session, settings)
+        taken = {person_id}
+        for username, service_id in RESIDENTS:
+            if session.scalar(select(User.id).where(User.username == username)):
+                continue
+            chosen = sorted(qualifies.get(service_id, set()) - taken)
+            if not chosen:
+                typer.echo(f"  (nobody in this city qualifies for {service_id}: no {username})")
+                continue
+            taken.add(chosen[0])
+            users.create_user(session, username=username, password=DEMO_PASSWORD,
+                              role=Role.citizen, display_name=f"Demo {username}",
+                              person_id=chosen[0])  # fmt: skip
+        residents = {u.username: u.person_id for u in session.scalars(
+            select(User).where(User.role == Role.citizen.value))}  # fmt: skip
+        ids = city.resident_ids(session, [p for p in residents.values() if p is not None])
+        names = {sid: svc.definition.name.en
+                 for sid, svc in rules.services(settings).services.items()}  # fmt: skip
+        rows = [(u.username, u.role, u.department_code or "") for u in session.scalars(
+            select(User).where(User.username.in_(
+                [a for a, _r, _d in DEMO_ACCOUNTS] + [a for a, _s in RESIDENTS])
+            ).order_by(User.role, User.username))]  # fmt: skip
+    typer.echo(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
+    typer.echo(
+        f"  {'username':<16} {'role':<20} {'department':<18} {'resident ID':<20} qualifies for"
+    )
+    for username, kind, department in rows:
+        person = residents.get(username)
+        found = sorted(names.get(s, s) for s, people in qualifies.items() if person in people)
+        typer.echo(f"  {username:<16} {kind:<20} {department:<18} "
+                   f"{ids.get(person, '') if person else '':<20} "
+                   f"{', '.join(found) if person else ''}".rstrip())  # fmt: skip
+    typer.echo("A counter officer can look up any resident ID above at the counter.")
 
 
 @demo_app.command("history")

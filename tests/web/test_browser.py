@@ -61,6 +61,7 @@ def open_as(browser: Any, server: str, lang: str, username: str | None) -> Any:
     return page
 
 
+@pytest.mark.same_on_every_database
 @pytest.mark.parametrize("lang", ["zh-Hans", "en"])
 def test_it_passes_axe_on_public_pages(browser, server, lang) -> None:  # type: ignore[no-untyped-def]
     page = open_as(browser, server, lang, None)
@@ -78,6 +79,7 @@ def test_it_passes_axe_on_public_pages(browser, server, lang) -> None:  # type: 
     page.context.close()
 
 
+@pytest.mark.same_on_every_database
 @pytest.mark.parametrize("lang", ["zh-Hans", "en"])
 @pytest.mark.parametrize("username", list(CAST))
 def test_it_passes_axe_on_every_roles_home(browser, server, username, lang) -> None:  # type: ignore[no-untyped-def]
@@ -255,6 +257,7 @@ def test_the_counter_officer_applies_for_a_resident_and_prints_a_receipt(  # typ
     page.context.close()
 
 
+@pytest.mark.same_on_every_database
 @pytest.mark.parametrize("lang", ["zh-Hans", "en"])
 def test_the_header_fits_every_width_and_the_larger_display_passes_axe(  # type: ignore[no-untyped-def]
     browser, server, lang

@@ -200,7 +200,8 @@ def test_it_lets_a_citizen_apply_see_the_decision_and_appeal(  # type: ignore[no
         assert page.inner_text("#case-explanation")
         assert axe_violations(page) == []
         page.fill("#reason", "My birth date in the register is wrong.")
-        page.click("text=Appeal >> nth=-1")
+        with page.expect_navigation():
+            page.click("form[action$='/appeal'] button[type=submit]")
         page.wait_for_selector("text=Appeal being reviewed")
         ref = page.url.rsplit("/", 1)[-1]
     finally:

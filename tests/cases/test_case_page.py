@@ -91,6 +91,7 @@ def test_documents_open_for_those_who_see_the_case_and_cannot_run(
     login(client, "enterprise")
     assert client.get(link).status_code == 404  # not theirs: as if it did not exist
     assert client.get(f"/cases/{ref}/documents/999999").status_code == 404
+    assert client.get(f"/cases/{ref}/documents/{10**20}").status_code == 422  # not a 500
 
 
 def test_a_decided_case_names_the_routes_of_review_and_litigation(

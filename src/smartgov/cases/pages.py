@@ -21,7 +21,7 @@ from smartgov.cases.intake import OFFICER_CHANNELS
 from smartgov.cases.permissions import CASES_APPLY, CASES_METRICS, CASES_READ, CASES_REVIEW
 from smartgov.cases.workflow import STATE_LABELS, State
 from smartgov.core import i18n
-from smartgov.core.db import attempt
+from smartgov.core.db import Natural, attempt
 from smartgov.core.errors import DomainError, FieldError, Forbidden, Invalid, NotFound
 from smartgov.core.i18n import N_
 from smartgov.core.models import User
@@ -258,7 +258,7 @@ def case_page(
 
 @router.get("/cases/{ref}/documents/{number}")
 def document_file(
-    ref: str, number: int, session: SessionDep, settings: SettingsDep, user: Reader
+    ref: str, number: Natural, session: SessionDep, settings: SettingsDep, user: Reader
 ) -> Response:
     """One document of a case, for those who may see the case, shown by the browser
     itself: only the three kinds checked at upload (PDF, PNG, JPEG, by their bytes),

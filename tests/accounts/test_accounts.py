@@ -170,3 +170,10 @@ def test_the_command_line_keeps_one_administrator_and_records_the_operator(
     mine = [b for b in bodies if b["kind"] == "account"]
     assert [(b["action"], b["by"]) for b in mine][-2:] == [("create", "operator"),
                                                             ("disable", "operator")]  # fmt: skip
+
+
+def test_an_action_no_button_offers_is_refused(client: TestClient, cast: dict[str, User]) -> None:
+    page = login(client, "admin").get(f"/accounts/{cast['reviewer'].id}")
+    made_up = client.post(f"/accounts/{cast['reviewer'].id}/promote",
+                          data={"csrf_token": csrf_of(page.text)})  # fmt: skip
+    assert made_up.status_code == 404

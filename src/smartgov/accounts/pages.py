@@ -4,15 +4,17 @@ ledger); a refused form is shown again with what was entered and why."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from smartgov.accounts import service
 from smartgov.core import i18n
 from smartgov.core.db import Natural, attempt
-from smartgov.core.errors import DomainError, FieldError
+from smartgov.core.errors import DomainError, FieldError, NotFound
 from smartgov.core.i18n import N_
 from smartgov.core.models import User
 from smartgov.core.roles import Permission, Role
@@ -171,33 +173,6 @@ def change_account(
     return _after(request, session, user, lang, account, done, "changed")
 
 
-@router.post("/accounts/{user_id}/disable")
-def disable_account(request: Request, user_id: Natural, session: SessionDep, user: Manager,
-                    lang: Lang, csrf_token: Text = "") -> Response:  # fmt: skip
-    check_csrf(request, csrf_token)
-    account = service.find(session, user_id)
-    done = attempt(session, lambda: service.set_enabled(session, account, user, False))
-    return _after(request, session, user, lang, account, done, "disabled")
-
-
-@router.post("/accounts/{user_id}/enable")
-def enable_account(request: Request, user_id: Natural, session: SessionDep, user: Manager,
-                   lang: Lang, csrf_token: Text = "") -> Response:  # fmt: skip
-    check_csrf(request, csrf_token)
-    account = service.find(session, user_id)
-    done = attempt(session, lambda: service.set_enabled(session, account, user, True))
-    return _after(request, session, user, lang, account, done, "enabled")
-
-
-@router.post("/accounts/{user_id}/sessions")
-def end_account_sessions(request: Request, user_id: Natural, session: SessionDep, user: Manager,
-                         lang: Lang, csrf_token: Text = "") -> Response:  # fmt: skip
-    check_csrf(request, csrf_token)
-    account = service.find(session, user_id)
-    done = attempt(session, lambda: service.end_all_sessions(session, account, user))
-    return _after(request, session, user, lang, account, done, "sessions")
-
-
 @router.post("/accounts/{user_id}/password")
 def reset_account_password(request: Request, user_id: Natural, session: SessionDep,
                            user: Manager, lang: Lang, new: Text = "",
@@ -206,3 +181,25 @@ def reset_account_password(request: Request, user_id: Natural, session: SessionD
     account = service.find(session, user_id)
     done = attempt(session, lambda: service.reset_password(session, account, user, new))
     return _after(request, session, user, lang, account, done, "password")
+
+
+#: The buttons of an account's page that take nothing but the account: what each does
+#: (session, account, administrator) and the code of what the page then says.
+ACTIONS: dict[str, tuple[Callable[[Session, User, User], object], str]] = {
+    "disable": (lambda s, a, by: service.set_enabled(s, a, by, False), "disabled"),
+    "enable": (lambda s, a, by: service.set_enabled(s, a, by, True), "enabled"),
+    "sessions": (service.end_all_sessions, "sessions"),
+}
+
+
+@router.post("/accounts/{user_id}/{action}")
+def account_action(request: Request, user_id: Natural, action: str, session: SessionDep,
+                   user: Manager, lang: Lang, csrf_token: Text = "") -> Response:  # fmt: skip
+    """Disable, enable, or sign out everywhere (each recorded by the service)."""
+    check_csrf(request, csrf_token)
+    if action not in ACTIONS:
+        raise NotFound()
+    work, code = ACTIONS[action]
+    account = service.find(session, user_id)
+    done = attempt(session, lambda: work(session, account, user))
+    return _after(request, session, user, lang, account, done, code)
